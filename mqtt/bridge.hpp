@@ -1,0 +1,200 @@
+#pragma once
+// MqttBridge: devices::Event in, MQTT out; `/set` commands in, typed commands out.
+//
+// Single-threaded: every member is called on the owner's thread (the daemon's loop), including
+// the client's handlers (PahoClient posts them there). Time comes from a clock the owner passes
+// (tests use a fake one).
+//
+// What it publishes (base topic `<b>`, device segment `<d>`, channel segment `<c>`; see README "MQTT"):
+//   <b>/bridge/state        online / offline (LWT, retained, QoS 1)
+//   <b>/bridge/info         JSON (retained)            <b>/bridge/devices   JSON array (retained)
+//   <b>/bridge/event        JSON {"type","data"}       <b>/bridge/stats/<m> plain numbers (retained)
+//   <b>/bridge/stats        JSON of all metrics        <b>/bridge/raw/{rx,tx,unknown} candump lines
+//   <b>/bridge/response/<r> answers to <b>/bridge/request/<r> (republish, raw)
+//   <b>/<d>                 JSON of all channels (json_state)
+//   <b>/<d>/<c>             plain value (retained unless Semantic::button)
+//   <b>/<d>/availability    online / offline (retained)
+//   <prefix>/…/config       Home Assistant discovery (retained, QoS 1)
+//
+// Every retained message it published is cached and republished after each (re)connect, so a
+// broker without persistence ends with the same retained state. Non-retained messages published
+// while disconnected go to a bounded FIFO (oldest dropped first, drops counted).
+//
+// Commands: `<b>/<d>/<c>/set` (QoS 1 subscription). The payload is checked against the channel's
+// spec (mqtt/payload.hpp); retained commands are ignored; a rejected command produces one warning
+// log line and a `bridge/event` {"type":"command_rejected","data":{"topic","payload","error",
+// "detail"}}. Accepted commands pass a per-device token bucket, then go to the CommandHandler.
+// Commands over the limit are deferred (the newest value per channel wins) and delivered by tick().
+// The bridge does not publish the new state itself: the device confirms it with a ChannelChanged.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "devices/events.hpp"
+#include "mqtt/client.hpp"
+#include "mqtt/discovery.hpp"
+#include "mqtt/model.hpp"
+#include "mqtt/options.hpp"
+#include "mqtt/payload.hpp"
+#include "mqtt/topics.hpp"
+
+namespace loxcan::mqtt {
+
+/// A command for the bus, produced from a valid `/set` message.
+struct BridgeCommand {
+  devices::DeviceInfo device;
+  std::string channel;  ///< the channel's spec name (as the device model knows it)
+  devices::ChannelValue value;
+};
+
+/// Static facts for `<b>/bridge/info` (published retained on set_info and on every connect).
+struct BridgeInfo {
+  std::string version = "0";
+  std::string commit;
+  std::string interface = "can0";  ///< also the interface name in raw candump lines
+  std::string bitrate;
+  std::string miniserver;
+};
+
+enum class RawDirection : std::uint8_t { rx, tx, unknown };
+
+struct BridgeCounters {
+  std::uint64_t published = 0;         ///< messages handed to the client
+  std::uint64_t publish_errors = 0;    ///< refused by the client while connected
+  std::uint64_t received = 0;          ///< messages received on subscribed topics
+  std::uint64_t buffered = 0;          ///< non-retained messages stored while offline
+  std::uint64_t dropped = 0;           ///< dropped from the full offline buffer
+  std::uint64_t connects = 0;          ///< successful (re)connects
+  std::uint64_t commands = 0;          ///< commands delivered to the handler
+  std::uint64_t commands_rejected = 0;
+  std::uint64_t commands_deferred = 0; ///< held back by the rate limit
+  std::uint64_t commands_coalesced = 0;///< deferred commands replaced by a newer one
+};
+
+class MqttBridge {
+ public:
+  using CommandHandler = std::function<void(const BridgeCommand&)>;
+  using Clock = std::function<std::int64_t()>;  ///< ns since the Unix epoch
+  using MetricsProvider = std::function<std::vector<Metric>()>;
+
+  /// `client` must outlive the bridge. Throws std::invalid_argument when validate(options) fails.
+  MqttBridge(MqttOptions options, MqttClient& client, CommandHandler on_command, Clock clock = {});
+
+  /// The last will to give the client: `<b>/bridge/state` = offline, retained, QoS 1.
+  static Publication will(const MqttOptions& options);
+
+  /// Installs the client handlers and starts the client.
+  void start();
+  /// Publishes `offline` (a clean exit sends no will) and stops the client.
+  void stop();
+
+  void set_info(BridgeInfo info);
+  /// The device map: publishes discovery/availability for new or changed devices, clears the
+  /// retained topics and discovery of devices no longer listed (renames included).
+  void set_devices(std::vector<BridgeDevice> devices);
+  /// Bus metrics for the stats (frames, errors, bus load…); called by tick() every stats interval.
+  void set_metrics_provider(MetricsProvider p) { metrics_ = std::move(p); }
+
+  void handle(const devices::Event& e);
+  /// One raw frame (`frame` in candump compact form, e.g. "10A#0011"); ignored unless enabled.
+  void publish_raw(RawDirection dir, std::int64_t ts_ns, std::string_view frame);
+  bool raw_enabled(RawDirection dir) const;
+  void set_raw_enabled(RawDirection dir, bool on);
+
+  /// Call about once a second: delivers deferred commands, publishes stats when due.
+  void tick();
+  /// Publishes every cached retained message again (HA birth, bridge/request/republish).
+  void republish_all();
+  void publish_stats();
+
+  const BridgeCounters& counters() const { return counters_; }
+  bool connected() const { return connected_; }
+  /// The retained state as published: topic -> payload (tests compare it with the broker's).
+  const std::map<std::string, std::string>& retained() const { return retained_; }
+  /// Metric names published under bridge/stats (for LoxBerry V2 lists and discovery).
+  std::vector<std::string> metric_names() const;
+  const TopicScheme& topics() const { return topics_; }
+
+ private:
+  struct ChannelState {
+    std::optional<devices::ChannelValue> value;
+  };
+  struct DeviceEntry {
+    BridgeDevice device;
+    std::string segment;
+    bool from_map = false;  ///< listed by set_devices (else learned from events)
+    std::map<std::string, devices::ChannelValue> values;  ///< by channel segment
+    std::vector<std::string> discovery_topics;
+  };
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t last_ns = 0;
+    std::map<std::string, devices::ChannelValue> pending;  ///< by spec channel name
+  };
+
+  // publishing
+  void publish(Publication p);
+  void publish_retained(const std::string& topic, std::string payload, int qos = 0);
+  void clear_retained(const std::string& topic);
+  void send(const Publication& p);
+  void flush_offline();
+  void publish_event(const std::string& type, nlohmann::json data);
+  void publish_bridge_devices();
+  void publish_info();
+
+  // client handlers
+  void on_connected();
+  void on_lost(const std::string& cause);
+  void on_message(IncomingMessage m);
+  void on_set(const TopicScheme::Parsed& p, const IncomingMessage& m);
+  void on_request(const std::string& name, const IncomingMessage& m);
+  void reject(const IncomingMessage& m, CommandError e, const std::string& detail);
+
+  // devices
+  DeviceEntry& entry_for(const devices::DeviceInfo& info);
+  void publish_device(DeviceEntry& e);
+  void remove_device(DeviceEntry& e);
+  void publish_value(DeviceEntry& e, const std::string& channel, const devices::ChannelValue& v);
+  void set_available(DeviceEntry& e, bool available);
+  const BridgeChannel* find_channel(const DeviceEntry& e, const std::string& segment) const;
+  void publish_discovery(DeviceEntry& e);
+  void clear_device_topics(const std::string& segment, const std::vector<std::string>& discovery);
+
+  // commands
+  void submit(DeviceEntry& e, const BridgeChannel& ch, devices::ChannelValue v);
+  void refill(Bucket& b, std::int64_t now);
+  void deliver_deferred();
+
+  MqttOptions options_;
+  TopicScheme topics_;
+  DiscoveryContext discovery_;
+  MqttClient& client_;
+  CommandHandler on_command_;
+  Clock clock_;
+  MetricsProvider metrics_;
+  BridgeInfo info_;
+  RawOptions raw_;
+
+  bool connected_ = false;
+  std::int64_t started_ns_ = 0;
+  std::int64_t last_stats_ns_ = 0;
+  std::map<std::uint32_t, DeviceEntry> devices_;    ///< by serial
+  std::map<std::string, std::uint32_t> by_segment_; ///< topic segment -> serial
+  std::map<std::string, std::string> retained_;     ///< topic -> payload
+  std::map<std::string, int> retained_qos_;
+  std::set<std::string> pending_clears_;            ///< empty retained to send on reconnect
+  std::deque<Publication> offline_;
+  std::map<std::uint32_t, Bucket> buckets_;
+  std::vector<std::string> bridge_discovery_;
+  BridgeCounters counters_;
+};
+
+}  // namespace loxcan::mqtt

@@ -1,0 +1,47 @@
+#pragma once
+// MqttClient: the narrow interface the bridge uses to talk to a broker. PahoClient
+// (mqtt/paho_client.hpp) implements it with Eclipse Paho; tests implement it with a mock.
+//
+// Threading contract: every handler is invoked on the owner's thread (the executor passed to
+// the implementation), never on a library thread; publish()/subscribe() are called from that
+// same thread. Handlers are installed once, before start().
+
+#include <functional>
+#include <string>
+
+#include "mqtt/model.hpp"
+
+namespace loxcan::mqtt {
+
+struct IncomingMessage {
+  std::string topic;
+  std::string payload;
+  bool retained = false;  ///< delivered from the broker's retained store (a stale message)
+};
+
+enum class PublishResult : std::uint8_t {
+  ok,             ///< handed to the client library
+  not_connected,  ///< no session right now; the caller decides whether to buffer
+  error,          ///< rejected (bad topic, library queue full…)
+};
+
+class MqttClient {
+ public:
+  struct Handlers {
+    std::function<void()> connected;                     ///< every successful (re)connect
+    std::function<void(const std::string&)> lost;        ///< connection lost; cause may be ""
+    std::function<void(IncomingMessage)> message;        ///< a message on a subscribed topic
+  };
+
+  virtual ~MqttClient() = default;
+  virtual void set_handlers(Handlers h) = 0;
+  /// Starts connecting; reconnects automatically with backoff until stop().
+  virtual void start() = 0;
+  /// Disconnects cleanly (waits a bounded time); no handlers are called afterwards.
+  virtual void stop() = 0;
+  virtual PublishResult publish(const Publication& p) = 0;
+  virtual bool subscribe(const std::string& filter, int qos) = 0;
+  virtual bool is_connected() const = 0;
+};
+
+}  // namespace loxcan::mqtt
