@@ -174,19 +174,30 @@ std::optional<DeviceId> parse_device_id_reply(const KeySet& keys, std::uint32_t 
   return id;
 }
 
-std::optional<Block16> answer_challenge(const KeySet& keys, const DeviceId& device_id,
-                                        std::uint32_t serial, std::span<const std::uint8_t> request,
-                                        std::uint32_t new_random) {
+std::optional<std::uint32_t> open_challenge(const KeySet& keys, std::uint32_t serial,
+                                            std::span<const std::uint8_t> request) {
   Block16 plain{};
   if (request.size() != 16) return std::nullopt;
   if (!aes_cbc_decrypt(init_schedule(keys.algo_key, keys.algo_iv, serial), request, plain))
     return std::nullopt;
   if (get_le32(plain.data()) != kAuthMagic) return std::nullopt;
-  const std::uint32_t server_random = get_le32(plain.data() + 4);
+  return get_le32(plain.data() + 4);
+}
+
+Block16 make_challenge_reply(const DeviceId& device_id, std::uint32_t serial,
+                             std::uint32_t server_random, std::uint32_t new_random) {
   Block16 out{};
   aes_cbc_encrypt(data_schedule(device_id, server_random, serial), plain_packet(kAuthMagic, new_random),
                   out);
   return out;
+}
+
+std::optional<Block16> answer_challenge(const KeySet& keys, const DeviceId& device_id,
+                                        std::uint32_t serial, std::span<const std::uint8_t> request,
+                                        std::uint32_t new_random) {
+  auto server_random = open_challenge(keys, serial, request);
+  if (!server_random) return std::nullopt;
+  return make_challenge_reply(device_id, serial, *server_random, new_random);
 }
 
 Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id, std::uint32_t serial,

@@ -92,6 +92,12 @@ std::optional<DeviceId> parse_device_id_reply(const KeySet& keys, std::uint32_t 
 std::optional<Block16> answer_challenge(const KeySet& keys, const DeviceId& device_id,
                                         std::uint32_t serial, std::span<const std::uint8_t> request,
                                         std::uint32_t new_random);
+/// 0x9D payload for a known server random (the answer to a server's own 0x9D re-validation).
+Block16 make_challenge_reply(const DeviceId& device_id, std::uint32_t serial,
+                             std::uint32_t server_random, std::uint32_t new_random);
+/// The server random inside a 0x9C request, or nullopt when it does not decrypt to the magic.
+std::optional<std::uint32_t> open_challenge(const KeySet& keys, std::uint32_t serial,
+                                            std::span<const std::uint8_t> request);
 /// 0x98 answer to a 0x99 request. A request that does not decrypt gets the "bad request"
 /// answer (magic 0) and `ok` false.
 Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id, std::uint32_t serial,
