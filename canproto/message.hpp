@@ -824,7 +824,6 @@ std::vector<std::uint8_t> encode_nat_payload(const NatBody& body);
 enum class EncodeErrc : std::uint8_t {
   needs_fragments,   ///< encode_frame() of a body that is sent fragmented
   payload_too_large, ///< fragmented payload > 65535 bytes (NAT) / 65535 (legacy)
-  not_encodable,     ///< UnknownMessage/MalformedMessage without a Loxone-shaped frame
 };
 const char* to_string(EncodeErrc code);
 
@@ -834,7 +833,7 @@ Result<Frame, EncodeErrc> encode_frame(const LegacyMessage& message);
 
 /// All frames of a message, fragmenting where needed (NAT: 0xF0 header + 0xF1 data frames with the
 /// zero-padded STM32 CRC; legacy LegacyPacket: 0x44 small <= 1530 bytes, else 0x46/0x45).
-/// Unknown/Malformed messages encode to their original frame.
+/// Unknown/Malformed messages encode to their original frame, whatever its shape.
 Result<std::vector<Frame>, EncodeErrc> encode(const Message& message);
 Result<std::vector<Frame>, EncodeErrc> encode(const NatMessage& message);
 Result<std::vector<Frame>, EncodeErrc> encode(const LegacyMessage& message);
