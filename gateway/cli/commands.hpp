@@ -20,5 +20,8 @@ struct CommandInfo {
 
 // Verbs, in the order `loxcan --help` lists them. Declared where implemented.
 int run_decode(int argc, char** argv);
+int run_discover(int argc, char** argv);  // gateway/discovery/cmd_discover.cpp
+int run_dns(int argc, char** argv);       // gateway/discovery/cmd_dns.cpp
+int run_check_config(int argc, char** argv);
 
 }  // namespace loxcan::cli

@@ -14,6 +14,9 @@ namespace {
 // The explicit verb table (no self-registration): add a verb here and in commands.hpp.
 constexpr CommandInfo kCommands[] = {
     {"decode", run_decode, "decode a candump log or a live bus into Loxone messages"},
+    {"discover", run_discover, "find Miniservers on the LAN (UDP probe and SSDP)"},
+    {"dns", run_dns, "resolve a Miniserver serial through the Loxone Cloud DNS"},
+    {"check-config", run_check_config, "validate a loxcan.yaml and print every error found"},
 };
 
 void print_usage(std::FILE* out) {
