@@ -255,9 +255,8 @@ void MqttBridge::publish_stats() {
   json obj = json::object();
   for (const auto& m : all) {
     if (m.name.empty()) continue;
-    const ChannelValue v{m.value};
-    publish_retained(topics_.bridge("stats/" + m.name), devices::to_plain(v));
-    obj[m.name] = to_json(v);
+    publish_retained(topics_.bridge("stats/" + m.name), plain_number(m.value));
+    obj[m.name] = to_json(ChannelValue{m.value});
   }
   publish_retained(topics_.bridge("stats"), dump(obj));
 }
@@ -542,6 +541,10 @@ void MqttBridge::deliver_deferred() {
       if (on_command_) on_command_({dev->second.device.info, node.key(), std::move(node.mapped())});
     }
   }
+}
+
+void MqttBridge::publish_bridge_topic(const std::string& name, std::string payload) {
+  publish_retained(topics_.bridge(name), std::move(payload), 1);
 }
 
 }  // namespace loxcan::mqtt

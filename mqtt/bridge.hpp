@@ -114,6 +114,8 @@ class MqttBridge {
   /// Publishes every cached retained message again (HA birth, bridge/request/republish).
   void republish_all();
   void publish_stats();
+  /// Publishes `<b>/bridge/<name>` retained (e.g. `miniservers`, a JSON list from discovery).
+  void publish_bridge_topic(const std::string& name, std::string payload);
 
   const BridgeCounters& counters() const { return counters_; }
   bool connected() const { return connected_; }

@@ -15,8 +15,17 @@ using devices::Semantic;
 using devices::ValueType;
 using nlohmann::json;
 
+std::string plain_number(double d) {
+  if (d == 0 || !std::isfinite(d)) return "0";
+  char buf[512];  // fixed notation of a double needs at most ~330 characters
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+  if (ec != std::errc{}) return "0";
+  return std::string(buf, end);
+}
+
 std::string encode_state(const ChannelValue& v) {
   if (const auto* c = std::get_if<Rgbw>(&v)) return rgbw_to_light(*c).dump();
+  if (const auto* d = std::get_if<double>(&v)) return plain_number(*d);
   return devices::to_plain(v);
 }
 
@@ -109,7 +118,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string fmt_number(double d) { return devices::to_plain(ChannelValue{d}); }
+std::string fmt_number(double d) { return plain_number(d); }
 
 CommandResult fail(CommandError e, std::string detail) { return {std::nullopt, e, std::move(detail)}; }
 CommandResult done(ChannelValue v) { return {std::move(v), CommandError::none, {}}; }

@@ -36,6 +36,11 @@ namespace loxcan::mqtt {
 constexpr std::size_t kMaxCommandPayload = 1024;
 constexpr std::size_t kMaxTextValue = 255;
 
+/// A number as published: '.' as decimal point, no exponent, shortest form that round-trips
+/// (22.5, -3, 0.25, 1000000, 0.000001); -0 and non-finite values give "0".
+/// (devices::to_plain switches to exponents for large/small values; LoxBerry needs plain digits.)
+std::string plain_number(double d);
+
 /// Payload of `<base>/<dev>/<ch>`.
 std::string encode_state(const devices::ChannelValue& v);
 
