@@ -858,6 +858,26 @@ struct PayloadWriter {
 
 // ---- public: names and helpers ------------------------------------------------------------------
 
+const char* to_string(Bus bus) { return bus == Bus::tree ? "tree" : "link"; }
+
+const char* to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::nat: return "nat";
+    case Protocol::legacy: return "legacy";
+    case Protocol::unknown: break;
+  }
+  return "unknown";
+}
+
+const char* to_string(Direction dir) {
+  switch (dir) {
+    case Direction::to_device: return "to_device";
+    case Direction::from_device: return "from_device";
+    case Direction::shortcut: break;
+  }
+  return "shortcut";
+}
+
 const char* nat_command_name(std::uint8_t cmd) {
   const char* n = kNatNameTable[cmd];
   return n != nullptr ? n : "unknown";
@@ -870,6 +890,33 @@ const char* legacy_command_name(std::uint8_t cmd, std::uint8_t type) {
   for (const auto& n : kLegacyNames)
     if (n.cmd == cmd) return n.name;
   return "unknown";
+}
+
+const char* legacy_fragment_type_name(std::uint8_t type) {
+  switch (type) {
+    case 0x00: return "air_container";
+    case 0x01: return "air_mac_container";
+    case 0x02: return "rs485_package";
+    case 0x04: return "update_page_crc";
+    case 0x05: return "update_retry_page";
+    case 0x06: return "configuration";
+    case 0x07: return "dali_search_data";
+    case 0x08: return "dali_last_package";
+    case 0x09: return "webservice_request";
+    case 0x0A: return "serial_received";
+    case 0x0B: return "webservice_reply";
+    case 0x0C: return "air_nat_entry";
+    case 0x0D: return "dmx_actor";
+    case 0x0E: return "dmx_dimming";
+    case 0x0F: return "dmx_init_rdm";
+    case 0x11: return "configuration_data";
+    case 0x12: return "air_debug_container";
+    case 0x13: return "dmx_composite_actor";
+    case 0x18: return "challenge_request";
+    case 0x19: return "challenge_reply";
+    case 0x28: return "dali_log";
+    default: return "unknown";
+  }
 }
 
 bool nat_command_is_fragmented(std::uint8_t cmd) {

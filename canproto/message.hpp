@@ -111,6 +111,9 @@ const char* nat_command_name(std::uint8_t cmd);
 /// snake_case name of a legacy command (bit 7 ignored); type-specific ones (0x20, 0x30, 0x50, 0x51,
 /// 0x60 of the Extension/Relay Extension) depend on the 4-bit type; "unknown" if not listed.
 const char* legacy_command_name(std::uint8_t cmd, std::uint8_t type);
+/// snake_case name of a legacy fragment type (section 5.2), e.g. 0x09 "webservice_request";
+/// "unknown" if not listed.
+const char* legacy_fragment_type_name(std::uint8_t type);
 /// True when the NAT command is always carried in fragments (list at the top of this header).
 bool nat_command_is_fragmented(std::uint8_t cmd);
 
