@@ -1,0 +1,124 @@
+#pragma once
+// Gateway: the composition root of loxcan-gateway. It owns, and wires together on one event loop:
+//
+//   CanPort per configured interface --> Decoder per port --> Inventory (Link bus)
+//        ^                                                         |  devices::Event
+//        |  frames (commands of monitored outputs, emulation)      v
+//   Emulation runtime (emulated devices) <-- commands -- ChannelMap -- MqttBridge <--> broker
+//
+// plus the side modules (discovery), systemd notification, logging and signal handling.
+// Everything runs on the loop thread; Paho and the discovery worker only post() to it.
+//
+// Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
+// then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
+// names, channels, devices, discovery topics) without dropping the bus or the broker; an invalid
+// one is rejected, every error logged, and the old map kept.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "canproto/decoder.hpp"
+#include "devices/inventory.hpp"
+#include "devices/registry.hpp"
+#include "gateway/canio/can_port.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/daemon/channel_map.hpp"
+#include "gateway/daemon/notify.hpp"
+#include "gateway/loop/event_loop.hpp"
+#include "mqtt/bridge.hpp"
+
+namespace loxcan::discovery {
+class DiscoveryService;
+}
+namespace loxcan::mqtt {
+class PahoClient;
+}
+
+namespace loxcan::daemon {
+
+class EmulationHost;
+
+struct GatewayOptions {
+  int verbosity = 0;  ///< -v count: 1 debug, 2 trace (overrides the config's logging levels)
+};
+
+class Gateway {
+ public:
+  Gateway(config::Config config, const devices::Registry& registry, GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  /// Opens the interfaces, starts MQTT and discovery, reports READY, and runs until stopped.
+  /// Returns the process exit code (0 on a clean stop).
+  int run();
+
+  gateway::EventLoop& loop() { return loop_; }
+
+ private:
+  struct Port {
+    std::unique_ptr<canio::CanPort> port;
+    canproto::Decoder decoder;
+    config::InterfaceConfig config;
+  };
+  struct DeviceView {  ///< per known serial: its overrides and whether loxcan plays it
+    ChannelMap channels;
+    bool emulated = false;
+  };
+
+  // start-up and shutdown
+  void start_ports();
+  void start_mqtt();
+  void start_discovery();
+  void install_signals_and_timers();
+  void shutdown();
+
+  // traffic
+  void on_frame(Port& port, const canproto::Frame& frame);
+  void on_events(std::vector<devices::Event>& events);
+  void publish_event(const devices::Event& e);
+  void on_command(const mqtt::BridgeCommand& cmd);
+  void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
+  bool send_on_link(const canproto::Frame& frame);
+
+  // device map
+  void rebuild_views();
+  void refresh_bridge_devices();
+  DeviceView& view_for(std::uint32_t serial);
+
+  // periodic work
+  void tick();
+  void update_status();
+  std::string notifier_status();
+  std::vector<mqtt::Metric> metrics();
+
+  // reload
+  void reload();
+  void apply_config(config::Config next);
+  void apply_interfaces(const std::vector<config::InterfaceConfig>& next);
+
+  config::Config config_;
+  const devices::Registry& registry_;
+  GatewayOptions options_;
+  gateway::EventLoop loop_;
+  Notifier notifier_;
+  std::vector<std::unique_ptr<Port>> ports_;
+  devices::Inventory inventory_;
+  std::map<std::uint32_t, DeviceView> views_;
+  std::unique_ptr<mqtt::PahoClient> mqtt_client_;
+  std::unique_ptr<mqtt::MqttBridge> bridge_;
+  std::unique_ptr<discovery::DiscoveryService> discovery_;
+  std::unique_ptr<EmulationHost> emulation_;
+  std::vector<devices::Event> events_;  ///< scratch, reused per frame
+  std::uint64_t frames_at_last_status_ = 0;
+  gateway::EventLoop::TimePoint last_status_time_{};
+  double frames_per_second_ = 0;
+  bool devices_dirty_ = false;
+};
+
+}  // namespace loxcan::daemon
