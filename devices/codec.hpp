@@ -1,0 +1,89 @@
+#pragma once
+// Message <-> channel values, driven by a Model's bindings (devices/model.hpp).
+//
+// decode_*(): the channel values a typed canproto body carries for one device.
+//   - `from_device` = the device sent it (an input report, or the echo/report of an output);
+//     otherwise the Miniserver sent it (an output command).
+//   - Device frames fill input channels; they fill output channels only where no input channel of
+//     the model shares the same command/index (a Valve reporting its position, a Relay Extension
+//     echoing its relays) — the Touch's zone mask is never read as its buzzer.
+//   - Miniserver frames fill output channels only.
+//   - Partial updates (0x8A composite white with 0xFF = unchanged, one bit of a shared mask) start
+//     from `current`, the device's last values.
+//   - Special models (DMX, 1-Wire, RS232/485, Modbus) produce dynamic channel names:
+//     `dmx<channel>`, `t<sensor>`, `ibutton`, `rx`, `tx`, `config`, `a<address>_r<register>`, `error`.
+//   Bodies a model has no binding for produce nothing (the caller reports them raw).
+//
+// encode_output(): the body that sets one output channel (MQTT `/set`, emulation). Outputs sharing a
+// bit mask or a 4-value frame are filled from `current`. Numbers are range-checked against the
+// ChannelSpec; analog outputs are sent with flags 0 (integers) or 5 (value x 1000, signed if < 0).
+//
+// Example: Touch, NAT 0x81 {index 0, flags 0x15, raw 22500} from the device
+//   -> {"temperature", 22.5, "°C"}; Relay Extension, encode_output("q2", true, {q1 = true})
+//   -> LegacyOutputs{bitmask 0x3}.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "canproto/message.hpp"
+#include "canproto/result.hpp"
+#include "devices/model.hpp"
+
+namespace loxcan::devices {
+
+/// The last value of one channel of one device.
+struct ChannelState {
+  std::string name;
+  ChannelValue value;
+  std::string unit;
+  std::int64_t ts_ns = 0;
+};
+using ChannelStates = std::vector<ChannelState>;
+
+const ChannelValue* find_value(const ChannelStates& states, std::string_view channel);
+
+struct DecodedValue {
+  std::string channel;
+  ChannelValue value;
+  std::string unit;
+};
+
+/// Per-device scratch for values spread over several frames (RS232/485 send bytes, 0x71).
+struct DecodeScratch {
+  std::vector<std::uint8_t> tx;
+  std::size_t tx_expected = 0;
+};
+
+void decode_nat(const Model& model, const canproto::NatBody& body, bool from_device,
+                const ChannelStates& current, std::vector<DecodedValue>& out);
+
+/// `hw_version`: from the extension's Start, if seen (selects the 0x53 temperature formula).
+void decode_legacy(const Model& model, const canproto::LegacyBody& body, bool from_device,
+                   std::optional<std::uint8_t> hw_version, DecodeScratch& scratch,
+                   std::vector<DecodedValue>& out);
+
+enum class CommandError : std::uint8_t {
+  unknown_channel,  ///< the model has no channel of that name
+  not_an_output,    ///< the channel is an input
+  wrong_type,       ///< the value's type is not the channel's type
+  out_of_range,     ///< a number outside [min, max], an RGBW part above 100
+  not_encodable,    ///< the channel has no documented output frame
+};
+const char* to_string(CommandError e);
+
+using OutputBody = std::variant<canproto::NatBody, canproto::LegacyBody>;
+
+canproto::Result<OutputBody, CommandError> encode_output(const Model& model,
+                                                         std::string_view channel,
+                                                         const ChannelValue& value,
+                                                         const ChannelStates& current);
+
+/// Parses the plain text form (channel.hpp to_plain(): "1", "22.5", "100,50,0,0") as a value of
+/// `type`; also accepts "true"/"false"/"on"/"off" for booleans. nullopt when it does not fit.
+std::optional<ChannelValue> parse_plain(ValueType type, std::string_view text);
+
+}  // namespace loxcan::devices
