@@ -111,7 +111,10 @@ IoResult<RawSocket> RawSocket::open(std::string_view iface, const SocketOptions&
   s.fd_ = ::socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
   if (s.fd_ < 0) return Err{io_error("socket(PF_CAN, CAN_RAW)", iface)};
 
-  if (!options.filters.empty()) {
+  if (!options.receive) {
+    if (setsockopt(s.fd_, SOL_CAN_RAW, CAN_RAW_FILTER, nullptr, 0) < 0)
+      return Err{io_error("setsockopt(CAN_RAW_FILTER, none)", iface)};
+  } else if (!options.filters.empty()) {
     auto bytes = static_cast<socklen_t>(options.filters.size() * sizeof(can_filter));
     if (setsockopt(s.fd_, SOL_CAN_RAW, CAN_RAW_FILTER, options.filters.data(), bytes) < 0)
       return Err{io_error("setsockopt(CAN_RAW_FILTER)", iface)};

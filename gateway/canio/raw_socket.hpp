@@ -4,7 +4,8 @@
 //
 // What open() configures (each failure is an IoError naming the option and the interface):
 //   - SOCK_NONBLOCK | SOCK_CLOEXEC; bound to `iface` (ENODEV when it does not exist)
-//   - CAN_RAW_FILTER from SocketOptions::filters (empty: receive every frame)
+//   - CAN_RAW_FILTER from SocketOptions::filters (empty: receive every frame; `receive` false:
+//     no data frames at all)
 //   - CAN_RAW_ERR_FILTER = CAN_ERR_MASK when error_frames (error frames arrive as frames with
 //     Frame::error set; decode them with error_frame.hpp)
 //   - CAN_RAW_RECV_OWN_MSGS as asked (off by default: our own frames never come back; when on,
@@ -37,6 +38,7 @@ namespace loxcan::canio {
 
 struct SocketOptions {
   std::vector<can_filter> filters;  ///< kernel filters (OR-ed); empty = all frames
+  bool receive = true;              ///< false: no data frames at all (send-only; errors still come)
   bool error_frames = true;
   bool recv_own = false;
   bool fd = false;

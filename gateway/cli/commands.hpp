@@ -20,8 +20,13 @@ struct CommandInfo {
 
 // Verbs, in the order `loxcan --help` lists them. Declared where implemented.
 int run_decode(int argc, char** argv);
+int run_record(int argc, char** argv);  // gateway/canio/cmd_record.cpp
+int run_replay(int argc, char** argv);  // gateway/canio/cmd_replay.cpp
 int run_discover(int argc, char** argv);  // gateway/discovery/cmd_discover.cpp
 int run_dns(int argc, char** argv);       // gateway/discovery/cmd_dns.cpp
 int run_check_config(int argc, char** argv);
+int run_devices(int argc, char** argv);
+int run_sim(int argc, char** argv);      // gateway/sim/cmd_sim.cpp
+int run_emulate(int argc, char** argv);  // gateway/sim/cmd_sim.cpp
 
 }  // namespace loxcan::cli

@@ -14,9 +14,14 @@ namespace {
 // The explicit verb table (no self-registration): add a verb here and in commands.hpp.
 constexpr CommandInfo kCommands[] = {
     {"decode", run_decode, "decode a candump log or a live bus into Loxone messages"},
+    {"record", run_record, "record live CAN interfaces into a candump log"},
+    {"replay", run_replay, "send a candump log with its original timing (or faster)"},
     {"discover", run_discover, "find Miniservers on the LAN (UDP probe and SSDP)"},
     {"dns", run_dns, "resolve a Miniserver serial through the Loxone Cloud DNS"},
     {"check-config", run_check_config, "validate a loxcan.yaml and print every error found"},
+    {"devices", run_devices, "the devices on the bus at the end of a capture (or --models)"},
+    {"sim", run_sim, "a simulated Miniserver on a bus (NATs, auth, configs, outputs, scenarios)"},
+    {"emulate", run_emulate, "run the emulated devices of a device map on a bus"},
 };
 
 void print_usage(std::FILE* out) {
