@@ -81,8 +81,7 @@ Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view seria
         kind == CloudDnsErrorKind::kTimeout ? "no answer from " : "cannot query ";
     return fail(kind, what + req.url + ": " + r.error().message);
   }
-  return parse_cloud_dns_reply(serial, r->status,
-                               r->location.empty() ? r->location_raw : r->location);
+  return parse_cloud_dns_reply(serial, r->status, r->location);
 }
 
 std::string cloud_dns_json(const CloudDnsAnswer& a) {

@@ -83,8 +83,11 @@ Expected<std::vector<Iface>, std::string> list_interfaces(const std::string& fil
     if (filter.empty() ? (i->ifa_flags & IFF_LOOPBACK) != 0
                        : (filter != f.name && filter != ntoa(f.addr)))
       continue;
-    if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
-      f.broadcast = reinterpret_cast<sockaddr_in*>(i->ifa_broadaddr)->sin_addr;
+    // Computed from address and netmask: ifa_broadaddr is unreliable when no "brd" was set.
+    if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_netmask) {
+      const auto mask = reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr;
+      if (mask != INADDR_BROADCAST) f.broadcast = in_addr{f.addr.s_addr | ~mask};
+    }
     f.multicast = (i->ifa_flags & IFF_MULTICAST) != 0;
     out.push_back(f);
   }

@@ -108,10 +108,7 @@ Expected<HttpResponse, HttpError> http_get(const HttpRequest& req) {
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_header* h = nullptr;
   if (curl_easy_header(c, "Location", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value)
-    r.location_raw = h->value;
-  const char* redirect = nullptr;
-  if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
-    r.location = redirect;
+    r.location = h->value;
   r.body = std::move(t.body);
   return r;
 }

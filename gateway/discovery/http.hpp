@@ -23,9 +23,8 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  long status = 0;           ///< e.g. 200, 302
-  std::string location_raw;  ///< the Location header as sent ("" if none)
-  std::string location;      ///< Location resolved against the request URL ("" if unusable)
+  long status = 0;       ///< e.g. 200, 302
+  std::string location;  ///< the Location header as sent, not resolved ("" if none)
   std::string body;
 };
 
