@@ -1,6 +1,7 @@
 #include "devices/emulation/device.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace loxcan::emulation {
@@ -163,7 +164,9 @@ void Emulated::outputs_changed(const std::vector<std::string>& names, Millis now
 }
 
 void Emulated::auth_error(const std::string& why, Millis now) const {
-  log(LogLevel::error, info_.name + " (" + hex8(info_.serial) + "): the Miniserver requests authentication but " + why);
+  log(auth_error_said_ ? LogLevel::debug : LogLevel::error,
+      info_.name + " (" + hex8(info_.serial) + "): the Miniserver requests authentication but " + why);
+  auth_error_said_ = true;
   emit(devices::BusEvent{"auth_failed", info_.name + ": " + why, "", now * 1000000});
 }
 
@@ -323,6 +326,7 @@ void NatDevice::accept_offer(const NatPacket& p, Millis now) {
   if (new_nat == 0 || new_nat == 0xFF) return;
   nat_ = new_nat;
   authenticated_ = false;
+  auth_error_said_ = false;
   server_random_.reset();
   delayed_.clear();
   const std::uint8_t reason = started_once_ ? kReasonPairing : kReasonPowerOn;
@@ -681,8 +685,14 @@ std::vector<Emulated*> EmulatedBus::all() const {
 }
 
 Emulated* EmulatedBus::find(std::string_view key) const {
+  auto same_hex = [](const std::string& a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (std::toupper(static_cast<unsigned char>(b[i])) != a[i]) return false;
+    return true;
+  };
   for (auto* d : all())
-    if (d->name() == key || hex8(d->info().serial) == key) return d;
+    if (d->name() == key || same_hex(hex8(d->info().serial), key)) return d;
   return nullptr;
 }
 

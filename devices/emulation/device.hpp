@@ -146,6 +146,7 @@ class Emulated {
   ValueMap inputs_;
   ValueMap outputs_;
   bool identifying_ = false;
+  mutable bool auth_error_said_ = false;  ///< error once per session, then debug
 };
 
 class TreeExtension;

@@ -80,8 +80,8 @@ KeySet parse_key_file(std::string_view text, std::string_view origin) {
     if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     line = trim(line);
     if (line.empty()) continue;
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) fail(origin, line_no, "expected 'name = value'");
+    auto eq = line.find_first_of("=:");
+    if (eq == std::string_view::npos) fail(origin, line_no, "expected 'name: value' (or 'name = value')");
     const auto name = trim(line.substr(0, eq));
     const auto value = trim(line.substr(eq + 1));
     std::size_t k = 0;
@@ -131,7 +131,7 @@ std::string format_key_file(const KeySet& keys) {
   std::string out = "# loxcan key file: secret, keep mode 0600\n";
   auto words = [&](std::string_view name, const Words4& w) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%-16s = %08x %08x %08x %08x\n", std::string(name).c_str(), w[0], w[1],
+    std::snprintf(buf, sizeof buf, "%-17s %08x %08x %08x %08x\n", (std::string(name) + ":").c_str(), w[0], w[1],
                   w[2], w[3]);
     out += buf;
   };
@@ -139,7 +139,7 @@ std::string format_key_file(const KeySet& keys) {
   words("algo_iv", keys.algo_iv);
   words("legacy_key", keys.legacy_key);
   words("legacy_iv", keys.legacy_iv);
-  out += "master_device_id = ";
+  out += "master_device_id: ";
   for (auto b : keys.master_device_id) {
     char buf[3];
     std::snprintf(buf, sizeof buf, "%02x", b);

@@ -2,14 +2,15 @@
 // The key file: the owner's Loxone CAN authentication constants (LOXONE_CAN.md section 7.2).
 //
 // They are secret and never in the repository. The owner extracts them from their own
-// Miniserver's firmware (see the README) and writes a text file, mode 0600, one key per line:
+// Miniserver's firmware (see the README) and writes a text file, mode 0600, one key per line
+// (`name: value`, which is also valid YAML, or `name = value`):
 //
 //   # comment lines and blank lines are ignored
-//   algo_key         = 01234567 89abcdef 01234567 89abcdef   # CryptoCanAlgoKey, 4 x u32 hex
-//   algo_iv          = ...                                    # CryptoCanAlgoIV
-//   legacy_key       = ...                                    # CryptoCanAlgoLegacyKey
-//   legacy_iv        = ...                                    # CryptoCanAlgoLegacyIV
-//   master_device_id = 0123456789abcdef01234567               # CryptoMasterDeviceID, 12 bytes
+//   algo_key:         01234567 89abcdef 01234567 89abcdef   # CryptoCanAlgoKey, 4 x u32 hex
+//   algo_iv:          ...                                    # CryptoCanAlgoIV
+//   legacy_key:       ...                                    # CryptoCanAlgoLegacyKey
+//   legacy_iv:        ...                                    # CryptoCanAlgoLegacyIV
+//   master_device_id: 0123456789abcdef01234567               # CryptoMasterDeviceID, 12 bytes
 //
 // Words are written as the firmware uses them (a 32-bit number each, up to 8 hex digits, optional
 // 0x); the device ID as 24 hex digits in byte order. All five keys are required, each once.

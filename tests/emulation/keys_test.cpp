@@ -13,7 +13,7 @@ const char* kGood =
     "# comment\n"
     "algo_key = 01234567 89abcdef 0xFEDCBA98 76543210\n"
     "\n"
-    "algo_iv = 1 2 3 4   # trailing comment\n"
+    "algo_iv: 1 2 3 4   # trailing comment\n"
     "legacy_key = a0a0a0a0 0b0b0b0b c0c0c0c0 0d0d0d0d\r\n"
     "legacy_iv = 13579bdf 2468ace0 0f1e2d3c 4b5a6978\n"
     "master_device_id = 000102030405060708090a0b\n";
@@ -37,7 +37,7 @@ struct BadRow {
 TEST(KeyFile, ErrorsNameFileLineAndKey) {
   std::string good = kGood;
   const BadRow rows[] = {
-      {"no_equals", "algo_key 1 2 3 4\n", "k.txt:1: expected 'name = value'"},
+      {"no_equals", "algo_key 1 2 3 4\n", "k.txt:1: expected 'name: value'"},
       {"unknown", "foo = 1\n", "k.txt:1: unknown key 'foo'"},
       {"duplicate", good + "algo_iv = 1 2 3 4\n", "k.txt:8: duplicate key 'algo_iv'"},
       {"three_words", "algo_key = 1 2 3\n", "k.txt:1: algo_key: expected 4 hex words"},
