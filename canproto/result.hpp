@@ -34,13 +34,16 @@ class Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() { return *std::get_if<0>(&v_); }
-  const T& value() const { return *std::get_if<0>(&v_); }
+  T& value() & { return *std::get_if<0>(&v_); }
+  const T& value() const& { return *std::get_if<0>(&v_); }
+  /// On a temporary the value is moved out, so `for (auto& f : *encode(m))` does not dangle.
+  T value() && { return std::move(*std::get_if<0>(&v_)); }
   E& error() { return *std::get_if<1>(&v_); }
   const E& error() const { return *std::get_if<1>(&v_); }
 
-  T& operator*() { return value(); }
-  const T& operator*() const { return value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
