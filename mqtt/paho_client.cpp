@@ -24,16 +24,25 @@ struct PahoClient::Shared {
   }
 };
 
+namespace {
+constexpr int kMaxQueuedPublishes = 100000;
+}  // namespace
+
 PahoClient::PahoClient(const MqttOptions& options, Publication will, Executor post)
     : options_(options), will_(std::move(will)), shared_(std::make_shared<Shared>()) {
   if (const auto err = validate(options_); !err.empty()) throw std::invalid_argument(err);
   if (!post) throw std::invalid_argument("PahoClient: no executor");
   shared_->post = std::move(post);
   const int version = options_.protocol == ProtocolVersion::v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+  // Paho refuses publishes once this many are queued towards its send thread (MQTT error -12),
+  // even while connected: a reconnect republishes every retained topic at once, so allow plenty.
+  // The bridge's own bounded buffer decides what is kept while the broker is away.
+  ::mqtt::create_options create(version);
+  create.set_max_buffered_messages(kMaxQueuedPublishes);
   try {
     client_ = std::make_unique<::mqtt::async_client>(normalized_broker_uri(options_.broker),
-                                                     effective_client_id(options_),
-                                                     ::mqtt::create_options(version), nullptr);
+                                                     effective_client_id(options_), create,
+                                                     nullptr);
   } catch (const ::mqtt::exception& e) {
     throw std::invalid_argument("mqtt.broker: \"" + options_.broker + "\": " + e.what());
   }

@@ -14,3 +14,19 @@ wait_for() {
 }
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- broker and daemon helpers ---------------------------------------------------------------
+LOXFRAMES="python3 $(dirname "${BASH_SOURCE[0]}")/loxframes.py"
+# start_broker PORT: a throw-away mosquitto on 127.0.0.1 (no persistence); sets BROKER_PID.
+start_broker() {
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$1" > "$WORK/mosquitto-$1.conf"
+  mosquitto -c "$WORK/mosquitto-$1.conf" > "$WORK/mosquitto-$1.log" 2>&1 &
+  BROKER_PID=$!
+  wait_for 10 mosquitto_sub -p "$1" -t probe -W 1 -E || fail "mosquitto did not start on port $1"
+}
+# retained PORT TOPIC: the retained payload of TOPIC ('' if none).
+retained() { timeout 5 mosquitto_sub -p "$1" -t "$2" -W 1 -C 1 2>/dev/null || true; }
+# retained_is PORT TOPIC VALUE: succeeds when the retained payload equals VALUE (for wait_for).
+retained_is() { [ "$(retained "$1" "$2")" == "$3" ]; }
+# send_frames IFACE: cansend every frame read from stdin.
+send_frames() { while read -r f; do cansend "$1" "$f"; done; }
