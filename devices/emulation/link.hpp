@@ -5,7 +5,8 @@
 // (payload reassembled from 0xF0/0xF1 frames, CRC checked). A LegacyPacket is one legacy frame,
 // or one reassembled small legacy fragment (0x44, type + payload, SUM16 checked).
 // Both directions are built and parsed here and nowhere else in devices/emulation, so the state
-// machines never touch identifier bits or fragment bookkeeping.
+// machines never touch identifier bits or fragment bookkeeping. The bits, CRCs, splitting and
+// reassembly themselves are canproto's (can_id.hpp, crc.hpp, fragment.hpp); this is an adapter.
 //
 // Contract:
 //   to_frames(NatPacket)  -> 1 frame (short) or 1 + ceil(n/7) frames (fragmented, zero padded,
@@ -17,12 +18,12 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
-#include <tuple>
 #include <vector>
 
+#include "canproto/crc.hpp"
+#include "canproto/fragment.hpp"
 #include "canproto/frame.hpp"
 
 namespace loxcan::emulation {
@@ -60,14 +61,8 @@ class NatReceiver {
   std::uint64_t dropped() const { return dropped_; }
 
  private:
-  struct Pending {
-    NatPacket packet;
-    std::size_t expected = 0;
-    std::uint32_t crc = 0;
-  };
-  using Key = std::tuple<bool, std::uint8_t, std::uint8_t>;  // direction, NAT, device NAT
   std::uint8_t bus_;
-  std::map<Key, Pending> pending_;
+  canproto::Reassembler reassembler_;
   std::uint64_t dropped_ = 0;
 };
 
@@ -103,24 +98,20 @@ class LegacyReceiver {
   std::optional<LegacyPacket> push(const canproto::Frame& f);
 
  private:
-  struct Pending {
-    LegacyPacket packet;
-    std::size_t expected = 0;
-    std::uint16_t sum = 0;
-    std::uint8_t next_index = 1;
-  };
-  std::map<std::tuple<bool, std::uint8_t, std::uint32_t>, Pending> pending_;
+  canproto::Reassembler reassembler_;
 };
 
 /// True for frames of the NAT range on the Link bus (top 5 bits 0x10).
 bool is_nat_frame(const canproto::Frame& f);
 
-// Checksums (section 5). Kept here until canproto/crc.hpp is used.
-std::uint32_t stm32_crc(std::span<const std::uint8_t> bytes);
-std::uint8_t crc8(std::span<const std::uint8_t> bytes);
+// Checksums (section 5), from canproto.
+inline std::uint32_t stm32_crc(std::span<const std::uint8_t> bytes) { return canproto::crc32_stm32(bytes); }
+inline std::uint8_t crc8(std::span<const std::uint8_t> bytes) { return canproto::crc8(bytes); }
 /// NAT of a device without one: CRC8(serial LE) | 0x80.
-std::uint8_t random_nat(std::uint32_t serial);
+inline std::uint8_t random_nat(std::uint32_t serial) { return canproto::random_nat(serial); }
 /// Config CRC of section 5.5 (0 for an empty config).
-std::uint32_t config_crc(std::span<const std::uint8_t> config);
+inline std::uint32_t config_crc(std::span<const std::uint8_t> config) {
+  return config.empty() ? 0 : canproto::config_crc(config);
+}
 
 }  // namespace loxcan::emulation
