@@ -96,7 +96,9 @@ Step parse_step(std::string_view text, const std::string& where) {
   return s;
 }
 
-Scenario parse_scenario(std::string_view yaml, std::string_view file) {
+namespace {
+
+Scenario parse_scenario_yaml(std::string_view yaml, std::string_view file) {
   Scenario sc;
   sc.file = std::string(file);
   YAML::Node root;
@@ -122,6 +124,17 @@ Scenario parse_scenario(std::string_view yaml, std::string_view file) {
     sc.steps.push_back(parse_step(item.as<std::string>(), sc.file + ":" + std::to_string(item.Mark().line + 1)));
   }
   return sc;
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view yaml, std::string_view file) {
+  try {
+    return parse_scenario_yaml(yaml, file);
+  } catch (const YAML::Exception& e) {  // e.g. a key that is not text
+    throw ScenarioError(std::string(file) + ":" + std::to_string(e.mark.line + 1) + ":" +
+                        std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
 }
 
 Scenario load_scenario(const std::string& path) {

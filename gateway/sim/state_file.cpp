@@ -31,7 +31,9 @@ bool parse_hex_bytes(const std::string& s, emulation::DeviceId& out) {
 
 }  // namespace
 
-EmulationState parse_state(std::string_view text, std::string_view origin) {
+namespace {
+
+EmulationState parse_state_yaml(std::string_view text, std::string_view origin) {
   EmulationState st;
   YAML::Node root;
   try {
@@ -59,6 +61,16 @@ EmulationState parse_state(std::string_view text, std::string_view origin) {
     }
   }
   return st;
+}
+
+}  // namespace
+
+EmulationState parse_state(std::string_view text, std::string_view origin) {
+  try {
+    return parse_state_yaml(text, origin);
+  } catch (const YAML::Exception& e) {
+    fail(origin, e.mark, e.msg);
+  }
 }
 
 EmulationState load_state(const std::string& path) {
