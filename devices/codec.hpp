@@ -41,6 +41,7 @@ struct ChannelState {
   ChannelValue value;
   std::string unit;
   std::int64_t ts_ns = 0;
+  bool commanded = false;  ///< last set by a Miniserver command, not yet confirmed by the device
 };
 using ChannelStates = std::vector<ChannelState>;
 

@@ -374,16 +374,23 @@ void Inventory::on_values(DeviceRecord& r, const std::vector<DecodedValue>& valu
   for (const auto& v : values) {
     auto it = std::find_if(r.channels.begin(), r.channels.end(),
                            [&](const ChannelState& c) { return c.name == v.channel; });
-    const bool changed = it == r.channels.end() || !(it->value == v.value);
     if (it == r.channels.end()) {
-      r.channels.push_back({v.channel, v.value, v.unit, ts});
-    } else if (changed || !from_device) {
+      r.channels.push_back({v.channel, v.value, v.unit, ts, !from_device});
+      it = r.channels.end() - 1;
+    } else if (!from_device && values.size() > 1 && it->value == v.value) {
+      continue;  // one bit of a mask command that did not change: not a command for this channel
+    } else if (!from_device || it->commanded || !(it->value == v.value)) {
+      // A device report after a command confirms it: reported even when equal.
       it->value = v.value;
       it->ts_ns = ts;
+    } else {
+      continue;  // a device repeating its last value
     }
     if (!from_device) {
+      it->commanded = true;
       out.push_back(Command{r.info, v.channel, v.value, ts});
-    } else if (changed) {
+    } else {
+      it->commanded = false;
       out.push_back(ChannelChanged{r.info, v.channel, v.value, v.unit, ts});
     }
   }
