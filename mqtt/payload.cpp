@@ -242,8 +242,10 @@ std::optional<int> small_int(const json& v, int max) {
 CommandResult parse_color(const json& color, Color4& out) {
   if (!color.is_object()) return fail(CommandError::wrong_type, "color is not an object");
   static constexpr const char* kKeys[4] = {"r", "g", "b", "w"};
-  for (const auto& [key, value] : color.items()) {
-    const auto* it = std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return key == k; });
+  for (const auto& item : color.items()) {
+    const std::string& key = item.key();
+    const json& value = item.value();
+    const auto* it = std::find_if(std::begin(kKeys), std::end(kKeys), [&key](const char* k) { return key == k; });
     if (it == std::end(kKeys)) return fail(CommandError::unknown_key, "unknown color key \"" + key + "\"");
     const auto n = small_int(value, 255);
     if (!n) return fail(value.is_number() ? CommandError::out_of_range : CommandError::wrong_type, "color." + key + " must be 0..255");
