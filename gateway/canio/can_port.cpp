@@ -282,6 +282,7 @@ void CanPort::handle_rx(RxFrame& rx) {
   }
   if (rx.own) {
     ++stats_.own_echo;
+    if (on_own_frame_) on_own_frame_(rx.frame);
     return;
   }
   if (state_ == PortState::down) {  // frames flow again: the interface is up
@@ -486,10 +487,13 @@ void CanPort::set_writable_interest(bool on) {
 }
 
 void CanPort::note_drops(std::uint32_t total) {
-  const std::uint32_t delta = total - last_drops_;  // wraps correctly
+  // Frames carry the drop count as it was when they were queued, so a frame read after a fresh
+  // SO_MEMINFO reading may report less: only forward steps count (modulo 2^32).
+  const auto delta = static_cast<std::int32_t>(total - last_drops_);
+  if (delta <= 0) return;
   last_drops_ = total;
-  stats_.rx_overflow += delta;
-  window_overflow_ += delta;
+  stats_.rx_overflow += static_cast<std::uint32_t>(delta);
+  window_overflow_ += static_cast<std::uint32_t>(delta);
 }
 
 void CanPort::note_drops_from_meminfo() {

@@ -113,6 +113,9 @@ class CanPort {
   /// Data frames (error frames and own echoes excluded), with kernel timestamp and iface set.
   void set_frame_handler(FrameHandler h) { on_frame_ = std::move(h); }
   void set_error_frame_handler(ErrorFrameHandler h) { on_error_frame_ = std::move(h); }
+  /// Our own frames as the bus carried them (needs socket.recv_own): in true bus order, with the
+  /// kernel's timestamp. Counted in own_echo, never in rx.
+  void set_own_frame_handler(FrameHandler h) { on_own_frame_ = std::move(h); }
   void set_state_handler(StateHandler h) { on_state_ = std::move(h); }
   /// Called after frames left the TX queue while it is at most half full (for producers that
   /// pace themselves, like replay).
@@ -178,6 +181,7 @@ class CanPort {
        said_virtual_bus_off_ = false;
 
   FrameHandler on_frame_;
+  FrameHandler on_own_frame_;
   ErrorFrameHandler on_error_frame_;
   StateHandler on_state_;
   TxSpaceHandler on_tx_space_;

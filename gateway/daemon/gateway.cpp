@@ -46,6 +46,9 @@ canio::PortConfig port_config(const config::InterfaceConfig& c) {
   pc.bitrate = c.bitrate;
   pc.restart_ms = c.restart_ms;
   if (c.rcvbuf != 0) pc.socket.rcvbuf = static_cast<int>(c.rcvbuf);
+  // Our own frames (emulated devices, commands) come back in true bus order, so the decoder and
+  // the inventory see the bus exactly as a passive monitor would.
+  pc.socket.recv_own = true;
   pc.tx_queue_limit = c.tx_queue;
   return pc;
 }
@@ -70,12 +73,27 @@ Gateway::Gateway(config::Config config, const devices::Registry& registry, Gatew
       inventory_(registry) {
   setup_logging(log_levels(config_.logging, options_.verbosity));
   rebuild_views();
-  emulation_ = make_emulation_host(loop_, config_, registry_, [this](auto& iface, auto& frame) {
+  create_emulation();
+}
+
+void Gateway::create_emulation() {
+  auto send = [this](const std::string& iface, const canproto::Frame& frame) {
     for (auto& p : ports_) {
-      if (p->config.name == iface) return p->port->send(frame) == canio::SendStatus::queued;
+      if (p->config.name != iface) continue;
+      if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::tx)) {
+        bridge_->publish_raw(mqtt::RawDirection::tx, wall_ns(), canproto::format_compact(frame));
+      }
+      return p->port->send(frame) == canio::SendStatus::queued;
     }
     return false;
-  }, [this](std::vector<devices::Event>& events) { on_events(events); });
+  };
+  // The inventory follows emulated devices through their echoed frames like any other device,
+  // so from the emulation only what the bus cannot show is taken: its bus events (auth failures).
+  auto events = [this](std::vector<devices::Event>& events) {
+    std::erase_if(events, [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
+    on_events(events);
+  };
+  emulation_ = make_emulation_host(loop_, config_, registry_, send, events);
 }
 
 Gateway::~Gateway() = default;
@@ -117,6 +135,7 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
         c});
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
+    raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
     if (auto r = raw->port->start(); !r) {
       log()->warn("{}: {} (retrying in the background)", c.name, r.error().message());
     }
@@ -196,17 +215,22 @@ void Gateway::shutdown() {
 // ---- traffic ------------------------------------------------------------------------------------
 
 void Gateway::on_frame(Port& port, const canproto::Frame& frame) {
-  const std::int64_t ts = frame.ts_ns != 0 ? frame.ts_ns : wall_ns();
-  const canproto::Decoded& d = port.decoder.feed(frame, ts);
-  if (bridge_) {
-    if (bridge_->raw_enabled(mqtt::RawDirection::rx)) {
-      bridge_->publish_raw(mqtt::RawDirection::rx, ts, canproto::format_compact(frame));
-    }
-    if (is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
-      bridge_->publish_raw(mqtt::RawDirection::unknown, ts, canproto::format_compact(frame));
-    }
-  }
   if (emulation_) emulation_->on_frame(port.config.name, frame);
+  if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::rx)) {
+    bridge_->publish_raw(mqtt::RawDirection::rx, frame.ts_ns, canproto::format_compact(frame));
+  }
+  observe(port, frame);
+}
+
+void Gateway::observe(Port& port, const canproto::Frame& frame) {
+  const std::int64_t ts = frame.ts_ns != 0 ? frame.ts_ns : wall_ns();
+  if (auto proto = spdlog::get("proto"); proto->should_log(spdlog::level::debug)) {
+    proto->debug("{} {}", port.config.name, canproto::format_compact(frame));
+  }
+  const canproto::Decoded& d = port.decoder.feed(frame, ts);
+  if (bridge_ && is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
+    bridge_->publish_raw(mqtt::RawDirection::unknown, ts, canproto::format_compact(frame));
+  }
   // The Link bus carries every Tree frame too (re-emitted by the Tree Extension), so only the
   // Link port feeds the inventory; branch ports are for raw visibility.
   if (port.config.role != config::InterfaceRole::link) return;
@@ -429,7 +453,12 @@ void Gateway::apply_config(config::Config next) {
   const bool mqtt_changed = !same_mqtt(next.mqtt, config_.mqtt);
   config_ = std::move(next);
   rebuild_views();
-  if (emulation_) emulation_->apply(config_);
+  if (emulation_) {
+    emulation_->apply(config_);
+  } else {
+    create_emulation();  // the reloaded map may be the first to emulate something
+    if (emulation_) emulation_->start();
+  }
   if (mqtt_changed) {
     log()->info("mqtt section changed: reconnecting");
     if (bridge_) bridge_->stop();

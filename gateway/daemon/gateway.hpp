@@ -75,11 +75,13 @@ class Gateway {
   void start_ports();
   void start_mqtt();
   void start_discovery();
+  void create_emulation();
   void install_signals_and_timers();
   void shutdown();
 
   // traffic
   void on_frame(Port& port, const canproto::Frame& frame);
+  void observe(Port& port, const canproto::Frame& frame);
   void on_events(std::vector<devices::Event>& events);
   void publish_event(const devices::Event& e);
   void on_command(const mqtt::BridgeCommand& cmd);
