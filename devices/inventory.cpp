@@ -154,7 +154,10 @@ void Inventory::map_extension(std::uint8_t nat, std::uint32_t serial) {
 }
 
 void Inventory::map_tree(std::uint8_t ext_nat, std::uint8_t dev_nat, std::uint32_t serial) {
-  std::erase_if(tree_by_nat_, [&](const auto& kv) { return kv.second == serial; });
+  // Extension NAT 0 keys what a Tree branch interface sees; the Link view is kept separately.
+  std::erase_if(tree_by_nat_, [&](const auto& kv) {
+    return kv.second == serial && ((kv.first >> 8) == 0) == (ext_nat == 0);
+  });
   tree_by_nat_[static_cast<std::uint16_t>(ext_nat << 8 | dev_nat)] = serial;
 }
 
