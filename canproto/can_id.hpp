@@ -138,7 +138,9 @@ constexpr LegacyId parse_legacy_id(std::uint32_t id) {
   if (id == 0) {
     l.kind = LegacyKind::broadcast;
     l.dir = Direction::to_device;
-  } else if (l.serial24 == 0) {
+  } else if (l.serial24 == 0 && l.dir == Direction::from_device) {
+    // 0x0T000000: bit 28 is clear although the Miniserver sends it. (0x1T000000 stays a direct
+    // id with serial 0, so that the id survives a round trip.)
     l.kind = LegacyKind::type_multicast;
     l.dir = Direction::to_device;
   }

@@ -196,7 +196,6 @@ LOXCAN_LEGACY_CMD(LegacyAnalogOutputs, 0x30);
 LOXCAN_LEGACY_CMD(LegacyDigitalInputs, 0x50);
 LOXCAN_LEGACY_CMD(LegacyOutputs, 0x60);
 LOXCAN_LEGACY_CMD(LegacyFirmwareData, 0x00);
-LOXCAN_LEGACY_CMD(LegacyPacket, 0x44);
 #undef LOXCAN_LEGACY_CMD
 
 // ---- NAT single-frame codec -------------------------------------------------------------------
