@@ -21,9 +21,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "canproto/candump.hpp"
 #include "canproto/decoder.hpp"
+#include "gateway/canio/live_source.hpp"
 #include "gateway/cli/commands.hpp"
 
 namespace loxcan::cli {
@@ -33,6 +35,7 @@ namespace cp = loxcan::canproto;
 
 constexpr const char* kUsage =
     "usage: loxcan decode [--json] [--bus link|tree] [--lenient] [FILE|-]\n"
+    "       loxcan decode [--json] [--bus link|tree] --iface IF[:ROLE] [--iface IF2 ...] [--stats]\n"
     "\n"
     "Decode a candump log (candump -l / -L) or bare compact frames (ID#DATA) into Loxone Link /\n"
     "Tree messages, one line per frame; a completed fragmented packet adds one 'packet' line.\n"
@@ -41,6 +44,10 @@ constexpr const char* kUsage =
     "  --json        JSON lines instead of text (summary then goes to stderr)\n"
     "  --bus BUS     link (default; Loxone Link, NAT + legacy) or tree (a Tree branch)\n"
     "  --lenient     accept what can-utils accepts silently (see canproto/candump.hpp)\n"
+    "  -i, --iface IF[:ROLE]  decode live frames from a CAN interface instead (repeatable;\n"
+    "                ROLE link|tree-left|tree-right); ends on SIGINT/SIGTERM, SIGUSR1 prints\n"
+    "                per-interface statistics to stderr\n"
+    "  --stats       with --iface: print the statistics lines to stderr at the end\n"
     "  -h, --help    this text\n"
     "\n"
     "Unreadable lines are reported on stderr as FILE:LINE:COLUMN: reason and skipped; the exit\n"
@@ -509,6 +516,8 @@ struct Options {
   bool lenient = false;
   cp::Bus bus = cp::Bus::link;
   std::string input = "-";
+  std::vector<canio::IfaceSpec> ifaces;  // live source when not empty (gateway/canio)
+  bool stats = false;
 };
 
 int run_decode_loop(const FrameSource& next, const Options& opt, Out& out) {
@@ -571,15 +580,40 @@ FrameSource log_source(std::istream& in, const Options& opt, std::string name) {
   };
 }
 
+/// The live source (gateway/canio/live_source.hpp): frames from CAN interfaces until a signal.
+int run_live(const Options& opt, Out& out) {
+  canio::LiveOptions live_opt;
+  live_opt.stats = opt.stats;
+  canio::LiveSource live(opt.ifaces, live_opt);
+  if (const int rc = live.start("loxcan decode"); rc != 0) return rc;
+  live.set_idle_hook([&out] { out.flush(); });  // show what was decoded before waiting
+  const int rc = run_decode_loop(
+      [&live](cp::Frame& f, std::string&) { return live.next(f) ? SourceStatus::frame : SourceStatus::end; },
+      opt, out);
+  live.finish();
+  return rc;
+}
+
 int parse_options(int argc, char** argv, Options& opt) {
   static const option kLong[] = {{"json", no_argument, nullptr, 'j'},
                                  {"bus", required_argument, nullptr, 'b'},
                                  {"lenient", no_argument, nullptr, 'l'},
                                  {"help", no_argument, nullptr, 'h'},
+                                 {"iface", required_argument, nullptr, 'i'},
+                                 {"stats", no_argument, nullptr, 's'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
-  for (int c; (c = getopt_long(argc, argv, "jb:lh", kLong, nullptr)) != -1;) {
+  for (int c; (c = getopt_long(argc, argv, "jb:lhi:", kLong, nullptr)) != -1;) {
     switch (c) {
+      case 'i':
+        if (auto spec = canio::parse_iface_spec(optarg)) {
+          opt.ifaces.push_back(*spec);
+        } else {
+          std::fprintf(stderr, "loxcan decode: bad --iface '%s' (NAME[:link|tree-left|tree-right])\n", optarg);
+          return EX_USAGE;
+        }
+        break;
+      case 's': opt.stats = true; break;
       case 'j': opt.json = true; break;
       case 'l': opt.lenient = true; break;
       case 'b':
@@ -600,6 +634,10 @@ int parse_options(int argc, char** argv, Options& opt) {
     std::fprintf(stderr, "loxcan decode: at most one input file\n");
     return EX_USAGE;
   }
+  if (optind < argc && !opt.ifaces.empty()) {
+    std::fprintf(stderr, "loxcan decode: --iface and an input file exclude each other\n");
+    return EX_USAGE;
+  }
   if (optind < argc) opt.input = argv[optind];
   return 0;
 }
@@ -611,6 +649,7 @@ int run_decode(int argc, char** argv) {
   if (const int rc = parse_options(argc, argv, opt); rc != 0) return rc < 0 ? 0 : rc;
   std::ios::sync_with_stdio(false);
   auto out = std::make_unique<Out>(STDOUT_FILENO);
+  if (!opt.ifaces.empty()) return run_live(opt, *out);
   if (opt.input == "-") return run_decode_loop(log_source(std::cin, opt, "<stdin>"), opt, *out);
   std::ifstream file(opt.input, std::ios::binary);
   if (!file) {
