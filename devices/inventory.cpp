@@ -50,6 +50,13 @@ bool is_legacy_value(const cp::LegacyBody& b) {
           std::get<cp::LegacyPacket>(b).type != 0x09 && std::get<cp::LegacyPacket>(b).type != 0x0B);
 }
 
+// "analog_value from NAT 0x01/0x43 before its NAT offer or Start"
+std::string unmapped(const cp::NatMessage& m, const char* from_or_to) {
+  return std::string(cp::nat_command_name(cp::nat_command(m.body))) + " " + from_or_to +
+         " NAT " + hex2(m.addr.nat) + (m.addr.device_nat ? "/" + hex2(m.addr.device_nat) : "") +
+         " before its NAT offer or Start";
+}
+
 DeviceState state_of_nat(std::uint8_t nat) {
   if (cp::is_active_nat(nat)) return DeviceState::online;
   if (cp::is_parked_nat(nat)) return DeviceState::parked;
@@ -237,11 +244,7 @@ void Inventory::feed_nat_from_device(const canproto::NatMessage& m, std::int64_t
   DeviceRecord* r = serial ? by_serial(*serial) : nullptr;
   if (!r) {
     if (is_nat_value(cmd)) {
-      unknown(m, "unknown_device",
-              std::string(cp::nat_command_name(cmd)) + " from NAT " + hex2(m.addr.nat) +
-                  (m.addr.device_nat ? "/" + hex2(m.addr.device_nat) : "") +
-                  " before its NAT offer or Start",
-              ts, out);
+      unknown(m, "unknown_device", unmapped(m, "from"), ts, out);
     }
     return;
   }
@@ -250,17 +253,7 @@ void Inventory::feed_nat_from_device(const canproto::NatMessage& m, std::int64_t
   if (auto* log = std::get_if<cp::DeviceLog>(&m.body)) {
     out.push_back(BusEvent{"device_log", r->info.name + ": " + log->text, raw_of(m), ts});
   }
-  if (!is_nat_value(cmd)) return;
-  scratch_values_.clear();
-  if (r->model) decode_nat(*r->model, m.body, true, r->channels, scratch_values_);
-  if (scratch_values_.empty()) {
-    unknown(m, "unknown_message",
-            r->info.name + ": " + cp::nat_command_name(cmd) + " not mapped by model " +
-                r->info.model,
-            ts, out);
-    return;
-  }
-  on_values(*r, scratch_values_, true, ts, out);
+  if (is_nat_value(cmd)) nat_values(*r, m, true, ts, out);
 }
 
 void Inventory::feed_nat_to_device(const canproto::NatMessage& m, std::int64_t ts,
@@ -278,23 +271,24 @@ void Inventory::feed_nat_to_device(const canproto::NatMessage& m, std::int64_t t
   auto serial = resolve(m.addr.nat, m.addr.device_nat);
   DeviceRecord* r = serial ? by_serial(*serial) : nullptr;
   if (!r) {
-    unknown(m, "unknown_device",
-            std::string(cp::nat_command_name(cmd)) + " to NAT " + hex2(m.addr.nat) +
-                (m.addr.device_nat ? "/" + hex2(m.addr.device_nat) : "") +
-                " before its NAT offer or Start",
-            ts, out);
+    unknown(m, "unknown_device", unmapped(m, "to"), ts, out);
     return;
   }
+  nat_values(*r, m, false, ts, out);
+}
+
+void Inventory::nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device,
+                           std::int64_t ts, std::vector<Event>& out) {
   scratch_values_.clear();
-  if (r->model) decode_nat(*r->model, m.body, false, r->channels, scratch_values_);
+  if (r.model) decode_nat(*r.model, m.body, from_device, r.channels, scratch_values_);
   if (scratch_values_.empty()) {
     unknown(m, "unknown_message",
-            r->info.name + ": " + cp::nat_command_name(cmd) + " not mapped by model " +
-                r->info.model,
+            r.info.name + ": " + cp::nat_command_name(cp::nat_command(m.body)) +
+                " not mapped by model " + r.info.model,
             ts, out);
     return;
   }
-  on_values(*r, scratch_values_, false, ts, out);
+  on_values(r, scratch_values_, from_device, ts, out);
 }
 
 void Inventory::on_device_info(const canproto::NatMessage& m, const canproto::DeviceInfo& info,

@@ -125,6 +125,8 @@ class Inventory {
   void on_offer(const canproto::NatMessage& m, const canproto::NatOffer& o, std::int64_t ts,
                 std::vector<Event>& out);
   void on_park_all(std::int64_t ts, std::vector<Event>& out);
+  void nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device,
+                  std::int64_t ts, std::vector<Event>& out);
   void on_values(DeviceRecord& r, const std::vector<DecodedValue>& values, bool from_device,
                  std::int64_t ts, std::vector<Event>& out);
   void miniserver_start(const canproto::Message& m, const char* detail, std::int64_t ts,
