@@ -12,6 +12,14 @@ namespace {
 
 constexpr std::int64_t kS = 1'000'000'000;
 
+cp::AnalogValue analog_value(std::uint8_t index, std::uint8_t flags, std::uint32_t raw) {
+  cp::AnalogValue a;
+  a.index = index;
+  a.flags = flags;
+  a.raw = raw;
+  return a;
+}
+
 class InventoryTest : public ::testing::Test {
  protected:
   Registry reg = Registry::builtin();
@@ -137,4 +145,23 @@ TEST_F(InventoryTest, TreeDeviceAnnouncesItsBranch) {
   EXPECT_EQ(d->parent, 0x13000001u);
   EXPECT_EQ(d->state, DeviceState::offline);
   EXPECT_EQ(d->info.generation, Generation::tree_device);
+}
+
+TEST_F(InventoryTest, TreeBranchInterfaceKeepsItsOwnMapping) {
+  // The same Touch seen on the Link bus (behind Tree Extension NAT 1) and on a branch interface.
+  start(0x01, 0, 0x13000001, 0x13, kS);
+  start(0x01, 0x41, 0xC0000001, 0x8003, kS);
+  cp::Start s;
+  s.serial = 0xC0000001;
+  s.device_type = 0x8003;
+  inv.feed(cp::Message{cp::NatMessage{{cp::Bus::tree, cp::Direction::from_device, 0x41, 0x41}, s, 0}},
+           2 * kS, events);
+  texts();
+  nat(cp::Direction::from_device, 0x01, 0x41, analog_value(0, 0x15, 22500), 3 * kS);
+  inv.feed(cp::Message{cp::NatMessage{{cp::Bus::tree, cp::Direction::from_device, 0x41, 0x41},
+                                      analog_value(1, 0x15, 50000), 0}},
+           4 * kS, events);
+  EXPECT_EQ(texts(),
+            "(3.000000) channel touch-c0000001 temperature = 22.5 °C\n"
+            "(4.000000) channel touch-c0000001 humidity = 50 %\n");
 }
