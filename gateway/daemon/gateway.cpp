@@ -241,7 +241,10 @@ void Gateway::observe(Port& port, const canproto::Frame& frame) {
 
 void Gateway::on_events(std::vector<devices::Event>& events) {
   for (auto& e : events) {
-    if (std::holds_alternative<devices::DeviceSeen>(e)) devices_dirty_ = true;
+    // The bridge's device list changes only when a device it does not know yet appears.
+    if (const auto* seen = std::get_if<devices::DeviceSeen>(&e)) {
+      devices_dirty_ |= bridged_.count(seen->device.serial) == 0;
+    }
     publish_event(e);
   }
   if (devices_dirty_) {
@@ -357,6 +360,8 @@ void Gateway::refresh_bridge_devices() {
     devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
     add(info, d.model, false);
   }
+  bridged_.clear();
+  for (const auto& d : list) bridged_.insert(d.info.serial);
   bridge_->set_devices(std::move(list));
 }
 

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,7 @@ class Gateway {
   gateway::EventLoop::TimePoint last_status_time_{};
   double frames_per_second_ = 0;
   bool devices_dirty_ = false;
+  std::set<std::uint32_t> bridged_;  ///< serials in the bridge's device list
 };
 
 }  // namespace loxcan::daemon
