@@ -177,7 +177,8 @@ void MqttBridge::publish_bridge_devices() {
   for (const auto& [serial, e] : devices_) {
     json chans = json::array();
     for (const auto& ch : e.device.channels) {
-      chans.push_back({{"name", channel_segment(ch.spec.name)},
+      chans.push_back({{"name", topic_channel(ch)},
+                       {"channel", ch.spec.name},
                        {"direction", devices::to_string(ch.spec.direction)},
                        {"type", devices::to_string(ch.spec.type)},
                        {"semantic", devices::to_string(ch.spec.semantic)},
@@ -263,7 +264,10 @@ void MqttBridge::publish_stats() {
 
 void MqttBridge::tick() {
   deliver_deferred();
-  if (clock_() - last_stats_ns_ >= static_cast<std::int64_t>(options_.stats_interval_s) * 1000000000LL) publish_stats();
+  if (options_.stats_interval_s <= 0) return;
+  // Each changed value may become one HTTP request to the Miniserver: never more often than 10 s.
+  const std::int64_t interval = std::max(options_.stats_interval_s, 10) * 1000000000LL;
+  if (clock_() - last_stats_ns_ >= interval) publish_stats();
 }
 
 // ---- client handlers ------------------------------------------------------------------------
@@ -389,14 +393,19 @@ MqttBridge::DeviceEntry& MqttBridge::entry_for(const devices::DeviceInfo& info) 
 
 const BridgeChannel* MqttBridge::find_channel(const DeviceEntry& e, const std::string& segment) const {
   for (const auto& ch : e.device.channels) {
-    if (channel_segment(ch.spec.name) == segment) return &ch;
+    if (topic_channel(ch) == segment) return &ch;
   }
   return nullptr;
 }
 
 void MqttBridge::publish_value(DeviceEntry& e, const std::string& channel, const ChannelValue& v) {
-  const std::string seg = channel_segment(channel);
-  const BridgeChannel* ch = find_channel(e, seg);
+  // Events name the model's channel; the topic may use a friendly name from the device map.
+  const BridgeChannel* ch = nullptr;
+  for (const auto& c : e.device.channels) {
+    if (c.spec.name == channel) ch = &c;
+  }
+  if (!ch) ch = find_channel(e, channel_segment(channel));
+  const std::string seg = ch ? topic_channel(*ch) : channel_segment(channel);
   if (ch && !ch->publish) return;
   e.values[seg] = v;
   const bool momentary = ch && ch->spec.semantic == devices::Semantic::button;
@@ -518,7 +527,7 @@ void MqttBridge::refill(Bucket& b, std::int64_t now) {
 void MqttBridge::submit(DeviceEntry& e, const BridgeChannel& ch, ChannelValue v) {
   Bucket& b = buckets_[e.device.info.serial];
   refill(b, clock_());
-  if (b.pending.empty() && b.tokens >= 1) {
+  if (options_.rate_limit.per_second <= 0 || (b.pending.empty() && b.tokens >= 1)) {
     b.tokens -= 1;
     ++counters_.commands;
     if (on_command_) on_command_({e.device.info, ch.spec.name, std::move(v)});

@@ -109,7 +109,8 @@ class MqttBridge {
   bool raw_enabled(RawDirection dir) const;
   void set_raw_enabled(RawDirection dir, bool on);
 
-  /// Call about once a second: delivers deferred commands, publishes stats when due.
+  /// Call about once a second: delivers deferred commands, publishes stats when due
+  /// (every stats_interval_s, at least 10 s apart; never when it is 0).
   void tick();
   /// Publishes every cached retained message again (HA birth, bridge/request/republish).
   void republish_all();

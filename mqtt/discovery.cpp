@@ -221,7 +221,7 @@ std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const
   const json orig = origin(ctx);
   for (const auto& ch : d.channels) {
     if (!ch.publish) continue;
-    const std::string name = channel_segment(ch.spec.name);
+    const std::string name = topic_channel(ch);
     const std::string component = component_for(ch);
     json c = {{"name", pretty_name(name)},
               {"unique_id", "loxcan_" + serial_hex(d.info.serial) + "_" + name},

@@ -85,7 +85,7 @@ void flatten(const json& v, const std::string& prefix, std::map<std::string, std
 std::vector<std::string> published_channels(const BridgeDevice& d) {
   std::vector<std::string> out;
   for (const auto& ch : d.channels) {
-    if (ch.publish) out.push_back(channel_segment(ch.spec.name));
+    if (ch.publish) out.push_back(topic_channel(ch));
   }
   return out;
 }
@@ -237,7 +237,7 @@ std::string loxberry_v2_subscriptions_json(const TopicScheme& topics, const std:
   for (const auto& d : devices) {
     for (const auto& ch : d.channels) {
       if (ch.publish && ch.spec.type == devices::ValueType::rgbw) {
-        rgbw_topics[topics.channel(device_segment(d.info), channel_segment(ch.spec.name))] = true;
+        rgbw_topics[topics.channel(device_segment(d.info), topic_channel(ch))] = true;
       }
     }
   }

@@ -12,10 +12,14 @@
 namespace loxcan::mqtt {
 
 struct BridgeChannel {
-  devices::ChannelSpec spec;
-  bool publish = true;    ///< false: neither state topic nor discovery (hidden channel)
-  bool writable = false;  ///< true: subscribe-able `/set` and an HA command entity
+  devices::ChannelSpec spec;  ///< spec.name = the model's channel name (events and commands use it)
+  bool publish = true;        ///< false: neither state topic nor discovery (hidden channel)
+  bool writable = false;      ///< true: `/set` accepted and an HA command entity (emulated devices)
+  std::string name;           ///< friendly topic name from the device map; empty = spec.name
 };
+
+/// The channel's topic segment: channel_segment(name or spec.name).
+std::string topic_channel(const BridgeChannel& ch);
 
 struct BridgeDevice {
   devices::DeviceInfo info;

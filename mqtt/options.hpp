@@ -39,7 +39,7 @@ struct HomeAssistantOptions {
 /// Commands from MQTT towards the bus, per device: a token bucket. Commands over the limit are
 /// not lost: the newest value per channel is kept and delivered when the bucket refills.
 struct RateLimitOptions {
-  double per_second = 10;  ///< sustained commands per second per device (> 0)
+  double per_second = 10;  ///< sustained commands per second per device; <= 0: unlimited
   unsigned burst = 20;     ///< bucket size (>= 1)
 };
 
@@ -62,7 +62,7 @@ struct MqttOptions {
   HomeAssistantOptions homeassistant;
   RateLimitOptions rate_limit;
   std::size_t offline_buffer = 1000;  ///< non-retained messages kept while the broker is away
-  int stats_interval_s = 60;          ///< `<base>/bridge/stats/*` period; minimum 10
+  int stats_interval_s = 60;          ///< `<base>/bridge/stats/*` period; 0 = off; 1..9 act as 10
   std::string node_id;                ///< bridge id in HA ids (`loxcan_bridge_<node_id>`); empty: hostname
 };
 

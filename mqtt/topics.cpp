@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "mqtt/model.hpp"
+
 namespace loxcan::mqtt {
 
 namespace {
@@ -56,6 +58,8 @@ std::string channel_segment(std::string_view channel) {
   if (seg == "availability" || seg == "set" || seg == "get") seg += "-ch";
   return seg;
 }
+
+std::string topic_channel(const BridgeChannel& ch) { return channel_segment(ch.name.empty() ? ch.spec.name : ch.name); }
 
 std::string check_base_topic(std::string_view base) {
   if (base.empty()) return "is empty";

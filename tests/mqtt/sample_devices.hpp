@@ -14,11 +14,11 @@ using devices::ValueType;
 
 inline BridgeChannel in(const char* name, ValueType t, Semantic s = Semantic::generic, const char* unit = "",
                         double min = 0, double max = 0, std::uint8_t bits = 0) {
-  return {ChannelSpec{name, ChannelDirection::input, t, s, unit, min, max, bits}, true, false};
+  return {ChannelSpec{name, ChannelDirection::input, t, s, unit, min, max, bits}, true, false, ""};
 }
 inline BridgeChannel out(const char* name, ValueType t, Semantic s = Semantic::generic, const char* unit = "",
                          double min = 0, double max = 0, std::uint8_t bits = 0) {
-  return {ChannelSpec{name, ChannelDirection::output, t, s, unit, min, max, bits}, true, true};
+  return {ChannelSpec{name, ChannelDirection::output, t, s, unit, min, max, bits}, true, true, ""};
 }
 
 inline devices::DeviceInfo info(std::uint32_t serial, const char* model, const char* name = "",

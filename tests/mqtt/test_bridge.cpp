@@ -206,6 +206,41 @@ TEST_F(BridgeTest, RateLimitDefersAndCoalesces) {
   EXPECT_EQ(commands.size(), 4u);
 }
 
+TEST_F(BridgeTest, ZeroRateMeansUnlimited) {
+  MqttOptions o;
+  o.rate_limit = {0, 1};
+  make(o);
+  bridge->set_devices({test::extension()});
+  client.connect();
+  for (int i = 0; i < 100; ++i) client.deliver("loxcan/extension-13001234/q1/set", i % 2 ? "1" : "0");
+  EXPECT_EQ(commands.size(), 100u);
+}
+
+TEST_F(BridgeTest, FriendlyChannelNamesInTopicsModelNamesInCommands) {
+  auto d = test::extension();
+  d.channels[2].name = "Garden Pump";  // q1
+  bridge->set_devices({d});
+  client.connect();
+  change(d, "q1", true);  // events use the model's name
+  EXPECT_EQ(client.store.at("loxcan/extension-13001234/garden-pump"), "1");
+  EXPECT_FALSE(client.store.count("loxcan/extension-13001234/q1"));
+  EXPECT_TRUE(client.store.count("homeassistant/switch/loxcan_13001234/garden-pump/config"));
+  client.deliver("loxcan/extension-13001234/garden-pump/set", "toggle");
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0].channel, "q1");
+  EXPECT_EQ(commands[0].value, ChannelValue{false});
+}
+
+TEST_F(BridgeTest, StatsOff) {
+  MqttOptions o;
+  o.stats_interval_s = 0;
+  make(o);
+  client.connect();
+  now += 3600'000'000'000;
+  bridge->tick();
+  EXPECT_FALSE(client.store.count("loxcan/bridge/stats"));
+}
+
 TEST_F(BridgeTest, OfflineBufferKeepsTheNewestAndCountsDrops) {
   MqttOptions o;
   o.offline_buffer = 3;

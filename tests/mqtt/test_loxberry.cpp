@@ -186,8 +186,10 @@ TEST(Options, ValidateAndDefaults) {
   EXPECT_EQ(normalized_broker_uri("[::1]:1884"), "tcp://[::1]:1884");
   EXPECT_EQ(normalized_broker_uri("::1"), "tcp://[::1]:1883");
   o = {};
-  o.stats_interval_s = 5;
+  o.stats_interval_s = -1;
   EXPECT_NE(validate(o).find("stats_interval"), std::string::npos);
+  o.stats_interval_s = 0;
+  EXPECT_EQ(validate(o), "");
   o = {};
   o.client_id = "";
   o.base_topic = "home/lox";
