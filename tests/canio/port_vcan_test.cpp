@@ -246,6 +246,40 @@ TEST(CanPort, TxQueueIsBoundedWhileDownAndFlushedWhenBack) {
   EXPECT_EQ(port.stats().reopens, 1u);
 }
 
+// A plug qdisc holds what was sent and refuses more than its byte limit: the kernel answers
+// ENOBUFS (the frame is not queued), exactly what a full CAN HAT driver queue does.
+TEST(CanPort, EnobufsIsRetriedAndNothingIsLost) {
+  if (std::system("modprobe sch_plug 2>/dev/null || insmod /usr/lib/uml/modules/*/kernel/net/sched/sch_plug.ko 2>/dev/null; "
+                  "tc qdisc add dev vcan1 root plug limit 80") != 0)
+    GTEST_SKIP() << "no plug qdisc (sch_plug) here";
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan1", Role::link);
+  CanPort port(loop, config);
+  ASSERT_TRUE(port.start());
+  Peer peer("vcan1");
+  constexpr int kFrames = 20;  // the qdisc takes 5 (80 bytes / 16), the rest must wait
+  for (int i = 0; i < kFrames; ++i)
+    ASSERT_EQ(port.send(canproto::Frame::make(0x10600100u + static_cast<unsigned>(i), {})), SendStatus::queued);
+  ASSERT_TRUE(run_until(loop, [&] { return port.stats().tx_retries >= 3; }));
+  EXPECT_EQ(port.stats().tx_frames, 5u);
+  EXPECT_EQ(port.tx_queue_size(), static_cast<std::size_t>(kFrames - 5));
+  sh("tc qdisc change dev vcan1 root plug release_indefinite");
+  ASSERT_TRUE(run_until(loop, [&] { return port.tx_queue_size() == 0; }));
+  sh("tc qdisc del dev vcan1 root");
+  std::vector<can_frame> seen;
+  ASSERT_TRUE(run_until(loop, [&] {
+    auto more = peer.receive_all();
+    seen.insert(seen.end(), more.begin(), more.end());
+    return seen.size() >= static_cast<std::size_t>(kFrames);
+  }));
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kFrames));
+  for (int i = 0; i < kFrames; ++i)
+    EXPECT_EQ(seen[static_cast<std::size_t>(i)].can_id, CAN_EFF_FLAG | (0x10600100u + static_cast<unsigned>(i)));
+  EXPECT_EQ(port.stats().tx_frames, static_cast<std::uint64_t>(kFrames));
+  EXPECT_EQ(port.stats().tx_failed, 0u);
+  EXPECT_EQ(port.stats().tx_dropped, 0u);
+}
+
 TEST(CanPort, InterfaceDeletedAndAddedAgainIsReopened) {
   EventLoop loop;
   auto config = PortConfig::for_role("vcan2", Role::link);
