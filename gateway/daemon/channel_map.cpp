@@ -50,13 +50,6 @@ const MappedChannel* ChannelMap::by_model_name(std::string_view name) const {
   return nullptr;
 }
 
-const MappedChannel* ChannelMap::by_public_name(std::string_view name) const {
-  for (const auto& c : channels_) {
-    if (c.public_spec.name == name) return &c;
-  }
-  return nullptr;
-}
-
 devices::ChannelValue ChannelMap::to_public(const MappedChannel* ch,
                                             const devices::ChannelValue& v) const {
   if (ch == nullptr) return v;
@@ -80,7 +73,10 @@ std::vector<mqtt::BridgeChannel> ChannelMap::bridge_channels(bool emulated) cons
   out.reserve(channels_.size());
   for (const auto& c : channels_) {
     const bool output = c.model_spec.direction == devices::ChannelDirection::output;
-    out.push_back({c.public_spec, c.publish, emulated ? !output : output});
+    // Events and commands keep the model's channel name; the bridge maps it to the topic name.
+    devices::ChannelSpec spec = c.public_spec;
+    spec.name = c.model_spec.name;
+    out.push_back({std::move(spec), c.publish, emulated ? !output : output, c.public_spec.name});
   }
   return out;
 }

@@ -40,14 +40,14 @@ class ChannelMap {
   ChannelMap(const devices::Model* model, const config::DeviceConfig* config);
 
   const MappedChannel* by_model_name(std::string_view name) const;
-  const MappedChannel* by_public_name(std::string_view name) const;
 
   /// Model value -> published value (pass-through for unmapped channels).
   devices::ChannelValue to_public(const MappedChannel* ch, const devices::ChannelValue& v) const;
   /// Published value -> model value, for commands.
   devices::ChannelValue to_model(const MappedChannel* ch, const devices::ChannelValue& v) const;
 
-  /// The channels as the MQTT bridge sees them. Writable: outputs of a monitored device (loxcan
+  /// The channels as the MQTT bridge sees them (spec.name = model name, name = published name,
+  /// unit and range as published). Writable: outputs of a monitored device (loxcan
   /// commands them like a Miniserver would), inputs of an emulated device (loxcan feeds them).
   std::vector<mqtt::BridgeChannel> bridge_channels(bool emulated) const;
 

@@ -258,8 +258,7 @@ void Gateway::publish_event(const devices::Event& e) {
     const ChannelMap& map = view_for(ev.device.serial).channels;
     const MappedChannel* ch = map.by_model_name(ev.channel);
     if (ch != nullptr && !ch->publish) return;
-    ev.value = map.to_public(ch, ev.value);
-    if (ch != nullptr) ev.channel = ch->public_spec.name;
+    ev.value = map.to_public(ch, ev.value);  // the name stays: the bridge maps it to the topic
     if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
       if (ch != nullptr) ev.unit = ch->public_spec.unit;
     }
@@ -279,10 +278,9 @@ void Gateway::publish_event(const devices::Event& e) {
 
 void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
   DeviceView& view = view_for(cmd.device.serial);
-  const MappedChannel* ch = view.channels.by_public_name(cmd.channel);
+  const MappedChannel* ch = view.channels.by_model_name(cmd.channel);
   if (view.emulated && emulation_) {
-    const std::string model_channel = ch ? ch->model_spec.name : cmd.channel;
-    emulation_->set_input(cmd.device.serial, model_channel, view.channels.to_model(ch, cmd.value));
+    emulation_->set_input(cmd.device.serial, cmd.channel, view.channels.to_model(ch, cmd.value));
     return;
   }
   command_monitored(cmd, ch);
@@ -290,8 +288,7 @@ void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
 
 void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch) {
   const ChannelMap& map = view_for(cmd.device.serial).channels;
-  const std::string model_channel = ch ? ch->model_spec.name : cmd.channel;
-  auto frames = inventory_.command(cmd.device.serial, model_channel, map.to_model(ch, cmd.value));
+  auto frames = inventory_.command(cmd.device.serial, cmd.channel, map.to_model(ch, cmd.value));
   if (!frames) {
     log()->warn("{}/{}: cannot send the command: {}", cmd.device.name, cmd.channel,
                 devices::to_string(frames.error()));

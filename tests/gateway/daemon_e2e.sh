@@ -15,6 +15,8 @@ devices:
   - serial: "14111775"
     type: di_extension
     name: $1
+    channels:
+      i3: {name: door, invert: true}
   - serial: "0BFF0A01"
     type: relay_extension
     name: relays
@@ -40,7 +42,7 @@ pass "bridge/state online (retained)"
 # A DI Extension comes online (NAT offer + Start, from an independent encoder) and reports inputs 1+3.
 { $LOXFRAMES offer 02 14111775; $LOXFRAMES start 02 14111775 14; echo 10002080#0000000005000000; } | send_frames vcan0
 wait_for 30 retained_is "$PORT" loxcan/kitchen-di/i1 1 || { cat gw.log; fail "kitchen-di/i1 is not 1"; }
-expect_eq "$(retained "$PORT" loxcan/kitchen-di/i3)" 1 "DI input 3 retained"
+expect_eq "$(retained "$PORT" loxcan/kitchen-di/door)" 0 "DI input 3, renamed 'door' and inverted"
 expect_eq "$(retained "$PORT" loxcan/kitchen-di/i2)" 0 "DI input 2 retained"
 expect_eq "$(retained "$PORT" loxcan/kitchen-di/availability)" online "DI availability"
 
@@ -73,7 +75,7 @@ pass "broken reload reported with file:line:column"
 grep -q "reload rejected" gw.log || fail "no 'reload rejected' line"
 kill -0 $GW || fail "daemon died on a broken reload"
 cansend vcan0 10002080#0000000001000000
-wait_for 30 retained_is "$PORT" loxcan/hall-di/i3 0 || fail "old map not in force after a broken reload"
+wait_for 30 retained_is "$PORT" loxcan/hall-di/door 1 || fail "old map not in force after a broken reload"
 pass "old map still in force after the broken reload"
 
 # SIGTERM: offline published, exit 0.
