@@ -22,7 +22,14 @@ constexpr char kHex[] = "0123456789ABCDEF";
 
 std::uint8_t nibble(char c) { return kNibble[static_cast<unsigned char>(c)]; }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+constexpr std::array<bool, 256> make_spaces() {
+  std::array<bool, 256> t{};
+  t[' '] = t['\t'] = t['\r'] = t['\v'] = t['\f'] = true;
+  return t;
+}
+constexpr auto kSpace = make_spaces();
+
+bool is_space(char c) { return kSpace[static_cast<unsigned char>(c)]; }
 
 Err<ParseError> fail(std::size_t index, CandumpErrc code) {
   return Err<ParseError>{ParseError{0, static_cast<std::uint32_t>(index + 1), code}};

@@ -63,16 +63,13 @@ class Out {
   Out(const Out&) = delete;
   Out& operator=(const Out&) = delete;
 
-  void put(char c) {
+  [[gnu::always_inline]] void put(char c) {
     reserve(1);
     buf_[n_++] = c;
   }
-  void put(std::string_view s) {
-    if (s.size() > kSize / 2) {
-      flush();
-      write_all(s.data(), s.size());
-      return;
-    }
+  // Inlined so that the many short literal pieces become fixed-size moves.
+  [[gnu::always_inline]] void put(std::string_view s) {
+    if (s.size() > kSize / 2) return put_large(s);
     reserve(s.size());
     std::memcpy(buf_.data() + n_, s.data(), s.size());
     n_ += s.size();
@@ -88,12 +85,57 @@ class Out {
     n_ = static_cast<std::size_t>(std::to_chars(buf_.data() + n_, buf_.data() + n_ + 32, v).ptr - buf_.data());
   }
   void hex(std::uint32_t v, int digits) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     reserve(8);
-    for (int k = digits - 1; k >= 0; --k) buf_[n_++] = kHex[(v >> (4 * k)) & 0xF];
+    for (int k = digits - 1; k >= 0; --k) buf_[n_++] = kHexDigits[(v >> (4 * k)) & 0xF];
   }
   void hex_bytes(std::span<const std::uint8_t> b) {
-    for (auto x : b) hex(x, 2);
+    while (!b.empty()) {
+      const std::size_t chunk = std::min<std::size_t>(b.size(), 4096);
+      reserve(2 * chunk);
+      for (std::size_t k = 0; k < chunk; ++k) {
+        buf_[n_++] = kHexDigits[b[k] >> 4];
+        buf_[n_++] = kHexDigits[b[k] & 0xF];
+      }
+      b = b.subspan(chunk);
+    }
+  }
+  /// `"s"` for strings known to need no escaping (our own identifiers and reasons).
+  [[gnu::always_inline]] void quoted(std::string_view s) {
+    reserve(s.size() + 2);
+    buf_[n_++] = '"';
+    std::memcpy(buf_.data() + n_, s.data(), s.size());
+    n_ += s.size();
+    buf_[n_++] = '"';
+  }
+  /// `"s"` with JSON escapes; one copy when nothing needs escaping (the usual case).
+  void json_string(std::string_view s) {
+    bool plain = s.size() < kSize / 4;
+    for (std::size_t k = 0; plain && k < s.size(); ++k) {
+      const auto u = static_cast<unsigned char>(s[k]);
+      plain = u >= 0x20 && u != '"' && u != '\\';
+    }
+    if (plain) {
+      reserve(s.size() + 2);
+      buf_[n_++] = '"';
+      std::memcpy(buf_.data() + n_, s.data(), s.size());
+      n_ += s.size();
+      buf_[n_++] = '"';
+      return;
+    }
+    put('"');
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        put('\\');
+        put(c);
+      } else if (u < 0x20) {
+        put("\\u00");
+        hex(u, 2);
+      } else {
+        put(c);
+      }
+    }
+    put('"');
   }
   void flush() {
     write_all(buf_.data(), n_);
@@ -103,8 +145,14 @@ class Out {
 
  private:
   static constexpr std::size_t kSize = 1 << 18;
-  void reserve(std::size_t more) {
-    if (n_ + more > kSize) flush();
+  static constexpr char kHexDigits[] = "0123456789ABCDEF";
+  [[gnu::always_inline]] void reserve(std::size_t more) {
+    if (n_ + more > kSize) [[unlikely]]
+      flush();
+  }
+  void put_large(std::string_view s) {
+    flush();
+    write_all(s.data(), s.size());
   }
   void write_all(const char* p, std::size_t len) {
     while (len > 0 && !failed_) {
@@ -126,26 +174,11 @@ class Out {
 
 // ---- field printers (the `V` of the bodies' visit()) ---------------------------------------------
 
-void json_string(Out& o, std::string_view s) {
-  o.put('"');
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      o.put('\\');
-      o.put(c);
-    } else if (u < 0x20) {
-      o.put("\\u00");
-      o.hex(u, 2);
-    } else {
-      o.put(c);
-    }
-  }
-  o.put('"');
-}
+void json_string(Out& o, std::string_view s) { o.json_string(s); }
 
 struct JsonFields {
   Out& o;
-  void key(std::string_view name) {
+  [[gnu::always_inline]] void key(std::string_view name) {
     o.put(",\"");
     o.put(name);
     o.put("\":");
@@ -250,14 +283,23 @@ void print_summary(Out& o, const Stats& s) {
 // ---- message printers ---------------------------------------------------------------------------
 
 struct Printer {
+  Printer(Out& out, bool as_json, Stats& counters) : o(out), json(as_json), stats(counters) {}
   Out& o;
   bool json;
-  cp::Bus bus;
   Stats& stats;
+
+  std::int64_t last_secs = -1;
+  char secs_text[24] = {};
+  std::size_t secs_len = 0;
 
   void timestamp(const cp::Frame& f) {
     const std::int64_t ns = f.ts_ns < 0 ? 0 : f.ts_ns;
-    o.dec(ns / 1'000'000'000);
+    const std::int64_t secs = ns / 1'000'000'000;
+    if (secs != last_secs) {  // the seconds change once per second of capture: format them once
+      last_secs = secs;
+      secs_len = static_cast<std::size_t>(std::to_chars(secs_text, secs_text + sizeof secs_text, secs).ptr - secs_text);
+    }
+    o.put(std::string_view(secs_text, secs_len));
     o.put('.');
     const auto frac = static_cast<std::uint32_t>(ns % 1'000'000'000);
     char digits[9];
@@ -267,13 +309,34 @@ struct Printer {
     o.put(std::string_view(digits, static_cast<std::size_t>(width)));
   }
 
+  cp::IfaceName last_iface;
+  std::string iface_json = "\"\"";
+
+  void iface(const cp::IfaceName& name) {  // escaped once per interface change
+    if (!(name == last_iface)) {
+      last_iface = name;
+      iface_json.clear();
+      for (const char c : name.view()) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+          char esc[8];
+          std::snprintf(esc, sizeof esc, "\\u%04X", static_cast<unsigned char>(c));
+          iface_json += esc;
+        } else {
+          iface_json += c;
+        }
+      }
+      iface_json = '"' + iface_json + '"';
+    }
+    o.put(iface_json);
+  }
+
   // Common head of every record: ts, iface, kind, and the raw frame.
   void head(const cp::Frame& f, const char* kind, bool with_frame) {
     if (json) {
       o.put("{\"ts\":");
       timestamp(f);
       o.put(",\"iface\":");
-      json_string(o, f.iface.view());
+      iface(f.iface);
       o.put(",\"kind\":\"");
       o.put(kind);
       o.put('"');
@@ -298,12 +361,13 @@ struct Printer {
     }
   }
 
-  void str_field(const char* k, std::string_view v) {
+  // `v` is one of canproto's static names or reasons: no escaping needed.
+  void str_field(std::string_view k, std::string_view v) {
     if (json) {
       o.put(",\"");
       o.put(k);
       o.put("\":");
-      json_string(o, v);
+      o.quoted(v);
     } else {
       o.put(' ');
       const std::string_view key(k);
@@ -522,7 +586,7 @@ struct Options {
 
 int run_decode_loop(const FrameSource& next, const Options& opt, Out& out) {
   Stats stats;
-  Printer printer{out, opt.json, opt.bus, stats};
+  Printer printer(out, opt.json, stats);
   cp::Decoder decoder(opt.bus);
   cp::Frame frame;
   cp::Frame last;
