@@ -77,7 +77,10 @@ CanPort::CanPort(EventLoop& loop, PortConfig config) : loop_(loop), config_(std:
   load_bitrate_ = config_.effective_bitrate();
 }
 
-CanPort::~CanPort() { stop(); }
+CanPort::~CanPort() {
+  on_state_ = nullptr;  // the owner is being torn down: no callbacks from the destructor
+  stop();
+}
 
 void CanPort::cancel_timer(EventLoop::TimerId& id) {
   if (id) loop_.cancel(id);

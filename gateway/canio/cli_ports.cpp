@@ -69,6 +69,13 @@ void install_cli_signals(gateway::EventLoop& loop, PortGroup& group, std::functi
   loop.on_signal(SIGUSR1, [&group] { group.print_stats(stderr); });
 }
 
+int usage_error(const char* verb, const char* fmt, const char* arg) {
+  std::fprintf(stderr, "%s: ", verb);
+  std::fprintf(stderr, fmt, arg);  // NOLINT: fmt is always a literal of the caller
+  std::fprintf(stderr, "\n(see %s --help)\n", verb);
+  return EX_USAGE;
+}
+
 bool parse_seconds(std::string_view text, double& out) {
   if (text.empty()) return false;
   std::string s(text);

@@ -75,6 +75,9 @@ PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options);
 void install_cli_signals(gateway::EventLoop& loop, PortGroup& group,
                          std::function<void()> on_stop = {});
 
+/// Prints "<verb>: <fmt with arg>" and a pointer to --help to stderr; returns EX_USAGE.
+int usage_error(const char* verb, const char* fmt, const char* arg);
+
 /// Parses a non-negative decimal (with an optional fraction for seconds); false on junk.
 bool parse_seconds(std::string_view text, double& out);
 bool parse_count(std::string_view text, std::uint64_t& out);

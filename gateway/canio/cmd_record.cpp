@@ -58,10 +58,7 @@ struct RecordArgs {
 };
 
 int usage_error(const char* fmt, const char* arg) {
-  std::fprintf(stderr, "loxcan record: ");
-  std::fprintf(stderr, fmt, arg);
-  std::fprintf(stderr, "\n(see loxcan record --help)\n");
-  return EX_USAGE;
+  return canio::usage_error("loxcan record", fmt, arg);
 }
 
 // Returns -1 to continue, otherwise the exit code.

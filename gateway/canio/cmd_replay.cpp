@@ -59,10 +59,7 @@ struct ReplayArgs {
 };
 
 int usage_error(const char* fmt, const char* arg) {
-  std::fprintf(stderr, "loxcan replay: ");
-  std::fprintf(stderr, fmt, arg);
-  std::fprintf(stderr, "\n(see loxcan replay --help)\n");
-  return EX_USAGE;
+  return canio::usage_error("loxcan replay", fmt, arg);
 }
 
 bool valid_iface(std::string_view name) {
