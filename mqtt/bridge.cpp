@@ -237,6 +237,15 @@ std::vector<std::string> MqttBridge::metric_names() const {
   return names;
 }
 
+std::vector<std::string> MqttBridge::conventional_metric_names() {
+  std::vector<std::string> names = {"busload", "rxframes", "txframes", "rxrate", "txrate", "errorframes",
+                                    "rxdropped", "txerrors", "canstate", "rec", "tec", "restarts"};
+  for (const char* n : kOwnMetrics) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.emplace_back(n);
+  }
+  return names;
+}
+
 void MqttBridge::publish_stats() {
   const std::int64_t now = clock_();
   last_stats_ns_ = now;

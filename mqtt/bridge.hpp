@@ -124,6 +124,9 @@ class MqttBridge {
   const std::map<std::string, std::string>& retained() const { return retained_; }
   /// Metric names published under bridge/stats (for LoxBerry V2 lists and discovery).
   std::vector<std::string> metric_names() const;
+  /// The names when the daemon's metrics follow CONVENTIONS.md 4.4 (busload, rxframes, …) plus
+  /// the bridge's own; for tools that have no running bridge (loxberry-subscriptions).
+  static std::vector<std::string> conventional_metric_names();
   const TopicScheme& topics() const { return topics_; }
 
  private:

@@ -28,5 +28,6 @@ int run_check_config(int argc, char** argv);
 int run_devices(int argc, char** argv);
 int run_sim(int argc, char** argv);      // gateway/sim/cmd_sim.cpp
 int run_emulate(int argc, char** argv);  // gateway/sim/cmd_sim.cpp
+int run_loxberry_subscriptions(int argc, char** argv);  // gateway/cli/cmd_loxberry.cpp
 
 }  // namespace loxcan::cli
