@@ -168,7 +168,7 @@ struct CompactParser {
     return Ok{};
   }
 
-  Result<Frame, ParseError> run() {
+  Result<Ok, ParseError> run() {
     if (s.size() < 4) return fail(0, CandumpErrc::too_short);
     if (auto r = id(); !r) return Err{r.error()};
     Result<Ok, ParseError> body = Ok{};
@@ -181,7 +181,7 @@ struct CompactParser {
       if (auto r = data(); !r) return Err{r.error()};
     }
     if (i < s.size() && !opt.lenient) return fail(i, CandumpErrc::trailing_garbage);
-    return f;
+    return Ok{};
   }
 };
 
@@ -290,12 +290,10 @@ std::string format_error(const ParseError& error, std::string_view source) {
   return out;
 }
 
-Result<Frame, ParseError> parse_compact(std::string_view text, const ParseOptions& options) {
-  Frame f;
-  return CompactParser{text, options, f}.run();
-}
+namespace {
 
-Result<Frame, ParseError> parse_log_line(std::string_view line, const ParseOptions& options) {
+// Both parsers write straight into the caller's frame (no Frame copies on the LogReader path).
+Result<Ok, ParseError> parse_log_line_into(std::string_view line, const ParseOptions& options, Frame& frame) {
   std::int64_t ts = 0;
   auto after_ts = parse_timestamp(line, options, ts);
   if (!after_ts) return Err{after_ts.error()};
@@ -312,9 +310,8 @@ Result<Frame, ParseError> parse_log_line(std::string_view line, const ParseOptio
   if (i >= line.size()) return fail(i, CandumpErrc::missing_frame);
   const std::size_t frame_begin = i;
   i = token_end(line, i);
-  auto frame = parse_compact(line.substr(frame_begin, i - frame_begin), options);
-  if (!frame) {
-    auto e = frame.error();
+  if (auto r = CompactParser{line.substr(frame_begin, i - frame_begin), options, frame}.run(); !r) {
+    auto e = r.error();
     e.column += static_cast<std::uint32_t>(frame_begin);
     return Err{e};
   }
@@ -326,9 +323,23 @@ Result<Frame, ParseError> parse_log_line(std::string_view line, const ParseOptio
     if (skip_space(line, dir_end) < line.size())
       return fail(skip_space(line, dir_end), CandumpErrc::trailing_garbage);
   }
-  frame->ts_ns = ts;
-  frame->iface = IfaceName(iface);
-  return frame;
+  frame.ts_ns = ts;
+  frame.iface = IfaceName(iface);
+  return Ok{};
+}
+
+}  // namespace
+
+Result<Frame, ParseError> parse_compact(std::string_view text, const ParseOptions& options) {
+  Frame f;
+  if (auto r = CompactParser{text, options, f}.run(); !r) return Err{r.error()};
+  return f;
+}
+
+Result<Frame, ParseError> parse_log_line(std::string_view line, const ParseOptions& options) {
+  Frame f;
+  if (auto r = parse_log_line_into(line, options, f); !r) return Err{r.error()};
+  return f;
 }
 
 std::size_t format_compact(const Frame& f, char* out) {
@@ -488,11 +499,10 @@ LogReader::Status LogReader::next(Frame& frame, ParseError& error) {
       continue;
     }
     if (kind == LineKind::compact && options_.lenient) text = text.substr(0, token_end(text, 0));
-    auto r = kind == LineKind::log ? parse_log_line(text, options_) : parse_compact(text, options_);
-    if (r) {
-      frame = *r;
-      return Status::frame;
-    }
+    frame = Frame{};
+    auto r = kind == LineKind::log ? parse_log_line_into(text, options_, frame)
+                                   : CompactParser{text, options_, frame}.run();
+    if (r) return Status::frame;
     error = r.error();
     error.line = static_cast<std::uint32_t>(line_number_);
     return Status::error;

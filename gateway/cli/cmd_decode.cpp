@@ -418,11 +418,23 @@ struct Printer {
     }
   }
 
+  // `,"protocol":"nat","dir":"…","cmd":N,"cmd_name":"…"` per (direction, command), built once.
+  std::array<std::string, 3 * 256> nat_prefix;
+
   void nat_address(const cp::NatAddress& a, std::uint8_t cmd) {
-    str_field("protocol", "nat");
-    str_field("dir", cp::to_string(a.dir));
-    int_field("cmd", cmd);
-    str_field("cmd_name", cp::nat_command_name(cmd));
+    if (json) {
+      std::string& p = nat_prefix[static_cast<std::size_t>(a.dir) * 256 + cmd];
+      if (p.empty()) {
+        p = std::string(",\"protocol\":\"nat\",\"dir\":\"") + cp::to_string(a.dir) + "\",\"cmd\":" +
+            std::to_string(cmd) + ",\"cmd_name\":\"" + cp::nat_command_name(cmd) + '"';
+      }
+      o.put(p);
+    } else {
+      str_field("protocol", "nat");
+      str_field("dir", cp::to_string(a.dir));
+      int_field("cmd", cmd);
+      str_field("cmd_name", cp::nat_command_name(cmd));
+    }
     int_field("nat", a.nat);
     int_field("device_nat", a.device_nat);
   }
@@ -589,7 +601,7 @@ int run_decode_loop(const FrameSource& next, const Options& opt, Out& out) {
   Printer printer(out, opt.json, stats);
   cp::Decoder decoder(opt.bus);
   cp::Frame frame;
-  cp::Frame last;
+  cp::Frame last;  // time and interface for packets given up by expire()
   std::string error;
   auto on_expired = [&](const cp::PacketInfo& p, const char* why) { printer.abandoned(last, p, why); };
   for (std::uint64_t n = 0;; ++n) {
@@ -601,7 +613,8 @@ int run_decode_loop(const FrameSource& next, const Options& opt, Out& out) {
       std::fprintf(stderr, "loxcan decode: %s\n", error.c_str());
       continue;
     }
-    last = frame;
+    last.ts_ns = frame.ts_ns;
+    last.iface = frame.iface;
     if ((n & 1023) == 0 && decoder.pending_packets() != 0) decoder.expire(frame.ts_ns, on_expired);
     const cp::Decoded& d = decoder.feed(frame, frame.ts_ns);
     printer.message(frame, d.message);
