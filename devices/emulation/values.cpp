@@ -281,6 +281,11 @@ std::vector<NatPacket> nat_packets_for_all(const Model& model, ChannelDirection 
   std::vector<const ModelChannel*> done;
   for (const auto& c : model.channels) {
     if (c.spec.direction != dir || !emulated(c.binding.codec)) continue;
+    // Frequencies are sent while non-zero (and once when they drop to 0), not as a zero at start.
+    if (c.binding.codec == Codec::nat_frequency) {
+      const auto* v = find_value(values, c.spec.name);
+      if (!v || as_number(*v) == 0) continue;
+    }
     bool seen = false;
     for (const auto* d : done) seen = seen || same_frame(*d, c);
     if (seen) continue;

@@ -49,7 +49,8 @@ std::vector<std::string> apply(const devices::Model& model, const devices::Model
 std::optional<NatPacket> nat_packet_for(const devices::Model& model, const devices::ModelChannel& channel,
                                         const ValueMap& values);
 
-/// Every distinct NAT frame needed to report all channels of `dir` (one per frame group).
+/// Every distinct NAT frame needed to report all channels of `dir` (one per frame group;
+/// frequency inputs only while non-zero).
 std::vector<NatPacket> nat_packets_for_all(const devices::Model& model, devices::ChannelDirection dir,
                                            const ValueMap& values);
 

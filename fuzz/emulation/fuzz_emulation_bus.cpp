@@ -13,8 +13,13 @@ namespace {
 using namespace loxcan;
 using emulation::Millis;
 
+const devices::Registry& registry() {
+  static const devices::Registry reg = devices::Registry::builtin();
+  return reg;
+}
+
 struct World {
-  devices::Registry reg = devices::Registry::builtin();
+  const devices::Registry& reg = registry();
   std::deque<std::pair<int, canproto::Frame>> queue;
   std::uint32_t rng = 1;
   std::unique_ptr<emulation::EmulatedBus> bus;
@@ -76,6 +81,7 @@ struct World {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   World w;
+  const auto all = w.bus->all();
   Millis now = 0;
   for (std::size_t i = 0; i + 13 <= size; i += 13) {
     canproto::Frame f;
@@ -89,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     w.bus->tick(now);
     w.sim->tick(now);
     w.deliver(now);
-    w.bus->all()[static_cast<std::size_t>(data[i + 12]) % w.bus->all().size()]->set_input("i1", true, now);
+    all[static_cast<std::size_t>(data[i + 12]) % all.size()]->set_input("i1", true, now);
     (void)w.sim->set_output("touch", "buzzer", (data[i + 12] & 1) != 0, now);
   }
   return 0;

@@ -256,9 +256,7 @@ class EmulateTarget : public sim::ScenarioTarget {
   std::string set(std::string_view device, std::string_view channel, const devices::ChannelValue& v) override {
     auto* d = e_.find(device);
     if (!d) return "unknown device";
-    const auto r = d->set_input(channel, v, e_.now());
-    e_.on_frame("", canproto::Frame{});  // re-arm the device timers
-    return r == emulation::SetResult::ok ? "" : std::string(emulation::to_string(r));
+    return e_.set_input(d->info().serial, channel, v) ? "" : "not set (see the log)";
   }
   std::optional<devices::ChannelValue> value(std::string_view device, std::string_view channel) const override {
     auto* d = e_.find(device);

@@ -46,10 +46,11 @@ struct Emulation::Bus {
   std::unique_ptr<emulation::EmulatedBus> bus;
 };
 
-Emulation::Emulation(gateway::EventLoop& loop, const config::Config& config, const devices::Registry& registry,
+// The registry is part of the EmulationHost factory's signature; the map's devices already
+// carry their models.
+Emulation::Emulation(gateway::EventLoop& loop, const config::Config& config, const devices::Registry&,
                      SendFn send, EventsFn events, EmulationOptions options)
     : loop_(loop),
-      registry_(registry),
       send_(std::move(send)),
       events_(std::move(events)),
       options_(std::move(options)),

@@ -77,7 +77,6 @@ class Emulation : public daemon::EmulationHost {
   void tick();
 
   gateway::EventLoop& loop_;
-  const devices::Registry& registry_;
   SendFn send_;
   EventsFn events_;
   EmulationOptions options_;
