@@ -2,6 +2,7 @@
 // mosquitto_pub, HA discovery on the wire, broker killed and restarted mid-stream, bad commands
 // over the wire, MQTT 5 with login, TLS.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -230,6 +231,30 @@ TEST(Broker, Mqtt5WithLoginFromAPasswordFile) {
   test::publish_raw(broker.uri(), "loxcan/extension-13001234/q1/set", "on", false, 1, "loxcan", password);
   ASSERT_TRUE(h.wait([&] { return h.commands.size() == 1; }));
   std::filesystem::remove_all(dir);
+}
+
+TEST(Broker, LastWillMarksTheBridgeOfflineWhenTheProcessDies) {
+  Mosquitto broker;
+  broker.start();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // The daemon: connect, publish, then die without DISCONNECT (the kernel closes the socket).
+    Harness h(broker.uri());
+    h.bridge->set_devices({test::extension()});
+    h.bridge->start();
+    const bool ok = h.wait_connected() && h.wait_in_sync(broker.uri());
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child bridge did not connect";
+  std::map<std::string, std::string> snap;
+  for (int i = 0; i < 50; ++i) {
+    snap = test::retained_snapshot(broker.uri());
+    if (snap["loxcan/bridge/state"] == "offline") break;
+  }
+  EXPECT_EQ(snap["loxcan/bridge/state"], "offline");
+  EXPECT_EQ(snap["loxcan/extension-13001234/availability"], "online");  // the rest stays as it was
 }
 
 class BrokerTls : public ::testing::Test {
