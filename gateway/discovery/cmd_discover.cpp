@@ -26,7 +26,8 @@ void usage(std::FILE* out, const char* argv0) {
       "the answers by serial and prints one line per Miniserver (or a JSON list).\n"
       "\n"
       "  --json                   print a JSON array (the daemon's bridge/miniservers payload)\n"
-      "  --timeout S              seconds to listen (default 3; fractions allowed)\n"
+      "  --timeout S              seconds to listen (default 3; fractions allowed), and the\n"
+      "                           limit for reading each upnp.xml\n"
       "  --interface, --bind X    only this interface, by name (eth0) or IPv4 address\n"
       "  --no-udp, --no-ssdp      skip one of the two methods\n"
       "  -v, --verbose            log every packet (logger \"disc\")\n"
@@ -98,6 +99,7 @@ int run_discover(int argc, char** argv) {
     std::fprintf(stderr, "%s: --no-udp and --no-ssdp leave nothing to do\n", argv[0]);
     return EX_USAGE;
   }
+  opts.http_timeout = opts.timeout;  // a slow Miniserver gets as long as the listening time
   setup_logger(verbose);
   auto r = discover(opts);
   if (!r) {

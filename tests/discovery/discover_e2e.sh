@@ -43,8 +43,8 @@ ip netns exec ms2 python3 "$here/fake_miniserver.py" --ip 10.79.0.2 --serial 504
   --ipv6 ",00000000:0/X,13106567:11021110/O" --udn uuid:22222222-0000-0000-0000-000000000002 \
   --http-port 80 --ssdp notify --log "$work/ms2.log" --ready "$work/ms2.ready" 2>"$work/ms2.err" &
 pids+=($!)
-wait_for 15 test -f "$work/ms1.ready" || fail "fake ms1 did not start: $(cat "$work/ms1.err")"
-wait_for 15 test -f "$work/ms2.ready" || fail "fake ms2 did not start: $(cat "$work/ms2.err")"
+wait_for 90 test -f "$work/ms1.ready" || fail "fake ms1 did not start: $(cat "$work/ms1.err")"
+wait_for 90 test -f "$work/ms2.ready" || fail "fake ms2 did not start: $(cat "$work/ms2.err")"
 
 # check JSON PYTHON-ASSERTIONS WHAT: evaluates assertions with `ms` = list, `by` = dict by serial.
 check() {
@@ -56,7 +56,8 @@ PY
   pass "$3"
 }
 
-out=$("$LOXCAN" discover --json --timeout 3 2>"$work/err"); rc=$?
+# Listening times are generous: the fakes are python in a UML guest on a possibly busy host.
+out=$("$LOXCAN" discover --json --timeout 5 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "discover --json finds Miniservers (stderr: $(cat "$work/err"))"
 check "$out" '
 assert len(ms) == 2, ms
@@ -81,7 +82,7 @@ pass "the probe is one 0x00 byte from the guest side of the veth"
 grep -q "^msearch 10.78.0.1" "$work/ms1.log" || fail "ms1 never saw an M-SEARCH"
 pass "M-SEARCH crossed the veth"
 
-out=$("$LOXCAN" discover --json --timeout 2 --no-udp 2>"$work/err"); rc=$?
+out=$("$LOXCAN" discover --json --timeout 4 --no-udp 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "--no-udp (stderr: $(cat "$work/err"))"
 check "$out" '
 assert sorted(by) == ["504F0A000001", "504F0A000002"], ms
@@ -90,25 +91,45 @@ assert by["504F0A000002"]["name"] == "Haus 2.0 10.1.1.1:80 Süd", "hidden hex na
 assert by["504F0A000001"]["port"] == 8080
 ' "SSDP alone: M-SEARCH answer (ms1) and NOTIFY (ms2), names from upnp.xml"
 
-out=$("$LOXCAN" discover --json --timeout 2 --no-ssdp 2>"$work/err"); rc=$?
+out=$("$LOXCAN" discover --json --timeout 4 --no-ssdp 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "--no-ssdp"
 check "$out" '
 assert sorted(by) == ["504F0A000001", "504F0A000002"], ms
 assert all(m["found_by"] == ["udp"] and m["udn"] is None for m in ms), ms
 ' "UDP alone"
 
-out=$("$LOXCAN" discover --json --timeout 2 --interface veth2 2>"$work/err"); rc=$?
+out=$("$LOXCAN" discover --json --timeout 4 --interface veth2 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "--interface veth2"
 check "$out" 'assert [m["serial"] for m in ms] == ["504F0A000002"], ms' "--interface by name limits to ms2"
-out=$("$LOXCAN" discover --json --timeout 2 --bind 10.78.0.1 2>"$work/err"); rc=$?
+out=$("$LOXCAN" discover --json --timeout 4 --bind 10.78.0.1 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "--bind 10.78.0.1"
 check "$out" 'assert [m["serial"] for m in ms] == ["504F0A000001"], ms' "--bind by address limits to ms1"
 
-out=$("$LOXCAN" discover --timeout 2 2>"$work/err"); rc=$?
+out=$("$LOXCAN" discover --timeout 4 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "table output"
 expect_eq "$(echo "$out" | head -1 | tr -s ' ')" "SERIAL ADDRESS FIRMWARE FOUND BY NAME" "table header"
 echo "$out" | grep -q "^504F0A000002  10.79.0.2:80 .* udp,ssdp  $name2\$" || fail "table row for ms2: $out"
 pass "table row for ms2"
+
+# A NOTIFY whose LOCATION points at another host is never fetched (no request on behalf of
+# whoever can send multicast).
+ip netns exec ms1 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.78.0.2"))
+m = (b"NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\n"
+     b"SERVER: Loxone Miniserver Evil UPnP/1.0\r\nLOCATION: http://10.79.0.2:80/upnp.xml\r\n\r\n")
+for _ in range(40):
+    s.sendto(m, ("239.255.255.250", 1900)); time.sleep(0.2)
+' &
+spoofer=$!
+http_before=$(grep -c '^http' "$work/ms2.log")
+out=$("$LOXCAN" discover --json --timeout 4 --no-udp --interface veth1 2>"$work/err"); rc=$?
+kill $spoofer 2>/dev/null
+grep -q "SSDP from 10.78.0.2: not fetching LOCATION 'http://10.79.0.2:80/upnp.xml'" "$work/err" ||
+  fail "spoofed LOCATION: stderr was: $(cat "$work/err")"
+expect_eq "$(grep -c '^http' "$work/ms2.log")" "$http_before" "spoofed LOCATION is not fetched"
+check "$out" 'assert [m["serial"] for m in ms] == ["504F0A000001"], ms' "spoofed NOTIFY adds nothing"
 
 out=$("$LOXCAN" discover --json --timeout 1 --interface lan0 2>"$work/err"); rc=$?
 expect_eq "$rc" 1 "nobody on lan0 -> exit 1"
