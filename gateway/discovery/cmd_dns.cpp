@@ -83,13 +83,8 @@ int run_dns(int argc, char** argv) {
       case 'b': base = optarg; break;
       case 'j': json = true; break;
       case 't':
-        if (auto t = parse_timeout_seconds(optarg)) {
-          timeout = *t;
-          break;
-        }
-        std::fprintf(stderr, "%s: --timeout expects seconds in (0, 600], got '%s'\n", argv[0],
-                     optarg);
-        return EX_USAGE;
+        if (!take_timeout_option(argv[0], optarg, timeout)) return EX_USAGE;
+        break;
       case 'h': usage(stdout, argv[0]); return 0;
       default: usage(stderr, argv[0]); return EX_USAGE;
     }
