@@ -75,10 +75,7 @@ Reassembler::Slot& Reassembler::claim(std::uint64_t key, FragmentOutcome& out) {
   slot->used = true;
   slot->key = key;
   slot->next_index = 1;
-  auto buffer = std::move(slot->info.payload);
-  buffer.clear();
-  slot->info = PacketInfo{};
-  slot->info.payload = std::move(buffer);
+  slot->info.payload.clear();  // keeps the buffer's capacity for the next packet
   return *slot;
 }
 
@@ -119,19 +116,26 @@ FragmentOutcome Reassembler::append(Slot& slot, std::span<const std::uint8_t> by
   return out;
 }
 
-FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentHeader& header, std::int64_t now_ns) {
+FragmentOutcome Reassembler::begin(std::uint64_t key, const PacketInfo& head, std::int64_t now_ns) {
   FragmentOutcome out;
-  Slot& slot = claim(nat_key(from), out);
-  auto& info = slot.info;
-  info.protocol = Protocol::nat;
-  info.nat = from;
-  info.cmd = header.cmd;
-  info.size = header.size;
-  info.check = header.crc;
-  info.first_ns = info.last_ns = now_ns;
-  info.payload.reserve(header.size);
-  if (header.size == 0) finish(slot, out);
+  Slot& slot = claim(key, out);
+  auto buffer = std::move(slot.info.payload);
+  slot.info = head;
+  slot.info.payload = std::move(buffer);
+  slot.info.first_ns = slot.info.last_ns = now_ns;
+  slot.info.payload.reserve(head.size);
+  if (head.size == 0) finish(slot, out);
   return out;
+}
+
+FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentHeader& header, std::int64_t now_ns) {
+  PacketInfo head;
+  head.protocol = Protocol::nat;
+  head.nat = from;
+  head.cmd = header.cmd;
+  head.size = header.size;
+  head.check = header.crc;
+  return begin(nat_key(from), head, now_ns);
 }
 
 FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentData& data, std::int64_t now_ns) {
@@ -146,19 +150,14 @@ FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentData& dat
 }
 
 FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentHeader& header, std::int64_t now_ns) {
-  FragmentOutcome out;
-  Slot& slot = claim(legacy_key(from), out);
-  auto& info = slot.info;
-  info.protocol = Protocol::legacy;
-  info.legacy = from;
-  info.cmd = header.type;
-  info.large = header.large;
-  info.size = header.size;
-  info.check = header.sum;
-  info.first_ns = info.last_ns = now_ns;
-  info.payload.reserve(header.size);
-  if (header.size == 0) finish(slot, out);
-  return out;
+  PacketInfo head;
+  head.protocol = Protocol::legacy;
+  head.legacy = from;
+  head.cmd = header.type;
+  head.large = header.large;
+  head.size = header.size;
+  head.check = header.sum;
+  return begin(legacy_key(from), head, now_ns);
 }
 
 FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentData& data, std::int64_t now_ns) {

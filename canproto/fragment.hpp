@@ -108,6 +108,7 @@ class Reassembler {
   };
   Slot* find(std::uint64_t key);
   Slot& claim(std::uint64_t key, FragmentOutcome& out);
+  FragmentOutcome begin(std::uint64_t key, const PacketInfo& head, std::int64_t now_ns);
   FragmentOutcome append(Slot& slot, std::span<const std::uint8_t> bytes, std::int64_t now_ns);
   void finish(Slot& slot, FragmentOutcome& out);
 
