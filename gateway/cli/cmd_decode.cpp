@@ -27,6 +27,7 @@
 #include "canproto/decoder.hpp"
 #include "gateway/canio/live_source.hpp"
 #include "gateway/cli/commands.hpp"
+#include "gateway/cli/device_events.hpp"
 
 namespace loxcan::cli {
 namespace {
@@ -44,6 +45,7 @@ constexpr const char* kUsage =
     "  --json        JSON lines instead of text (summary then goes to stderr)\n"
     "  --bus BUS     link (default; Loxone Link, NAT + legacy) or tree (a Tree branch)\n"
     "  --lenient     accept what can-utils accepts silently (see canproto/candump.hpp)\n"
+    "  --events      typed device events instead of messages (as loxcan devices --events)\n"
     "  -i, --iface IF[:ROLE]  decode live frames from a CAN interface instead (repeatable;\n"
     "                ROLE link|tree-left|tree-right); ends on SIGINT/SIGTERM, SIGUSR1 prints\n"
     "                per-interface statistics to stderr\n"
@@ -589,6 +591,7 @@ using FrameSource = std::function<SourceStatus(cp::Frame&, std::string& error)>;
 
 struct Options {
   bool json = false;
+  bool events = false;  // typed device events (gateway/cli/cmd_devices.cpp)
   bool lenient = false;
   cp::Bus bus = cp::Bus::link;
   std::string input = "-";
@@ -678,6 +681,7 @@ int parse_options(int argc, char** argv, Options& opt) {
                                  {"help", no_argument, nullptr, 'h'},
                                  {"iface", required_argument, nullptr, 'i'},
                                  {"stats", no_argument, nullptr, 's'},
+                                 {"events", no_argument, nullptr, 'e'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "jb:lhi:", kLong, nullptr)) != -1;) {
@@ -691,6 +695,7 @@ int parse_options(int argc, char** argv, Options& opt) {
         }
         break;
       case 's': opt.stats = true; break;
+      case 'e': opt.events = true; break;
       case 'j': opt.json = true; break;
       case 'l': opt.lenient = true; break;
       case 'b':
@@ -725,6 +730,10 @@ int run_decode(int argc, char** argv) {
   Options opt;
   if (const int rc = parse_options(argc, argv, opt); rc != 0) return rc < 0 ? 0 : rc;
   std::ios::sync_with_stdio(false);
+  if (opt.events) {  // device events of a capture; the live equivalent is loxcan-gateway
+    if (!opt.ifaces.empty()) return std::fputs("loxcan decode: --events needs a file or stdin\n", stderr), EX_USAGE;
+    return print_device_events({opt.input, opt.json, opt.lenient, opt.bus == cp::Bus::tree, "", "loxcan decode"});
+  }
   auto out = std::make_unique<Out>(STDOUT_FILENO);
   if (!opt.ifaces.empty()) return run_live(opt, *out);
   if (opt.input == "-") return run_decode_loop(log_source(std::cin, opt, "<stdin>"), opt, *out);

@@ -29,4 +29,7 @@ printf '(1.0) can0 10606005#00\n(2.0) can0 zz\n' | "$LOXCAN" devices >/dev/null 
 [ $? -eq 65 ] || fail "bad line must give 65"
 "$LOXCAN" devices --models | grep -q '^touch  .*0x8003' || fail "--models"
 "$LOXCAN" devices --bus middle x 2>/dev/null; [ $? -eq 64 ] || fail "--bus middle"
+out=$("$LOXCAN" decode --events --json "$T/tree.log") || fail "decode --events rc"
+[ "$out" == "$(cat "$T/tree.events.jsonl")" ] || fail "decode --events differs from the golden"
+"$LOXCAN" decode --events --iface vcan0 >/dev/null 2>&1; [ $? -eq 64 ] || fail "decode --events --iface"
 echo "ok: devices"
