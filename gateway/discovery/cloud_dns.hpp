@@ -12,10 +12,12 @@
 //   anything else with an http(s) URL and a host -> host reported, address empty
 // Errors (CloudDnsError), each with a message naming the serial and what came back:
 //   kInvalidSerial  SERIAL is not 12 hex digits (checked before any network access)
-//   kUnknownSerial  404 or 410: the Cloud DNS does not know this Miniserver
+//   kUnknownSerial  404 or 410: the Cloud DNS does not know this Miniserver (Loxone does not
+//                   document its answer for unknown serials; 404/410 is the HTTP meaning)
 //   kTimeout        no complete answer within the timeout
 //   kUnreachable    connection refused / cannot resolve the Cloud DNS host
-//   kBadReply       anything else: no redirect, no or unusable Location, a non-http(s) target
+//   kBadReply       anything else: no redirect, no Location, a relative or unparsable Location,
+//                   a non-http(s) target, a reply that is not HTTP
 
 #include <chrono>
 #include <cstdint>
@@ -37,7 +39,7 @@ struct CloudDnsError {
 
 struct CloudDnsAnswer {
   std::string serial;    ///< canonical (upper case)
-  std::string location;  ///< the redirect target as received (resolved if it was relative)
+  std::string location;  ///< the redirect target exactly as received
   std::string host;      ///< host of the target: an IPv4 literal or a name
   std::string address;   ///< IPv4 of the Miniserver if known (literal host or dashed label)
   std::uint16_t port = 0;

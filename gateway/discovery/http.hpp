@@ -42,7 +42,7 @@ struct HttpUrl {
   std::uint16_t port = 0;  ///< explicit, else 80/443
 };
 
-/// Parses an absolute http:// or https:// URL with a host; "" on anything else (including
+/// Parses an absolute http:// or https:// URL with a host; nullopt on anything else (including
 /// whitespace inside, other schemes, relative references, a port outside 1..65535).
 std::optional<HttpUrl> parse_http_url(std::string_view url);
 
