@@ -12,6 +12,7 @@
 #include "gateway/discovery/discover.hpp"
 #include "gateway/discovery/miniserver.hpp"
 #include "gateway/version.hpp"
+#include "mqtt/loxberry.hpp"
 #include "mqtt/paho_client.hpp"
 
 namespace loxcan::daemon {
@@ -156,6 +157,7 @@ void Gateway::start_mqtt() {
     return;
   }
   auto opts = mqtt_options(config_.mqtt);
+  apply_loxberry_broker(opts);
   mqtt_client_ = std::make_unique<mqtt::PahoClient>(
       opts, mqtt::MqttBridge::will(opts), [this](std::function<void()> task) {
         loop_.post(std::move(task));
@@ -170,6 +172,42 @@ void Gateway::start_mqtt() {
   refresh_bridge_devices();
   bridge_->start();
   log()->info("MQTT: connecting to {}", opts.broker);
+}
+
+void Gateway::restart_mqtt(const char* why) {
+  log()->info("MQTT: reconnecting ({})", why);
+  if (bridge_) bridge_->stop();
+  bridge_.reset();
+  mqtt_client_.reset();
+  bridged_.clear();
+  start_mqtt();
+}
+
+// On a LoxBerry the broker settings live in $LBSCONFIG/general.json (mqtt.loxberry: auto|on|off).
+void Gateway::apply_loxberry_broker(mqtt::MqttOptions& opts) {
+  const auto mode = config_.mqtt.loxberry;
+  const std::string path = mqtt::loxberry_general_json_path();
+  if (mode == config::Tristate::off || (mode == config::Tristate::automatic && path.empty())) {
+    loxberry_.reset();
+    return;
+  }
+  if (path.empty()) {
+    log()->error("mqtt.loxberry is on but LBSCONFIG is not set: using mqtt.broker {}", opts.broker);
+    return;
+  }
+  if (!loxberry_) loxberry_ = std::make_unique<mqtt::GeneralJsonWatcher>(path);
+  auto result = loxberry_->check();
+  if (!result.error.empty()) log()->warn("LoxBerry: {}", result.error);
+  if (!result.broker) return;
+  mqtt::apply_loxberry(*result.broker, opts);
+  log()->info("LoxBerry: broker {}:{} from {}", result.broker->host, result.broker->port, path);
+}
+
+void Gateway::check_loxberry() {
+  if (!loxberry_ || !bridge_) return;
+  auto result = loxberry_->check();
+  if (!result.error.empty()) log()->warn("LoxBerry: {}", result.error);
+  if (result.changed) restart_mqtt("LoxBerry's general.json changed");
 }
 
 void Gateway::start_discovery() {
@@ -197,6 +235,7 @@ void Gateway::install_signals_and_timers() {
   loop_.on_signal(SIGHUP, [this] { reload(); });
   loop_.add_periodic(1s, [this] { tick(); });
   loop_.add_periodic(5s, [this] { update_status(); });
+  loop_.add_periodic(10s, [this] { check_loxberry(); });
   if (auto every = notifier_.watchdog_interval()) {
     loop_.add_periodic(*every, [this] { notifier_.watchdog(); });
   }
@@ -462,11 +501,7 @@ void Gateway::apply_config(config::Config next) {
     if (emulation_) emulation_->start();
   }
   if (mqtt_changed) {
-    log()->info("mqtt section changed: reconnecting");
-    if (bridge_) bridge_->stop();
-    bridge_.reset();
-    mqtt_client_.reset();
-    start_mqtt();
+    restart_mqtt("the mqtt section changed");
   } else {
     refresh_bridge_devices();
   }

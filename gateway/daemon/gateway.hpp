@@ -38,6 +38,7 @@ class DiscoveryService;
 }
 namespace loxcan::mqtt {
 class PahoClient;
+class GeneralJsonWatcher;
 }
 
 namespace loxcan::daemon {
@@ -75,6 +76,9 @@ class Gateway {
   // start-up and shutdown
   void start_ports();
   void start_mqtt();
+  void restart_mqtt(const char* why);
+  void apply_loxberry_broker(mqtt::MqttOptions& opts);
+  void check_loxberry();
   void start_discovery();
   void create_emulation();
   void install_signals_and_timers();
@@ -115,6 +119,7 @@ class Gateway {
   std::map<std::uint32_t, DeviceView> views_;
   std::unique_ptr<mqtt::PahoClient> mqtt_client_;
   std::unique_ptr<mqtt::MqttBridge> bridge_;
+  std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<discovery::DiscoveryService> discovery_;
   std::unique_ptr<EmulationHost> emulation_;
   std::vector<devices::Event> events_;  ///< scratch, reused per frame

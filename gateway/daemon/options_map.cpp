@@ -18,15 +18,9 @@ mqtt::MqttOptions mqtt_options(const config::MqttConfig& c) {
   o.json_state = c.json_state;
   o.raw = {c.raw_rx, c.raw_tx, c.raw_unknown};
   o.homeassistant = {c.homeassistant_enabled, c.homeassistant_prefix};
-  if (c.rate_limit > 0) {
-    o.rate_limit.per_second = c.rate_limit;
-  } else {
-    o.rate_limit.per_second = 1e9;  // 0 = unlimited in the YAML; the bucket wants a rate > 0
-    o.rate_limit.burst = 1000000;
-  }
+  o.rate_limit.per_second = c.rate_limit;  // 0 = unlimited in both
   o.offline_buffer = c.offline_buffer;
-  // 0 = no statistics: a period of a year in practice.
-  o.stats_interval_s = c.stats_interval_s != 0 ? static_cast<int>(c.stats_interval_s) : 31536000;
+  o.stats_interval_s = static_cast<int>(c.stats_interval_s);  // 0 = off in both
   return o;
 }
 

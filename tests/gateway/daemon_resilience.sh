@@ -46,3 +46,28 @@ pass "connected once the broker appeared"
 wait_for 30 retained_is "$PORT" loxcan/di-extension-14111776/i2 1 || { cat gw.log; fail "no traffic once vcan7 appeared"; }
 pass "traffic flows once the interface appeared"
 kill -TERM $GW; wait $GW; expect_eq "$?" 0 "exit code after SIGTERM"
+
+# On a LoxBerry (LBSCONFIG set, mqtt.loxberry: auto) the broker comes from general.json and a change
+# of that file moves the gateway to the new broker without a restart.
+P1=$(free_port); P2=$(free_port)
+start_broker "$P1"; start_broker "$P2"
+mkdir -p lbs
+printf '{"Mqtt":{"Uselocalbroker":"0","Brokerhost":"127.0.0.1","Brokerport":"%s"}}\n' "$P1" > lbs/general.json
+cat > loxberry.yaml <<YAML
+interfaces:
+  - name: vcan0
+    role: link
+mqtt:
+  broker: tcp://127.0.0.1:1
+discovery:
+  enabled: false
+YAML
+LBSCONFIG="$WORK/lbs" "$LOXCAN_GATEWAY" --config loxberry.yaml > lbs.log 2>&1 &
+GW=$!
+wait_for 30 retained_is "$P1" loxcan/bridge/state online || { cat lbs.log; fail "not connected to the broker of general.json"; }
+pass "broker taken from \$LBSCONFIG/general.json"
+printf '{"Mqtt":{"Uselocalbroker":"0","Brokerhost":"127.0.0.1","Brokerport":"%s"}}\n' "$P2" > lbs/general.json
+wait_for 60 retained_is "$P2" loxcan/bridge/state online || { cat lbs.log; fail "did not follow the change of general.json"; }
+expect_eq "$(retained "$P1" loxcan/bridge/state)" offline "old broker told offline"
+pass "followed the change of general.json to the new broker"
+kill -TERM $GW; wait $GW; expect_eq "$?" 0 "exit code after SIGTERM"
