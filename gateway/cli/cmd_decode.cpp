@@ -731,8 +731,12 @@ int run_decode(int argc, char** argv) {
   if (const int rc = parse_options(argc, argv, opt); rc != 0) return rc < 0 ? 0 : rc;
   std::ios::sync_with_stdio(false);
   if (opt.events) {  // device events of a capture; the live equivalent is loxcan-gateway
-    if (!opt.ifaces.empty()) return std::fputs("loxcan decode: --events needs a file or stdin\n", stderr), EX_USAGE;
-    return print_device_events({opt.input, opt.json, opt.lenient, opt.bus == cp::Bus::tree, "", "loxcan decode"});
+    if (!opt.ifaces.empty()) {
+      std::fprintf(stderr, "loxcan decode: --events needs a file or stdin\n");
+      return EX_USAGE;
+    }
+    return print_device_events(
+        {opt.input, opt.json, opt.lenient, opt.bus == cp::Bus::tree, "", "loxcan decode"});
   }
   auto out = std::make_unique<Out>(STDOUT_FILENO);
   if (!opt.ifaces.empty()) return run_live(opt, *out);
