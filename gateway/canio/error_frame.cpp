@@ -131,6 +131,12 @@ std::string describe(const ErrorInfo& info) {
       default: break;
     }
   }
+  // Bits newer kernels may define: named by value rather than dropped from the log.
+  if (const std::uint32_t unknown = info.classes & ~((1u << kErrorClassCount) - 1)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%sunknown(0x%x)", out.empty() ? "" : " ", unknown);
+    out += buf;
+  }
   return out;
 }
 

@@ -75,7 +75,8 @@ ErrorInfo decode_error_frame(const canproto::Frame& frame);
 
 /// One line for logs, classes in bit order with details in parentheses, e.g.
 /// "bus-off", "controller(rx-overflow,tx-error-warning)", "protocol(form,location=0x0a) no-ack",
-/// "counters(tx=128,rx=0)". Empty string for a frame without class bits.
+/// "counters(tx=128,rx=0)", "unknown(0x8000000)" for class bits this code does not know. Empty
+/// string for a frame without class bits.
 std::string describe(const ErrorInfo& info);
 
 }  // namespace loxcan::canio

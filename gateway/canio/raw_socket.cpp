@@ -65,7 +65,8 @@ canproto::Frame from_kernel(const canfd_frame& k, bool is_fd) {
   const std::size_t max = is_fd ? canproto::kMaxFdData : canproto::kMaxClassicData;
   f.len = static_cast<std::uint8_t>(std::min<std::size_t>(k.len, max));
   if (is_fd) {
-    f.fd_flags = static_cast<std::uint8_t>(k.flags | CANFD_FDF);
+    // Only BRS and ESI mean something on the wire; FDF marks every FD frame (as candump does).
+    f.fd_flags = static_cast<std::uint8_t>((k.flags & (CANFD_BRS | CANFD_ESI)) | CANFD_FDF);
   } else {
     // A Classical frame's len8_dlc lives in what canfd_frame calls __res1.
     can_frame cc;

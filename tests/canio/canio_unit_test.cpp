@@ -66,6 +66,8 @@ INSTANTIATE_TEST_SUITE_P(
                  ControllerState::error_passive, "controller(tx-error-passive) counters(tx=128,rx=5)"},
         ErrorRow{"bus_off_wins_over_restart", CAN_ERR_BUSOFF | CAN_ERR_RESTARTED, {},
                  ControllerState::bus_off, "bus-off restarted"},
+        ErrorRow{"unknown_bits", CAN_ERR_ACK | 0x8000000, {}, ControllerState::unknown,
+                 "no-ack unknown(0x8000000)"},
         ErrorRow{"empty", 0, {}, ControllerState::unknown, ""}),
     [](const auto& info) { return std::string(info.param.name); });
 
