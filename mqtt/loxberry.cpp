@@ -98,6 +98,8 @@ LoxBerryParse parse_general_json(std::string_view text, const std::string& lbsco
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     return {std::nullopt, std::string("not valid JSON at byte ") + std::to_string(e.byte)};
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (found by fuzzing)
+    return {std::nullopt, std::string("not valid JSON: ") + e.what()};
   }
   LoxBerryBroker b;
   if (!doc.is_object() || !doc.contains("Mqtt")) return {b, {}};

@@ -128,6 +128,8 @@ TEST(LoxBerryGeneralJson, Errors) {
   EXPECT_NE(parse_general_json(R"({"Mqtt":{"Brokerport":"18x3"}})", "/cfg").error.find("Mqtt.Brokerport \"18x3\""), std::string::npos);
   EXPECT_FALSE(parse_general_json(R"({"Mqtt":{"Brokerport":"70000"}})", "/cfg").broker);
   EXPECT_FALSE(parse_general_json(R"({"Mqtt":[]})", "/cfg").broker);
+  EXPECT_FALSE(parse_general_json("40615E77770", "/cfg").broker);  // overflow: fuzz_mqtt_general_json crash
+  EXPECT_FALSE(parse_general_json(R"({"Mqtt":{"Brokerport":1e999}})", "/cfg").broker);
 }
 
 TEST(LoxBerryGeneralJson, ApplyLoginOnlyWithUser) {
