@@ -10,7 +10,8 @@
 // `post` (the daemon passes its loop's thread-safe post()). Closures posted after stop() or after
 // destruction do nothing.
 //
-// Throws std::invalid_argument (bad URI / options; start-up only) from the constructor.
+// Throws std::invalid_argument (bad URI / options) from the constructor and std::runtime_error
+// (unreadable password_file) from start(); both are start-up errors.
 
 #include <atomic>
 #include <functional>
