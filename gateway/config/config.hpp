@@ -142,7 +142,8 @@ struct EmulationConfig {
   EmulationAuth auth = EmulationAuth::on;
   std::string keys_file = "/etc/loxcan/keys.yaml";
   std::string state_file = "/var/lib/loxcan/state.yaml";
-  std::uint32_t firmware = 16000610;  ///< 16.0.6.10
+  /// 20.0.0.0: newer than any Miniserver firmware bundle, so no firmware update is pushed.
+  std::uint32_t firmware = 20000000;
 };
 
 struct DiscoveryConfig {

@@ -297,6 +297,9 @@ void Gateway::publish_event(const devices::Event& e) {
     const ChannelMap& map = view_for(ev.device.serial).channels;
     const MappedChannel* ch = map.by_model_name(ev.channel);
     if (ch != nullptr && !ch->publish) return;
+    if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
+      if (ch != nullptr && ch->debounce_ms > 0 && debounce(ev, ch->debounce_ms)) return;
+    }
     ev.value = map.to_public(ch, ev.value);  // the name stays: the bridge maps it to the topic
     if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
       if (ch != nullptr) ev.unit = ch->public_spec.unit;
@@ -313,6 +316,25 @@ void Gateway::publish_event(const devices::Event& e) {
     spdlog::get("proto")->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
   if (bridge_) bridge_->handle(e);
+}
+
+// Holds a changed input back until it has been stable for `ms`; then publishes the last value.
+// Returns true when the event was taken (it comes back through publish_event() once stable).
+bool Gateway::debounce(const devices::ChannelChanged& ev, std::uint32_t ms) {
+  auto key = std::make_pair(ev.device.serial, ev.channel);
+  auto it = debounced_.find(key);
+  if (it != debounced_.end() && it->second.releasing) return false;  // the timer's own replay
+  if (it != debounced_.end()) loop_.cancel(it->second.timer);
+  auto& pending = debounced_[key];
+  pending.event = ev;
+  pending.timer = loop_.add_timer(std::chrono::milliseconds(ms), [this, key] {
+    auto node = debounced_.find(key);
+    if (node == debounced_.end()) return;
+    node->second.releasing = true;
+    publish_event(devices::Event{node->second.event});
+    debounced_.erase(key);
+  });
+  return true;
 }
 
 void Gateway::on_command(const mqtt::BridgeCommand& cmd) {

@@ -89,6 +89,7 @@ class Gateway {
   void observe(Port& port, const canproto::Frame& frame);
   void on_events(std::vector<devices::Event>& events);
   void publish_event(const devices::Event& e);
+  bool debounce(const devices::ChannelChanged& ev, std::uint32_t ms);
   void on_command(const mqtt::BridgeCommand& cmd);
   void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
   bool send_on_link(const canproto::Frame& frame);
@@ -128,6 +129,12 @@ class Gateway {
   double frames_per_second_ = 0;
   bool devices_dirty_ = false;
   std::set<std::uint32_t> bridged_;  ///< serials in the bridge's device list
+  struct Debounced {
+    devices::ChannelChanged event;  ///< the latest value, published once stable
+    gateway::EventLoop::TimerId timer = 0;
+    bool releasing = false;
+  };
+  std::map<std::pair<std::uint32_t, std::string>, Debounced> debounced_;  ///< by (serial, channel)
 };
 
 }  // namespace loxcan::daemon

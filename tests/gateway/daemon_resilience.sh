@@ -27,7 +27,7 @@ mqtt:
 discovery:
   enabled: false
 YAML
-python3 "$(dirname "$TEST_LIB")/notify_listener.py" "$WORK/notify.sock" "$WORK/notify.log" &
+"$PY" "$(dirname "$TEST_LIB")/notify_listener.py" "$WORK/notify.sock" "$WORK/notify.log" &
 wait_for 90 test -S "$WORK/notify.sock" || fail "notify listener did not start"
 NOTIFY_SOCKET="$WORK/notify.sock" "$LOXCAN_GATEWAY" --config loxcan.yaml > gw.log 2>&1 &
 GW=$!

@@ -1,5 +1,7 @@
 # Shared helpers for the bash integration tests (sourced; run inside scripts/vcan-sandbox).
 set -u
+# The system interpreter: a pyenv shim (as on some CI images) costs seconds per start in the guest.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 # expect_eq ACTUAL EXPECTED WHAT
@@ -13,10 +15,10 @@ wait_for() {
   done
 }
 # A free TCP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- broker and daemon helpers ---------------------------------------------------------------
-LOXFRAMES="python3 $(dirname "${BASH_SOURCE[0]}")/loxframes.py"
+LOXFRAMES="$PY $(dirname "${BASH_SOURCE[0]}")/loxframes.py"
 # start_broker PORT: a throw-away mosquitto on 127.0.0.1 (no persistence); sets BROKER_PID.
 start_broker() {
   printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$1" > "$WORK/mosquitto-$1.conf"
