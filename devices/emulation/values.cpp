@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "canproto/message.hpp"
+
 namespace loxcan::emulation {
 namespace {
 
@@ -333,20 +335,6 @@ std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model
   return out;
 }
 
-double scale_analog(std::uint16_t flags, std::uint32_t raw) {
-  const double v = (flags & 0x10) ? static_cast<double>(static_cast<std::int32_t>(raw)) : static_cast<double>(raw);
-  switch (flags & 0x0F) {
-    case 1: return v * 1e3;
-    case 2: return v * 1e6;
-    case 3: return v * 1e9;
-    case 5: return v / 1e3;
-    case 6: return v / 1e6;
-    case 7: return v / 1e9;
-    case 8: return v / 10;
-    default: return v;
-  }
-}
-
 std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, const NatPacket& p, ValueMap& values) {
   std::vector<std::string> changed;
   for (const auto& c : model.channels) {
@@ -361,7 +349,11 @@ std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, co
         if (p.b0 == b.index && !p.fragmented) v = from_raw(c, p.val32);
         break;
       case Codec::nat_analog:
-        if (p.b0 == b.index && !p.fragmented) v = scale_analog(p.val16 & 0xFF, p.val32) * (b.scale != 0 ? b.scale : 1);
+        if (p.b0 == b.index && !p.fragmented) {
+          // Unused flag codes give NaN: such a command is ignored rather than applied.
+          const double scaled = canproto::scale_analog(p.val32, static_cast<std::uint8_t>(p.val16 & 0xFF));
+          if (!std::isnan(scaled)) v = scaled * (b.scale != 0 ? b.scale : 1);
+        }
         break;
       case Codec::nat_frequency:
         if (p.b0 == b.index && !p.fragmented) v = static_cast<double>(p.val32);

@@ -73,7 +73,4 @@ std::vector<std::string> decode_legacy(const devices::Model& model, devices::Cha
 /// Whether the model has a channel in `dir` bound to NAT command `cmd` / legacy command `cmd`.
 bool carries(const devices::Model& model, devices::ChannelDirection dir, std::uint8_t cmd);
 
-/// Value of flag-scaled NAT analog raw (LOXONE_CAN.md 4.2.1).
-double scale_analog(std::uint16_t flags, std::uint32_t raw);
-
 }  // namespace loxcan::emulation

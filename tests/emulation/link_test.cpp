@@ -134,9 +134,9 @@ TEST_F(Values, AnalogEncodingAppliesFlags) {
   ValueMap decoded = initial_values(touch, devices::ChannelDirection::input);
   EXPECT_EQ(decode_nat(touch, devices::ChannelDirection::input, *pkt, decoded), std::vector<std::string>{"temperature"});
   EXPECT_EQ(decoded["temperature"], devices::ChannelValue(-5.25));
-  EXPECT_DOUBLE_EQ(scale_analog(0x05, 5000), 5.0);
-  EXPECT_DOUBLE_EQ(scale_analog(0x08, 225), 22.5);
-  EXPECT_DOUBLE_EQ(scale_analog(0x01, 3), 3000);
+  EXPECT_DOUBLE_EQ(canproto::scale_analog(5000, 0x05), 5.0);
+  EXPECT_DOUBLE_EQ(canproto::scale_analog(225, 0x08), 22.5);
+  EXPECT_DOUBLE_EQ(canproto::scale_analog(3, 0x01), 3000);
 }
 
 TEST_F(Values, LegacyAnalogPackingMatchesVector33) {
