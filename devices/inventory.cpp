@@ -39,6 +39,13 @@ bool is_nat_value(std::uint8_t cmd) {
          (cmd >= 0x90 && cmd <= 0x94);
 }
 
+// Authorization challenge request/reply fragments (types 0x18/0x19, LOXONE_CAN.md 6 and 7): like
+// NAT 0x9C/0x9D they carry no channel values, so they are not an unmapped message either.
+bool is_legacy_auth(const cp::LegacyBody& body) {
+  const auto* p = std::get_if<cp::LegacyPacket>(&body);
+  return p != nullptr && (p->type == 0x18 || p->type == 0x19);
+}
+
 bool is_legacy_value(const cp::LegacyBody& b) {
   return std::holds_alternative<cp::LegacyDigitalInputs>(b) ||
          std::holds_alternative<cp::LegacyOutputs>(b) ||
@@ -441,7 +448,7 @@ void Inventory::feed_legacy(const canproto::LegacyMessage& m, std::int64_t ts,
     if (r->state != DeviceState::offline) set_state(*r, DeviceState::parked, ts, out);
     return;
   }
-  if (!is_legacy_value(m.body)) return;
+  if (!is_legacy_value(m.body) || is_legacy_auth(m.body)) return;
   scratch_values_.clear();
   if (r->model) decode_legacy(*r->model, m.body, from_device, r->hw_version, r->scratch, scratch_values_);
   if (scratch_values_.empty()) {

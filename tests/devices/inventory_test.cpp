@@ -165,3 +165,26 @@ TEST_F(InventoryTest, TreeBranchInterfaceKeepsItsOwnMapping) {
             "(3.000000) channel touch-c0000001 temperature = 22.5 °C\n"
             "(4.000000) channel touch-c0000001 humidity = 50 %\n");
 }
+
+TEST_F(InventoryTest, LegacyAuthorizationFragmentsAreNotUnmappedMessages) {
+  auto legacy = [&](cp::Direction dir, cp::LegacyBody body, std::int64_t ts) {
+    cp::LegacyId id;
+    id.dir = dir;
+    id.type = 0xB;
+    id.serial24 = 0xFF0A01;
+    inv.feed(cp::Message{cp::LegacyMessage{id, std::move(body), 0}}, ts, events);
+  };
+  cp::LegacyStart start;
+  start.version = 10031107;
+  start.hw_version = 1;
+  legacy(cp::Direction::from_device, start, kS);
+  texts();
+  // The 10.3 challenge (fragment type 0x18) and its reply (0x19): crypto carriers, like NAT
+  // 0x9C/0x9D, not value messages a model could map.
+  legacy(cp::Direction::to_device, cp::LegacyPacket{0x18, std::vector<std::uint8_t>(16, 0xA5), false}, 2 * kS);
+  legacy(cp::Direction::from_device, cp::LegacyPacket{0x19, std::vector<std::uint8_t>(16, 0x5A), false}, 3 * kS);
+  EXPECT_EQ(texts().find("unknown_message"), std::string::npos);
+  // Any other unmapped legacy fragment is still reported with its raw frames.
+  legacy(cp::Direction::from_device, cp::LegacyPacket{0x0A, {1, 2, 3}, false}, 4 * kS);
+  EXPECT_NE(texts().find("unknown_message"), std::string::npos);
+}
