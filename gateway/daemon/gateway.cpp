@@ -73,6 +73,10 @@ Gateway::Gateway(config::Config config, const devices::Registry& registry, Gatew
       options_(options),
       inventory_(registry) {
   setup_logging(log_levels(config_.logging, options_.verbosity));
+  // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
+  // reconfigure these same logger objects.
+  dev_log_ = spdlog::get("dev");
+  proto_log_ = spdlog::get("proto");
   rebuild_views();
   create_emulation();
 }
@@ -263,8 +267,8 @@ void Gateway::on_frame(Port& port, const canproto::Frame& frame) {
 
 void Gateway::observe(Port& port, const canproto::Frame& frame) {
   const std::int64_t ts = frame.ts_ns != 0 ? frame.ts_ns : wall_ns();
-  if (auto proto = spdlog::get("proto"); proto->should_log(spdlog::level::debug)) {
-    proto->debug("{} {}", port.config.name, canproto::format_compact(frame));
+  if (proto_log_->should_log(spdlog::level::debug)) {
+    proto_log_->debug("{} {}", port.config.name, canproto::format_compact(frame));
   }
   const canproto::Decoded& d = port.decoder.feed(frame, ts);
   if (bridge_ && is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
@@ -304,16 +308,18 @@ void Gateway::publish_event(const devices::Event& e) {
     if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
       if (ch != nullptr) ev.unit = ch->public_spec.unit;
     }
-    spdlog::get("dev")->debug("{} {} = {}", ev.device.name, ev.channel, devices::to_plain(ev.value));
+    if (dev_log_->should_log(spdlog::level::debug)) {
+      dev_log_->debug("{} {} = {}", ev.device.name, ev.channel, devices::to_plain(ev.value));
+    }
     if (bridge_) bridge_->handle(devices::Event{std::move(ev)});
   };
   if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) return translate(*cc);
   if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
   if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
-    spdlog::get("dev")->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
+    dev_log_->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
                              devices::to_string(sc->from), devices::to_string(sc->to));
   } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
-    spdlog::get("proto")->debug("{}: {} {}", be->kind, be->detail, be->raw);
+    proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
   if (bridge_) bridge_->handle(e);
 }
@@ -432,7 +438,7 @@ void Gateway::tick() {
   on_events(events_);
   for (auto& p : ports_) {
     p->decoder.expire(now, [&](const canproto::PacketInfo&, const char* why) {
-      spdlog::get("proto")->debug("{}: half-finished packet dropped: {}", p->config.name, why);
+      proto_log_->debug("{}: half-finished packet dropped: {}", p->config.name, why);
     });
   }
   if (bridge_) bridge_->tick();

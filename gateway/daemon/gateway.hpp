@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/logger.h>
+
 #include "canproto/decoder.hpp"
 #include "devices/inventory.hpp"
 #include "devices/registry.hpp"
@@ -115,6 +117,7 @@ class Gateway {
   GatewayOptions options_;
   gateway::EventLoop loop_;
   Notifier notifier_;
+  std::shared_ptr<spdlog::logger> dev_log_, proto_log_;
   std::vector<std::unique_ptr<Port>> ports_;
   devices::Inventory inventory_;
   std::map<std::uint32_t, DeviceView> views_;
