@@ -181,7 +181,10 @@ TEST_F(Lifecycle, OutputsSetBySimulatorArriveAsEvents) {
   };
   for (const auto& [name, cv] : outs) EXPECT_EQ(sim->set_output(name, cv.first, cv.second, bus.now()), SetResult::ok);
   bus.run_for(500);
-  for (const auto& [name, cv] : outs) {
+  for (const auto& out : outs) {
+    // Not a structured binding: clang 14 cannot capture those in a lambda.
+    const auto& name = out.first;
+    const auto& cv = out.second;
     EXPECT_EQ(dev(name).value(cv.first), cv.second) << name << " " << cv.first;
     const bool seen = std::any_of(emu_events.begin(), emu_events.end(), [&](const devices::Event& e) {
       auto* c = std::get_if<devices::Command>(&e);
