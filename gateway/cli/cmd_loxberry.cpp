@@ -12,6 +12,7 @@
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/daemon/channel_map.hpp"
 #include "mqtt/bridge.hpp"
 #include "mqtt/loxberry.hpp"
 
@@ -43,18 +44,8 @@ std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
     b.info.model = d.model ? d.model->name : "unknown";
     b.info.firmware = d.firmware.value_or(0);
     b.emulated = d.mode == config::DeviceMode::emulate;
-    if (d.model) {
-      for (const auto& mc : d.model->channels) {
-        mqtt::BridgeChannel ch{mc.spec, true, b.emulated, ""};
-        for (const auto& cc : d.channels) {
-          if (cc.channel != mc.spec.name) continue;
-          ch.publish = cc.publish;
-          ch.name = cc.name.value_or("");
-          if (cc.unit) ch.spec.unit = *cc.unit;
-        }
-        b.channels.push_back(std::move(ch));
-      }
-    }
+    // The same channel view the daemon publishes (names, units, publish flags, writability).
+    b.channels = daemon::ChannelMap(d.model, &d).bridge_channels(b.emulated);
     out.push_back(std::move(b));
   }
   return out;
