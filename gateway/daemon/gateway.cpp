@@ -109,7 +109,7 @@ int Gateway::run() {
   log()->info("loxcan-gateway {} starting with {} ({} interfaces, {} devices)", version(),
               config_.file, config_.interfaces.size(), config_.devices.size());
   install_signals_and_timers();
-  start_ports();
+  apply_interfaces(config_.interfaces);
   start_mqtt();
   if (emulation_) emulation_->start();
   start_discovery();
@@ -119,10 +119,6 @@ int Gateway::run() {
   loop_.run();
   shutdown();
   return 0;
-}
-
-void Gateway::start_ports() {
-  apply_interfaces(config_.interfaces);
 }
 
 void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next) {
@@ -183,7 +179,6 @@ void Gateway::restart_mqtt(const char* why) {
   if (bridge_) bridge_->stop();
   bridge_.reset();
   mqtt_client_.reset();
-  bridged_.clear();
   start_mqtt();
 }
 
@@ -406,7 +401,7 @@ Gateway::DeviceView& Gateway::view_for(std::uint32_t serial) {
 void Gateway::refresh_bridge_devices() {
   if (!bridge_) return;
   std::vector<mqtt::BridgeDevice> list;
-  std::map<std::uint32_t, bool> listed;
+  bridged_.clear();
   auto add = [&](const devices::DeviceInfo& info, const devices::Model* model, bool available) {
     DeviceView& view = view_for(info.serial);
     if (model != nullptr && view.channels.channels().empty()) {
@@ -414,18 +409,16 @@ void Gateway::refresh_bridge_devices() {
     }
     list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
                     "link"});
-    listed[info.serial] = true;
+    bridged_.insert(info.serial);
   };
   for (const auto& r : inventory_.devices()) {
     add(r.info, r.model, r.state != devices::DeviceState::offline);
   }
   for (const auto& d : config_.devices) {
-    if (listed.count(d.serial) || d.model == nullptr) continue;
+    if (bridged_.count(d.serial) || d.model == nullptr) continue;
     devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
     add(info, d.model, false);
   }
-  bridged_.clear();
-  for (const auto& d : list) bridged_.insert(d.info.serial);
   bridge_->set_devices(std::move(list));
 }
 

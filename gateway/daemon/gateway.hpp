@@ -76,7 +76,6 @@ class Gateway {
   };
 
   // start-up and shutdown
-  void start_ports();
   void start_mqtt();
   void restart_mqtt(const char* why);
   void apply_loxberry_broker(mqtt::MqttOptions& opts);
