@@ -2,7 +2,7 @@
 // MqttBridge: devices::Event in, MQTT out; `/set` commands in, typed commands out.
 //
 // Single-threaded: every member is called on the owner's thread (the daemon's loop), including
-// the client's handlers (PahoClient posts them there). Time comes from a clock the owner passes
+// the client's handlers (MosquittoClient calls them there). Time comes from a clock the owner passes
 // (tests use a fake one).
 //
 // What it publishes (base topic `<b>`, device segment `<d>`, channel segment `<c>`; see README "MQTT"):

@@ -1,10 +1,11 @@
 #pragma once
-// MqttClient: the narrow interface the bridge uses to talk to a broker. PahoClient
-// (mqtt/paho_client.hpp) implements it with Eclipse Paho; tests implement it with a mock.
+// MqttClient: the narrow interface the bridge uses to talk to a broker. MosquittoClient
+// (mqtt/mosquitto_client.hpp) implements it with libmosquitto; tests implement it with a mock.
 //
-// Threading contract: every handler is invoked on the owner's thread (the executor passed to
-// the implementation), never on a library thread; publish()/subscribe() are called from that
-// same thread. Handlers are installed once, before start().
+// Threading contract: every handler is invoked on the owner's thread (the loop the
+// implementation is driven by), never on a library thread and never re-entrantly from inside
+// publish()/subscribe(), which are called from that same thread. Handlers are installed once,
+// before start().
 
 #include <functional>
 #include <string>

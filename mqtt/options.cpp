@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <stdexcept>
 
@@ -34,18 +35,42 @@ std::string normalized_broker_uri(const std::string& uri) {
   return "tcp://" + uri + ":1883";
 }
 
-bool uses_tls(const std::string& uri) {
+bool uses_tls(const std::string& uri) { return starts_with(normalized_broker_uri(uri), "ssl://"); }
+
+std::optional<BrokerAddress> broker_address(const std::string& uri) {
   const std::string u = normalized_broker_uri(uri);
-  return starts_with(u, "ssl://") || starts_with(u, "wss://");
+  BrokerAddress a;
+  a.tls = starts_with(u, "ssl://");
+  if (!a.tls && !starts_with(u, "tcp://")) return std::nullopt;
+  std::string_view rest = std::string_view(u).substr(6);
+  if (rest.find_first_of("/ \t") != std::string_view::npos) return std::nullopt;
+  std::size_t host_end = rest.find(':');
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    a.host = rest.substr(1, close - 1);
+    rest.remove_prefix(close + 1);
+    host_end = 0;
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+  } else {
+    a.host = rest.substr(0, host_end);
+  }
+  if (a.host.empty()) return std::nullopt;
+  a.port = a.tls ? 8883 : 1883;
+  if (host_end == std::string_view::npos || rest.empty()) return a;
+  const std::string_view port = rest.substr(host_end + 1);
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
+  if (ec != std::errc{} || end != port.data() + port.size() || a.port < 1 || a.port > 65535) return std::nullopt;
+  return a;
 }
 
 std::string validate(const MqttOptions& o) {
   const std::string uri = normalized_broker_uri(o.broker);
   if (o.broker.empty()) return "mqtt.broker: is empty";
-  if (!starts_with(uri, "tcp://") && !starts_with(uri, "ssl://") && !starts_with(uri, "ws://") &&
-      !starts_with(uri, "wss://")) {
-    return "mqtt.broker: \"" + o.broker + "\" has an unknown scheme (tcp, mqtt, ssl, mqtts, ws, wss)";
+  if (!starts_with(uri, "tcp://") && !starts_with(uri, "ssl://")) {
+    return "mqtt.broker: \"" + o.broker + "\" has an unknown scheme (tcp, mqtt, ssl, mqtts)";
   }
+  if (!broker_address(o.broker)) return "mqtt.broker: \"" + o.broker + "\" is not host[:port] with a port 1..65535";
   if (!uses_tls(uri) && (!o.tls.ca_file.empty() || !o.tls.cert_file.empty() || !o.tls.key_file.empty())) {
     return "mqtt.tls: TLS files are set but the broker URI \"" + o.broker + "\" is not ssl:// or mqtts://";
   }

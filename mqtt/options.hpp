@@ -6,11 +6,14 @@
 // CONVENTIONS.md section 4: base topic `loxcan`, MQTT 3.1.1, retained states, HA discovery on.
 //
 // Broker URIs accepted: `tcp://host:port`, `mqtt://host:port` (= tcp), `ssl://host:port`,
-// `mqtts://host:port` (= ssl), `ws://…`, `wss://…`, or a bare `host[:port]` (= tcp, port 1883).
-// TLS is used exactly when the scheme is ssl/mqtts/wss.
+// `mqtts://host:port` (= ssl), or a bare `host[:port]` (= tcp, port 1883); IPv6 literals in
+// brackets. TLS is used exactly when the scheme is ssl/mqtts. MQTT over WebSockets (ws://, wss://)
+// is not offered: libmosquitto's client does not speak it, and a gateway next to its broker has no
+// use for it.
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace loxcan::mqtt {
@@ -70,11 +73,25 @@ struct MqttOptions {
 /// `mqtt.base_topic: "a b" contains a space`.
 std::string validate(const MqttOptions& o);
 
-/// `tcp://…`/`ssl://…` form Paho understands; bare `host[:port]` gets `tcp://` and port 1883.
+/// The `tcp://host:port` / `ssl://host:port` form (logs, status); bare `host[:port]` gets
+/// `tcp://` and port 1883.
 std::string normalized_broker_uri(const std::string& uri);
 
 /// True when the (normalized) URI asks for TLS.
 bool uses_tls(const std::string& uri);
+
+/// Where to connect. `host` is a name or an address (IPv6 without its brackets).
+struct BrokerAddress {
+  std::string host;
+  int port = 1883;
+  bool tls = false;
+};
+
+/// The address of a broker URI in any accepted form; a missing port is 1883 (tcp) or 8883 (TLS).
+/// nullopt for another scheme, a path, an empty host or a port outside 1..65535.
+/// Examples: "tcp://localhost:1883" -> {"localhost", 1883, false}; "mqtts://[::1]" -> {"::1", 8883,
+/// true}; "broker" -> {"broker", 1883, false}; "ws://b:80" -> nullopt.
+std::optional<BrokerAddress> broker_address(const std::string& uri);
 
 /// The client id actually used (see MqttOptions::client_id).
 std::string effective_client_id(const MqttOptions& o);

@@ -384,16 +384,14 @@ bool valid_broker(std::string_view url) {
   auto sep = url.find("://");
   if (sep == std::string_view::npos) return false;
   std::string_view scheme = url.substr(0, sep);
-  static constexpr std::string_view kSchemes[] = {"tcp", "ssl", "mqtt", "mqtts", "ws", "wss"};
+  static constexpr std::string_view kSchemes[] = {"tcp", "ssl", "mqtt", "mqtts"};
   if (std::find(std::begin(kSchemes), std::end(kSchemes), scheme) == std::end(kSchemes)) {
     return false;
   }
   std::string_view rest = url.substr(sep + 3);
   if (rest.empty() || rest.find_first_of(" \t") != std::string_view::npos) return false;
-  if (scheme.substr(0, 2) != "ws") {  // ws:// may carry a path; the others are host[:port]
-    if (rest.find('/') != std::string_view::npos) return false;
-  }
-  std::string_view hostport = rest.substr(0, rest.find('/'));
+  if (rest.find('/') != std::string_view::npos) return false;  // host[:port], no path
+  std::string_view hostport = rest;
   auto colon = hostport.rfind(':');
   auto bracket = hostport.rfind(']');
   if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) {
@@ -470,7 +468,7 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
       } else {
         r.error(b, "mqtt.broker",
                 "expected a broker URL such as tcp://localhost:1883 (schemes tcp, ssl, mqtt, "
-                "mqtts, ws, wss), got " + YamlReader::describe(b));
+                "mqtts), got " + YamlReader::describe(b));
       }
     }
   }

@@ -13,7 +13,7 @@
 #include "gateway/discovery/miniserver.hpp"
 #include "gateway/version.hpp"
 #include "mqtt/loxberry.hpp"
-#include "mqtt/paho_client.hpp"
+#include "mqtt/mosquitto_client.hpp"
 
 namespace loxcan::daemon {
 namespace {
@@ -158,10 +158,7 @@ void Gateway::start_mqtt() {
   }
   auto opts = mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
-  mqtt_client_ = std::make_unique<mqtt::PahoClient>(
-      opts, mqtt::MqttBridge::will(opts), [this](std::function<void()> task) {
-        loop_.post(std::move(task));
-      });
+  mqtt_client_ = std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
   bridge_ = std::make_unique<mqtt::MqttBridge>(
       opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { on_command(c); }, wall_ns);
   mqtt::BridgeInfo info;

@@ -7,7 +7,7 @@
 //   Emulation runtime (emulated devices) <-- commands -- ChannelMap -- MqttBridge <--> broker
 //
 // plus the side modules (discovery), systemd notification, logging and signal handling.
-// Everything runs on the loop thread; Paho and the discovery worker only post() to it.
+// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to it.
 //
 // Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
 // then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
@@ -33,13 +33,14 @@
 #include "gateway/daemon/channel_map.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/loop/event_loop.hpp"
+#include "gateway/loop/loop_reactor.hpp"
 #include "mqtt/bridge.hpp"
 
 namespace loxcan::discovery {
 class DiscoveryService;
 }
 namespace loxcan::mqtt {
-class PahoClient;
+class MosquittoClient;
 class GeneralJsonWatcher;
 }
 
@@ -115,12 +116,13 @@ class Gateway {
   const devices::Registry& registry_;
   GatewayOptions options_;
   gateway::EventLoop loop_;
+  gateway::LoopReactor reactor_{loop_};  ///< the MQTT client's socket and timers on loop_
   Notifier notifier_;
   std::shared_ptr<spdlog::logger> dev_log_, proto_log_;
   std::vector<std::unique_ptr<Port>> ports_;
   devices::Inventory inventory_;
   std::map<std::uint32_t, DeviceView> views_;
-  std::unique_ptr<mqtt::PahoClient> mqtt_client_;
+  std::unique_ptr<mqtt::MosquittoClient> mqtt_client_;
   std::unique_ptr<mqtt::MqttBridge> bridge_;
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<discovery::DiscoveryService> discovery_;

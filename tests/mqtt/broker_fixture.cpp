@@ -8,13 +8,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <mqtt/async_client.h>
+#include <mosquitto.h>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -94,22 +93,6 @@ void Mosquitto::kill9() {
 
 // ---- TestLoop -------------------------------------------------------------------------------
 
-struct TestLoop::Impl {
-  std::mutex m;
-  std::condition_variable cv;
-  std::deque<std::function<void()>> q;
-};
-
-std::shared_ptr<TestLoop::Impl> TestLoop::make_impl() { return std::make_shared<Impl>(); }
-
-void TestLoop::post(std::function<void()> f) {
-  {
-    std::lock_guard lock(impl_->m);
-    impl_->q.push_back(std::move(f));
-  }
-  impl_->cv.notify_one();
-}
-
 bool TestLoop::run_until(const std::function<bool()>& done, int timeout_ms, const std::function<void()>& idle) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   auto next_idle = std::chrono::steady_clock::now();
@@ -120,90 +103,133 @@ bool TestLoop::run_until(const std::function<bool()>& done, int timeout_ms, cons
       idle();
       next_idle = now + std::chrono::milliseconds(50);
     }
-    std::function<void()> task;
-    {
-      std::unique_lock lock(impl_->m);
-      impl_->cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return !impl_->q.empty(); });
-      if (impl_->q.empty()) continue;
-      task = std::move(impl_->q.front());
-      impl_->q.pop_front();
-    }
-    task();
+    loop_.run_once(std::chrono::milliseconds(20));
   }
   return true;
 }
 
-// ---- Paho helpers ---------------------------------------------------------------------------
+// ---- helper clients (libmosquitto, blocking: test code only) --------------------------------
 
 namespace {
-::mqtt::connect_options login(const std::string& user, const std::string& pass) {
-  ::mqtt::connect_options o;
-  if (!user.empty()) {
-    o.set_user_name(user);
-    o.set_password(pass);
-  }
-  return o;
+
+struct Session {
+  std::mutex mutex;
+  std::vector<Publication> got;
+  std::set<int> acked;  // mids of finished publishes and subscribes
+};
+
+void collect(mosquitto*, void* s, const mosquitto_message* m) {
+  auto* session = static_cast<Session*>(s);
+  std::lock_guard lock(session->mutex);
+  session->got.push_back({m->topic, std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
+                          m->qos, m->retain});
 }
+
+void acked(mosquitto*, void* s, int mid) {
+  auto* session = static_cast<Session*>(s);
+  std::lock_guard lock(session->mutex);
+  session->acked.insert(mid);
+}
+
+void subacked(mosquitto* m, void* s, int mid, int, const int*) { acked(m, s, mid); }
+
+// A connected client; throws std::runtime_error naming the broker when the connect fails.
+struct Client {
+  Client(const std::string& uri, const char* what, const std::string& user = {}, const std::string& pass = {}) {
+    static std::once_flag init;
+    std::call_once(init, [] { mosquitto_lib_init(); });
+    const auto addr = broker_address(uri);
+    if (!addr) throw std::runtime_error("bad broker URI " + uri);
+    m = mosquitto_new(unique_id(what).c_str(), true, &session);
+    mosquitto_message_callback_set(m, collect);
+    mosquitto_publish_callback_set(m, acked);
+    mosquitto_subscribe_callback_set(m, subacked);
+    if (!user.empty()) mosquitto_username_pw_set(m, user.c_str(), pass.c_str());
+    if (mosquitto_connect(m, addr->host.c_str(), addr->port, 60) != MOSQ_ERR_SUCCESS) {
+      mosquitto_destroy(m);
+      throw std::runtime_error("cannot connect to " + uri);
+    }
+  }
+  ~Client() {
+    mosquitto_disconnect(m);
+    mosquitto_destroy(m);
+  }
+  bool is_acked(int mid) {
+    std::lock_guard lock(session.mutex);
+    return session.acked.count(mid) != 0;
+  }
+  // Runs the network loop on this thread until `mid` is acknowledged (10 s at most).
+  void wait_for(int mid) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!is_acked(mid) && std::chrono::steady_clock::now() < deadline) mosquitto_loop(m, 50, 1);
+    if (!is_acked(mid)) throw std::runtime_error("no acknowledgement from the broker");
+  }
+  void publish(const Publication& p) {
+    int mid = 0;
+    mosquitto_publish(m, &mid, p.topic.c_str(), static_cast<int>(p.payload.size()), p.payload.data(), p.qos, p.retain);
+    wait_for(mid);
+  }
+  Session session;
+  mosquitto* m = nullptr;
+};
+
 }  // namespace
 
 std::map<std::string, std::string> retained_snapshot(const std::string& uri, const std::string& user, const std::string& pass) {
-  ::mqtt::async_client c(uri, unique_id("snap"), ::mqtt::create_options(MQTTVERSION_3_1_1), nullptr);
-  c.start_consuming();
-  c.connect(login(user, pass))->wait();
-  c.subscribe("#", 1)->wait();
-  std::map<std::string, std::string> out;
+  Client c(uri, "snap", user, pass);
+  int mid = 0;
+  mosquitto_subscribe(c.m, &mid, "#", 1);
+  c.wait_for(mid);
   // The broker sends the retained store right after SUBACK; stop after a quiet period.
-  for (;;) {
-    ::mqtt::const_message_ptr m;
-    if (!c.try_consume_message_for(&m, std::chrono::milliseconds(300))) break;
-    if (m && m->is_retained()) out[m->get_topic()] = m->to_string();
+  std::size_t seen = 0;
+  for (auto quiet_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+       std::chrono::steady_clock::now() < quiet_until;) {
+    mosquitto_loop(c.m, 50, 1);
+    std::lock_guard lock(c.session.mutex);
+    if (c.session.got.size() != seen) {
+      seen = c.session.got.size();
+      quiet_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    }
   }
-  c.disconnect()->wait();
+  std::map<std::string, std::string> out;
+  std::lock_guard lock(c.session.mutex);
+  for (const auto& m : c.session.got) {
+    if (m.retain) out[m.topic] = m.payload;
+  }
   return out;
 }
 
 void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload, bool retain, int qos,
                  const std::string& user, const std::string& pass) {
-  ::mqtt::async_client c(uri, unique_id("pub"), ::mqtt::create_options(MQTTVERSION_3_1_1), nullptr);
-  c.connect(login(user, pass))->wait();
-  c.publish(topic, payload.data(), payload.size(), qos, retain)->wait();
-  c.disconnect()->wait();
+  Client c(uri, "pub", user, pass);
+  c.publish({topic, payload, qos, retain});
 }
 
 void publish_many(const std::string& uri, const std::vector<Publication>& msgs) {
-  ::mqtt::async_client c(uri, unique_id("pub"), ::mqtt::create_options(MQTTVERSION_3_1_1), nullptr);
-  c.connect()->wait();
-  for (const auto& m : msgs) c.publish(m.topic, m.payload.data(), m.payload.size(), m.qos, m.retain)->wait();
-  c.disconnect()->wait();
+  Client c(uri, "pub");
+  for (const auto& m : msgs) c.publish(m);
 }
 
-struct Subscriber::Impl : public virtual ::mqtt::callback {
-  explicit Impl(const std::string& uri) : client(uri, unique_id("sub"), ::mqtt::create_options(MQTTVERSION_3_1_1), nullptr) {}
-  void message_arrived(::mqtt::const_message_ptr m) override {
-    std::lock_guard lock(mutex);
-    got.push_back({m->get_topic(), m->to_string(), m->get_qos(), m->is_retained()});
-  }
-  ::mqtt::async_client client;
-  mutable std::mutex mutex;
-  std::vector<Publication> got;
+struct Subscriber::Impl {
+  explicit Impl(const std::string& uri) : client(uri, "sub") {}
+  Client client;
 };
 
 Subscriber::Subscriber(const std::string& uri, const std::string& filter) : impl_(std::make_unique<Impl>(uri)) {
-  impl_->client.set_callback(*impl_);
-  impl_->client.connect()->wait();
-  impl_->client.subscribe(filter, 1)->wait();
+  int mid = 0;
+  mosquitto_subscribe(impl_->client.m, &mid, filter.c_str(), 1);
+  impl_->client.wait_for(mid);
+  mosquitto_loop_start(impl_->client.m);  // collects in the background from here on
 }
 
 Subscriber::~Subscriber() {
-  try {
-    impl_->client.disconnect()->wait();
-  } catch (const ::mqtt::exception&) {
-  }
+  mosquitto_disconnect(impl_->client.m);
+  mosquitto_loop_stop(impl_->client.m, false);
 }
 
 std::vector<Publication> Subscriber::messages() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->got;
+  std::lock_guard lock(impl_->client.session.mutex);
+  return impl_->client.session.got;
 }
 
 }  // namespace loxcan::mqtt::test

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the broker tests: a real mosquitto on a free 127.0.0.1 port (started, killed and
 // restarted by the test, no persistence), a single-threaded task loop standing in for the
-// daemon's event loop, and a Paho client that snapshots the broker's retained store.
+// daemon's event loop, and libmosquitto helper clients (snapshot of the retained store, publishers).
 
 #include <functional>
 #include <map>
@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "gateway/loop/loop_reactor.hpp"
 #include "mqtt/model.hpp"
+#include "mqtt/options.hpp"
 
 namespace loxcan::mqtt::test {
 
@@ -37,24 +39,25 @@ class Mosquitto {
   int pid_ = -1;
 };
 
-/// The owner's executor for PahoClient: post() from any thread, run_until() on the test thread.
+/// The daemon's EventLoop for the client under test; run_until() drives it on the test thread.
 class TestLoop {
  public:
-  void post(std::function<void()> f);
-  /// Runs posted tasks (and `idle` every ~50 ms) until `done()` or `timeout_ms` passed; returns done().
+  Reactor& reactor() { return reactor_; }
+  /// Runs the loop (and `idle` every ~50 ms) until `done()` or `timeout_ms` passed; returns done().
   bool run_until(const std::function<bool()>& done, int timeout_ms = 10000, const std::function<void()>& idle = {});
+  /// One loop round without waiting.
+  void poll() { loop_.run_once(std::chrono::milliseconds(0)); }
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_ = make_impl();
-  static std::shared_ptr<Impl> make_impl();
+  gateway::EventLoop loop_;
+  gateway::LoopReactor reactor_{loop_};
 };
 
 /// The broker's retained messages (topic -> payload), read by a fresh subscriber to '#'.
 std::map<std::string, std::string> retained_snapshot(const std::string& uri, const std::string& user = {},
                                                      const std::string& pass = {});
 
-/// Publishes one message with a Paho client (binary payloads allowed).
+/// Publishes one message with a fresh client and waits for the broker's acknowledgement.
 void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload, bool retain = false,
                  int qos = 1, const std::string& user = {}, const std::string& pass = {});
 

@@ -13,7 +13,7 @@
 #include "broker_fixture.hpp"
 #include "ha_schema.hpp"
 #include "mqtt/bridge.hpp"
-#include "mqtt/paho_client.hpp"
+#include "mqtt/mosquitto_client.hpp"
 #include "sample_devices.hpp"
 
 namespace loxcan::mqtt {
@@ -33,7 +33,7 @@ struct Harness {
     o.client_id = "loxcan-bridge-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
     o.reconnect_min_s = 1;
     o.reconnect_max_s = 2;
-    client = std::make_unique<PahoClient>(o, MqttBridge::will(o), [this](std::function<void()> f) { loop.post(std::move(f)); });
+    client = std::make_unique<MosquittoClient>(o, MqttBridge::will(o), loop.reactor());
     bridge = std::make_unique<MqttBridge>(o, *client, [this](const BridgeCommand& c) { commands.push_back(c); });
   }
   ~Harness() {
@@ -53,8 +53,8 @@ struct Harness {
   }
   void change(const BridgeDevice& d, const char* ch, ChannelValue v) { bridge->handle(ChannelChanged{d.info, ch, std::move(v), "", 0}); }
 
-  test::TestLoop loop;  // declared first: outlives the client's callbacks
-  std::unique_ptr<PahoClient> client;
+  test::TestLoop loop;  // declared first: outlives the client
+  std::unique_ptr<MosquittoClient> client;
   std::unique_ptr<MqttBridge> bridge;
   std::vector<BridgeCommand> commands;
 };

@@ -15,6 +15,27 @@
 namespace loxcan::mqtt {
 namespace {
 
+TEST(BrokerAddress, EveryAcceptedFormAndTheRejectedOnes) {
+  auto is = [](const char* uri, const char* host, int port, bool tls) {
+    const auto a = broker_address(uri);
+    ASSERT_TRUE(a.has_value()) << uri;
+    EXPECT_EQ(a->host, host) << uri;
+    EXPECT_EQ(a->port, port) << uri;
+    EXPECT_EQ(a->tls, tls) << uri;
+  };
+  is("tcp://localhost:1883", "localhost", 1883, false);
+  is("mqtt://10.0.0.2:1884", "10.0.0.2", 1884, false);
+  is("ssl://broker", "broker", 8883, true);
+  is("mqtts://[::1]", "::1", 8883, true);
+  is("[fe80::1]:1999", "fe80::1", 1999, false);
+  is("::1", "::1", 1883, false);
+  is("broker", "broker", 1883, false);
+  for (const char* bad : {"ws://b:80", "wss://b", "http://b", "tcp://", "tcp://:1883", "tcp://b:", "tcp://b:x",
+                          "tcp://b:65536", "tcp://b:1883/path", "tcp://[::1", "tcp://[::1]x", "tcp://a b:1"}) {
+    EXPECT_FALSE(broker_address(bad).has_value()) << bad;
+  }
+}
+
 TEST(LoxBerryVi, PlainTopicsV1AndV2) {
   struct Row { const char* topic; const char* v1; const char* v2; } rows[] = {
       {"loxcan/relay-13001234/q1", "loxcan_relay-13001234_q1", "loxcan_relay-13001234_q1"},
@@ -187,6 +208,11 @@ TEST(Options, ValidateAndDefaults) {
   EXPECT_EQ(normalized_broker_uri("broker:1884"), "tcp://broker:1884");
   EXPECT_EQ(normalized_broker_uri("[::1]:1884"), "tcp://[::1]:1884");
   EXPECT_EQ(normalized_broker_uri("::1"), "tcp://[::1]:1883");
+  o = {};
+  o.broker = "ws://broker:9001";  // libmosquitto's client has no WebSockets
+  EXPECT_NE(validate(o).find("unknown scheme"), std::string::npos);
+  o.broker = "tcp://broker:0";
+  EXPECT_NE(validate(o).find("port 1..65535"), std::string::npos);
   o = {};
   o.stats_interval_s = -1;
   EXPECT_NE(validate(o).find("stats_interval"), std::string::npos);
