@@ -46,9 +46,8 @@ Expected<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view s
         "redirect for " + s + " without a Location header (HTTP " + std::to_string(status) + ")");
   const auto url = parse_http_url(location);
   if (!url)
-    return fail(CloudDnsErrorKind::kBadReply,
-                "redirect for " + s + " to an unusable Location " + quoted(location) +
-                    " (expected an absolute http:// or https:// URL)");
+    return fail(CloudDnsErrorKind::kBadReply, "redirect for " + s + " to an unusable Location " +
+                                                  quoted(location) + " (" + url.error() + ")");
   CloudDnsAnswer a;
   a.serial = s;
   a.location = std::string(location);

@@ -16,8 +16,9 @@
 //                   document its answer for unknown serials; 404/410 is the HTTP meaning)
 //   kTimeout        no complete answer within the timeout
 //   kUnreachable    connection refused / cannot resolve the Cloud DNS host
-//   kBadReply       anything else: no redirect, no Location, a relative or unparsable Location,
-//                   a non-http(s) target, a reply that is not HTTP
+//   kBadReply       anything else: no redirect, no Location, a Location that parse_http_url
+//                   (url.hpp) refuses (relative, not http(s), user:password@, spaces, ...; the
+//                   message gives the reason), a reply that is not HTTP, a TLS failure
 
 #include <chrono>
 #include <cstdint>
@@ -39,7 +40,7 @@ struct CloudDnsError {
 
 struct CloudDnsAnswer {
   std::string serial;    ///< canonical (upper case)
-  std::string location;  ///< the redirect target exactly as received
+  std::string location;  ///< the redirect target as received (%XX decoded, see http.hpp)
   std::string host;      ///< host of the target: an IPv4 literal or a name
   std::string address;   ///< IPv4 of the Miniserver if known (literal host or dashed label)
   std::uint16_t port = 0;
@@ -52,7 +53,8 @@ Expected<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view s
                                                               std::string_view location);
 
 /// Validates `serial`, then GETs `<base_url>/<SERIAL>` (base_url without trailing '/', e.g.
-/// kCloudDnsBaseUrl; http_proxy & co. are honoured) and interprets the reply.
+/// kCloudDnsBaseUrl; proxy variables are honoured as HttpRequest::use_proxy describes, https is
+/// verified against the system CA store) and interprets the reply. Never follows the redirect.
 Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view serial,
                                                           std::string_view base_url,
                                                           std::chrono::milliseconds timeout);

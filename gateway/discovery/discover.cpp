@@ -283,7 +283,7 @@ Miniserver Session::from_location(const SsdpMessage& m, const std::string& from)
   HttpRequest req;
   req.url = m.location;
   req.timeout = opts_.http_timeout;
-  req.cancelled = [this] { return stop_.stop_requested(); };
+  req.stop = stop_;
   auto r = http_get(req);
   if (!r || r->status != 200) {
     logger()->warn("cannot read {}: {}", m.location,
