@@ -54,31 +54,37 @@ std::optional<Rgbw> light_of(const cp::NatBody& body, Rgbw before) {
   return std::nullopt;
 }
 
-std::optional<ChannelValue> decode_nat_channel(const ModelChannel& c, const cp::NatBody& body,
-                                               const ChannelStates& current) {
+// Returns take(v) (take returns true) with the typed value (the ChannelValue alternative: bool,
+// double, std::uint32_t or Rgbw) channel `c` takes from `body`; false, without calling take, when
+// the body does not carry it.
+// One switch serves both decoding (make a ChannelValue) and the hot path's comparison with the
+// stored value (no ChannelValue built for a channel that did not change).
+template <class Take>
+bool visit_nat_channel(const ModelChannel& c, const cp::NatBody& body, const ChannelStates& current,
+                       Take&& take) {
   const Binding& b = c.binding;
   switch (b.codec) {
     case Codec::nat_bit:
     case Codec::nat_nonzero:
     case Codec::nat_mask: {
       auto* d = std::get_if<cp::DigitalValue>(&body);
-      if (!d || d->index != b.index || b.cmd != kDigitalValue) return std::nullopt;
-      if (b.codec == Codec::nat_bit) return ChannelValue{((d->bitmask >> b.bit) & 1u) != 0};
-      if (b.codec == Codec::nat_nonzero) return ChannelValue{d->bitmask != 0};
+      if (!d || d->index != b.index || b.cmd != kDigitalValue) return false;
+      if (b.codec == Codec::nat_bit) return take(((d->bitmask >> b.bit) & 1u) != 0);
+      if (b.codec == Codec::nat_nonzero) return take(d->bitmask != 0);
       std::uint32_t mask = c.spec.bits >= 32 ? 0xFFFFFFFFu : (1u << c.spec.bits) - 1;
-      return ChannelValue{d->bitmask & mask};
+      return take(static_cast<std::uint32_t>(d->bitmask & mask));
     }
     case Codec::nat_analog: {
       auto* a = std::get_if<cp::AnalogValue>(&body);
-      if (!a || a->index != b.index) return std::nullopt;
+      if (!a || a->index != b.index) return false;
       double v = a->value();
-      if (std::isnan(v)) return std::nullopt;
-      return ChannelValue{v * b.scale};
+      if (std::isnan(v)) return false;
+      return take(v * b.scale);
     }
     case Codec::nat_frequency: {
       auto* f = std::get_if<cp::FrequencyValue>(&body);
-      if (!f || f->index != b.index) return std::nullopt;
-      return ChannelValue{static_cast<double>(f->hz)};
+      if (!f || f->index != b.index) return false;
+      return take(static_cast<double>(f->hz));
     }
     case Codec::nat_rgbw:
     case Codec::nat_white: {
@@ -88,63 +94,143 @@ std::optional<ChannelValue> decode_nat_channel(const ModelChannel& c, const cp::
         if (w && std::holds_alternative<double>(*w)) before.w = static_cast<std::uint8_t>(std::get<double>(*w));
       }
       auto light = light_of(body, before);
-      if (!light) return std::nullopt;
-      if (b.codec == Codec::nat_white) return ChannelValue{static_cast<double>(light->w)};
-      return ChannelValue{*light};
+      if (!light) return false;
+      if (b.codec == Codec::nat_white) return take(static_cast<double>(light->w));
+      return take(*light);
     }
     case Codec::nat_can_errors: {
       const cp::CanStats* s = nullptr;
       if (auto* e = std::get_if<cp::CanErrorReply>(&body)) s = e;
       if (auto* e = std::get_if<cp::CanDiagReply>(&body)) s = e;
-      if (!s || s->bus != b.index) return std::nullopt;
+      if (!s || s->bus != b.index) return false;
       double v = b.bit == 0 ? s->error_count : b.bit == 1 ? s->rec : s->tec;
-      return ChannelValue{v};
+      return take(v);
     }
     default:
-      return std::nullopt;
+      return false;
+  }
+}
+
+template <class Visit>
+std::optional<ChannelValue> decoded(Visit&& visit) {
+  std::optional<ChannelValue> out;
+  visit([&](auto v) {
+    out.emplace(v);
+    return true;
+  });
+  return out;
+}
+
+template <class Visit>
+DecodePlan::Match matched(Visit&& visit, const ChannelValue& current) {
+  bool same = false;
+  if (!visit([&](auto v) {
+        auto* p = std::get_if<decltype(v)>(&current);
+        same = p != nullptr && *p == v;
+        return true;
+      })) {
+    return DecodePlan::Match::absent;
+  }
+  return same ? DecodePlan::Match::same : DecodePlan::Match::different;
+}
+
+std::optional<ChannelValue> decode_nat_channel(const ModelChannel& c, const cp::NatBody& body,
+                                               const ChannelStates& current) {
+  return decoded([&](auto&& take) { return visit_nat_channel(c, body, current, take); });
+}
+
+// The D1 index (CAN bus number for the error replies) a body carries, which visit_nat_channel()
+// compares with Binding::index; -1 for kinds without one (the lights).
+int body_index(const cp::NatBody& body) {
+  if (auto* d = std::get_if<cp::DigitalValue>(&body)) return d->index;
+  if (auto* a = std::get_if<cp::AnalogValue>(&body)) return a->index;
+  if (auto* f = std::get_if<cp::FrequencyValue>(&body)) return f->index;
+  if (auto* e = std::get_if<cp::CanErrorReply>(&body)) return e->bus;
+  if (auto* e = std::get_if<cp::CanDiagReply>(&body)) return e->bus;
+  return -1;
+}
+
+// The NAT body alternatives (NatBody::index()) visit_nat_channel() reads for a binding; it returns
+// false for every other kind, and for bodies whose body_index() (where there is one) differs from
+// the binding's index. Keep the two in step (codec_test checks DecodePlan against decode_nat()
+// for every model and body kind).
+std::vector<std::size_t> nat_kinds(const Binding& b) {
+  auto k = [](cp::NatBody body) { return body.index(); };
+  switch (b.codec) {
+    case Codec::nat_bit:
+    case Codec::nat_nonzero:
+    case Codec::nat_mask:
+      if (b.cmd != kDigitalValue) return {};
+      return {k(cp::DigitalValue{})};
+    case Codec::nat_analog: return {k(cp::AnalogValue{})};
+    case Codec::nat_frequency: return {k(cp::FrequencyValue{})};
+    case Codec::nat_rgbw:
+    case Codec::nat_white:
+      return {k(cp::RgbwValue{}), k(cp::CompositeRgbw{}), k(cp::CompositeRgbwMagic{}),
+              k(cp::CompositeWhite{})};
+    case Codec::nat_can_errors: return {k(cp::CanErrorReply{}), k(cp::CanDiagReply{})};
+    default: return {};
   }
 }
 
 // ---- legacy --------------------------------------------------------------------------------------
 
-std::optional<ChannelValue> decode_legacy_channel(const ModelChannel& c, const cp::LegacyBody& body,
-                                                  std::optional<std::uint8_t> hw) {
+// As nat_kinds(), for decode_legacy_channel().
+std::vector<std::size_t> legacy_kinds(Codec codec) {
+  auto k = [](cp::LegacyBody b) { return b.index(); };
+  switch (codec) {
+    case Codec::legacy_bit: return {k(cp::LegacyDigitalInputs{}), k(cp::LegacyOutputs{})};
+    case Codec::legacy_analog10: return {k(cp::LegacyAnalogInputs{}), k(cp::LegacyAnalogOutputs{})};
+    case Codec::legacy_frequency: return {k(cp::LegacyGeneric{})};
+    case Codec::legacy_temperature: return {k(cp::LegacyTemperature{})};
+    default: return {};
+  }
+}
+
+template <class Take>
+bool visit_legacy_channel(const ModelChannel& c, const cp::LegacyBody& body,
+                          std::optional<std::uint8_t> hw, Take&& take) {
   const Binding& b = c.binding;
   switch (b.codec) {
     case Codec::legacy_bit: {
       std::optional<std::uint32_t> mask;
       if (auto* d = std::get_if<cp::LegacyDigitalInputs>(&body); d && b.cmd == 0x50) mask = d->bitmask;
       if (auto* o = std::get_if<cp::LegacyOutputs>(&body); o && b.cmd == 0x60) mask = o->bitmask;
-      if (!mask) return std::nullopt;
-      return ChannelValue{((*mask >> b.bit) & 1u) != 0};
+      if (!mask) return false;
+      return take(((*mask >> b.bit) & 1u) != 0);
     }
     case Codec::legacy_analog10: {
       const cp::LegacyAnalog4* a = nullptr;
       if (auto* i = std::get_if<cp::LegacyAnalogInputs>(&body); i && b.cmd == 0x20) a = i;
       if (auto* o = std::get_if<cp::LegacyAnalogOutputs>(&body); o && b.cmd == 0x30) a = o;
-      if (!a) return std::nullopt;
-      return ChannelValue{a->raw[b.index] * b.scale};
+      if (!a) return false;
+      return take(static_cast<double>(a->raw[b.index] * b.scale));
     }
     case Codec::legacy_frequency: {
       auto* g = std::get_if<cp::LegacyGeneric>(&body);
-      if (!g || g->cmd != 0x51) return std::nullopt;
+      if (!g || g->cmd != 0x51) return false;
       const std::uint8_t hz[4] = {g->b0, static_cast<std::uint8_t>(g->val16),
                                   static_cast<std::uint8_t>(g->val16 >> 8),
                                   static_cast<std::uint8_t>(g->val32)};
       const std::uint16_t inputs = static_cast<std::uint16_t>(g->val32 >> 8);  // D5, D6
       for (int k = 0; k < 4; ++k) {
-        if (((inputs >> (4 * k)) & 0xF) == b.bit) return ChannelValue{static_cast<double>(hz[k])};
+        if (((inputs >> (4 * k)) & 0xF) == b.bit) return take(static_cast<double>(hz[k]));
       }
-      return std::nullopt;
+      return false;
     }
     case Codec::legacy_temperature: {
       auto* t = std::get_if<cp::LegacyTemperature>(&body);
-      if (!t) return std::nullopt;
-      return ChannelValue{std::round(t->celsius(hw) * 100) / 100};
+      if (!t) return false;
+      return take(static_cast<double>(std::round(t->celsius(hw) * 100) / 100));
     }
     default:
-      return std::nullopt;
+      return false;
   }
+}
+
+std::optional<ChannelValue> decode_legacy_channel(const ModelChannel& c, const cp::LegacyBody& body,
+                                                  std::optional<std::uint8_t> hw) {
+  return decoded([&](auto&& take) { return visit_legacy_channel(c, body, hw, take); });
 }
 
 std::string hex_bytes(std::span<const std::uint8_t> bytes) {
@@ -357,6 +443,87 @@ void decode_legacy(const Model& model, const canproto::LegacyBody& body, bool fr
     if (c.binding.codec == Codec::none || !applies(model, c, from_device)) continue;
     if (auto v = decode_legacy_channel(c, body, hw_version)) emit(out, c, std::move(*v));
   }
+}
+
+namespace {
+
+// The DigitalValue bits a channel's value depends on (see visit_nat_channel()).
+std::uint32_t digital_bits_of(const ModelChannel& c) {
+  if (c.binding.cmd != kDigitalValue) return 0;
+  switch (c.binding.codec) {
+    case Codec::nat_bit: return c.binding.bit < 32 ? 1u << c.binding.bit : 0u;
+    case Codec::nat_nonzero: return 0xFFFFFFFFu;
+    case Codec::nat_mask: return c.spec.bits >= 32 ? 0xFFFFFFFFu : (1u << c.spec.bits) - 1;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+DecodePlan::DecodePlan(const Model& model) : model_(model), digital_bits_(model.channels.size()) {
+  for (std::size_t i = 0; i < model.channels.size(); ++i) {
+    const ModelChannel& c = model.channels[i];
+    digital_bits_[i] = digital_bits_of(c);
+    if (c.binding.codec == Codec::none) continue;
+    for (const bool from_device : {false, true}) {
+      if (!applies(model, c, from_device)) continue;
+      for (auto k : nat_kinds(c.binding)) {
+        NatLists& l = nat_[2 * k + from_device];
+        l.all.push_back(static_cast<std::uint16_t>(i));
+        if (l.by_index.size() <= c.binding.index) l.by_index.resize(c.binding.index + 1u);
+        l.by_index[c.binding.index].push_back(static_cast<std::uint16_t>(i));
+      }
+      for (auto k : legacy_kinds(c.binding.codec)) {
+        legacy_[2 * k + from_device].push_back(static_cast<std::uint16_t>(i));
+      }
+    }
+  }
+}
+
+bool DecodePlan::dynamic() const {
+  return model_.special == Special::dmx || model_.special == Special::onewire ||
+         model_.special == Special::serial_port || model_.special == Special::modbus;
+}
+
+std::span<const std::uint16_t> DecodePlan::candidates(const canproto::NatBody& body,
+                                                      bool from_device) const {
+  const NatLists& l = nat_[2 * body.index() + from_device];
+  if (l.all.empty()) return {};
+  const int index = body_index(body);
+  if (index < 0) return l.all;
+  if (static_cast<std::size_t>(index) >= l.by_index.size()) return {};
+  return l.by_index[static_cast<std::size_t>(index)];
+}
+
+std::span<const std::uint16_t> DecodePlan::candidates(const canproto::LegacyBody& body,
+                                                      bool from_device) const {
+  if (dynamic()) return {};
+  return legacy_[2 * body.index() + from_device];
+}
+
+std::optional<ChannelValue> DecodePlan::decode(std::uint16_t index, const canproto::NatBody& body,
+                                               const ChannelStates& current) const {
+  return decode_nat_channel(model_.channels[index], body, current);
+}
+
+std::optional<ChannelValue> DecodePlan::decode(std::uint16_t index, const canproto::LegacyBody& body,
+                                               std::optional<std::uint8_t> hw_version) const {
+  return decode_legacy_channel(model_.channels[index], body, hw_version);
+}
+
+DecodePlan::Match DecodePlan::match(std::uint16_t index, const canproto::NatBody& body,
+                                    const ChannelStates& states,
+                                    const ChannelValue& current) const {
+  const ModelChannel& c = model_.channels[index];
+  return matched([&](auto&& take) { return visit_nat_channel(c, body, states, take); }, current);
+}
+
+DecodePlan::Match DecodePlan::match(std::uint16_t index, const canproto::LegacyBody& body,
+                                    std::optional<std::uint8_t> hw_version,
+                                    const ChannelValue& current) const {
+  const ModelChannel& c = model_.channels[index];
+  return matched([&](auto&& take) { return visit_legacy_channel(c, body, hw_version, take); },
+                 current);
 }
 
 const char* to_string(CommandError e) {

@@ -23,7 +23,9 @@
 //   -> LegacyOutputs{bitmask 0x3}.
 
 #include <cstdint>
+#include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -66,6 +68,68 @@ void decode_nat(const Model& model, const canproto::NatBody& body, bool from_dev
 void decode_legacy(const Model& model, const canproto::LegacyBody& body, bool from_device,
                    std::optional<std::uint8_t> hw_version, DecodeScratch& scratch,
                    std::vector<DecodedValue>& out);
+
+/// The hot-path form of decode_nat()/decode_legacy() (the inventory's per-frame path): a Model's
+/// channels indexed by the kind of body that can set them, per direction, so one frame visits only
+/// its candidate channels (a DI Extension's 0x80 visits i1..i20, not f1..f20) and values are named
+/// by channel index instead of by string. Same rules and results as decode_nat()/decode_legacy():
+/// for every body, {i in candidates(body) : decode(i, body) has a value} lists, in the same order,
+/// exactly the channels those functions return.
+///
+/// Built once per Model; keeps a reference to it (the Model must outlive the plan). Models with
+/// dynamic channels (legacy DMX, 1-Wire, RS232/485, Modbus: dynamic() is true) have no candidates;
+/// use decode_legacy() for them.
+///
+/// Example: DI Extension, DigitalValue{0, 0x5} from the device -> candidates i1..i20, decode(0)
+/// = true, decode(1) = false, decode(2) = true.
+class DecodePlan {
+ public:
+  explicit DecodePlan(const Model& model);
+
+  const Model& model() const { return model_; }
+  bool dynamic() const;
+
+  /// Indices into model().channels that `body` may set, in model order (for bodies with a D1
+  /// index, only the channels bound to that index).
+  std::span<const std::uint16_t> candidates(const canproto::NatBody& body, bool from_device) const;
+  std::span<const std::uint16_t> candidates(const canproto::LegacyBody& body, bool from_device) const;
+
+  /// The value channel `index` takes from `body`; nullopt when the body does not carry it (other
+  /// index, NaN analog value). `current` completes partial updates (0x8A white with 0xFF).
+  std::optional<ChannelValue> decode(std::uint16_t index, const canproto::NatBody& body,
+                                     const ChannelStates& current) const;
+  std::optional<ChannelValue> decode(std::uint16_t index, const canproto::LegacyBody& body,
+                                     std::optional<std::uint8_t> hw_version) const;
+
+  enum class Match : std::uint8_t {
+    absent,     ///< the body does not carry the channel (decode() gives nullopt)
+    same,       ///< it carries exactly `current`
+    different,  ///< it carries another value (or another type)
+  };
+  /// decode(index, ...) compared with `current` without building a ChannelValue: the per-frame
+  /// check for channels that did not change.
+  Match match(std::uint16_t index, const canproto::NatBody& body, const ChannelStates& states,
+              const ChannelValue& current) const;
+  Match match(std::uint16_t index, const canproto::LegacyBody& body,
+              std::optional<std::uint8_t> hw_version, const ChannelValue& current) const;
+
+  /// The bits of a DigitalValue (0x80) bitmask that channel `index` reads; 0 when it reads no
+  /// DigitalValue. A channel none of whose bits changed between two 0x80 frames with its D1 index
+  /// has the same value in both.
+  std::uint32_t digital_bits(std::uint16_t index) const { return digital_bits_[index]; }
+
+ private:
+  using List = std::vector<std::uint16_t>;
+  const Model& model_;
+  struct NatLists {
+    List all;                    // every channel reading the kind (lights have no D1 index)
+    std::vector<List> by_index;  // [Binding::index] for kinds with a D1 index (or CAN bus)
+  };
+  // [2 * body alternative + from_device]
+  std::array<NatLists, 2 * std::variant_size_v<canproto::NatBody>> nat_;
+  std::array<List, 2 * std::variant_size_v<canproto::LegacyBody>> legacy_;
+  std::vector<std::uint32_t> digital_bits_;  // per channel
+};
 
 enum class CommandError : std::uint8_t {
   unknown_channel,  ///< the model has no channel of that name

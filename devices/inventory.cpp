@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <type_traits>
 
 #include "canproto/candump.hpp"
 
@@ -111,6 +112,7 @@ DeviceRecord& Inventory::ensure(std::uint32_t serial, Protocol protocol, std::in
   if (DeviceRecord* r = by_serial(serial)) return *r;
   (void)out;
   index_[serial] = records_.size();
+  channel_index_.emplace_back();
   DeviceRecord& r = records_.emplace_back();
   r.info.serial = serial;
   r.protocol = protocol;
@@ -217,14 +219,18 @@ void Inventory::miniserver_start(const canproto::Message& m, const char* detail,
 // ---- NAT -----------------------------------------------------------------------------------------
 
 void Inventory::feed_nat(const canproto::NatMessage& m, std::int64_t ts, std::vector<Event>& out) {
+  if (m.addr.bus != cp::Bus::tree) return route_nat(m, m, ts, out);
+  // A Tree branch has no extension NAT: key its devices under the reserved extension NAT 0.
   cp::NatMessage view = m;
-  if (m.addr.bus == cp::Bus::tree) {
-    // A Tree branch has no extension NAT: key its devices under the reserved extension NAT 0.
-    view.addr.nat = 0;
-    if (view.addr.device_nat == 0 && m.addr.dir != cp::Direction::from_device) {
-      view.addr.device_nat = m.addr.nat;
-    }
+  view.addr.nat = 0;
+  if (view.addr.device_nat == 0 && m.addr.dir != cp::Direction::from_device) {
+    view.addr.device_nat = m.addr.nat;
   }
+  route_nat(view, m, ts, out);
+}
+
+void Inventory::route_nat(const canproto::NatMessage& view, const canproto::NatMessage& m,
+                          std::int64_t ts, std::vector<Event>& out) {
   if (auto* s = std::get_if<cp::TreeShortcut>(&view.body)) {
     auto ext = resolve(view.addr.nat, 0);
     const DeviceRecord* r = ext ? find(*ext) : nullptr;
@@ -286,16 +292,11 @@ void Inventory::feed_nat_to_device(const canproto::NatMessage& m, std::int64_t t
 
 void Inventory::nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device,
                            std::int64_t ts, std::vector<Event>& out) {
-  scratch_values_.clear();
-  if (r.model) decode_nat(*r.model, m.body, from_device, r.channels, scratch_values_);
-  if (scratch_values_.empty()) {
-    unknown(m, "unknown_message",
-            r.info.name + ": " + cp::nat_command_name(cp::nat_command(m.body)) +
-                " not mapped by model " + r.info.model,
-            ts, out);
-    return;
-  }
-  on_values(r, scratch_values_, from_device, ts, out);
+  if (r.model && plan_values(r, m.body, r.channels, from_device, ts, out) > 0) return;
+  unknown(m, "unknown_message",
+          r.info.name + ": " + cp::nat_command_name(cp::nat_command(m.body)) +
+              " not mapped by model " + r.info.model,
+          ts, out);
 }
 
 void Inventory::on_device_info(const canproto::NatMessage& m, const canproto::DeviceInfo& info,
@@ -371,6 +372,108 @@ void Inventory::on_park_all(std::int64_t ts, std::vector<Event>& out) {
     r.nat = 0;
     if (r.state != DeviceState::offline) set_state(r, DeviceState::parked, ts, out);
   }
+}
+
+Inventory::ChannelIndex& Inventory::channel_index(DeviceRecord& r) {
+  ChannelIndex& ix = channel_index_[static_cast<std::size_t>(&r - records_.data())];
+  if (ix.model == r.model) return ix;
+  // First value of the device, or its type (so its model) changed: map the new model's channels
+  // to the states already there by name.
+  ix.model = r.model;
+  ix.plan = &plans_.try_emplace(r.model, *r.model).first->second;
+  ix.slots.assign(r.model->channels.size(), -1);
+  ix.digital.clear();
+  for (std::size_t c = 0; c < ix.slots.size(); ++c) {
+    for (std::size_t s = 0; s < r.channels.size(); ++s) {
+      if (r.channels[s].name == r.model->channels[c].spec.name) {
+        ix.slots[c] = static_cast<std::int32_t>(s);
+      }
+    }
+  }
+  return ix;
+}
+
+// The rules of on_values(), by channel index. All values are decoded before any is applied
+// (partial light updates read the states as they were before this message).
+template <class Body, class Context>
+std::size_t Inventory::plan_values(DeviceRecord& r, const Body& body, const Context& context,
+                                   bool from_device, std::int64_t ts, std::vector<Event>& out) {
+  ChannelIndex& ix = channel_index(r);
+  const DecodePlan& plan = *ix.plan;
+  const cp::DigitalValue* digital = nullptr;
+  std::uint32_t* last_digital = nullptr;
+  if constexpr (std::is_same_v<Body, cp::NatBody>) digital = std::get_if<cp::DigitalValue>(&body);
+  if (digital != nullptr) {
+    if (!from_device) ix.digital.clear();  // a command may set bits the device has not confirmed
+    for (auto& [index, mask] : ix.digital) {
+      if (from_device && index == digital->index) last_digital = &mask;
+    }
+  }
+  const std::uint32_t changed = last_digital ? *last_digital ^ digital->bitmask : 0;
+  std::size_t repeated = 0;
+  staged_.clear();
+  for (const std::uint16_t c : plan.candidates(body, from_device)) {
+    const std::int32_t slot = ix.slots[c];
+    // A 0x80 mask from the device with the bits of this channel as in the last one (which its
+    // state holds, unconfirmed commands excluded: they clear ix.digital).
+    if (last_digital != nullptr && slot >= 0 && (plan.digital_bits(c) & changed) == 0) {
+      ++repeated;
+      continue;
+    }
+    const ChannelState* state = slot < 0 ? nullptr : &r.channels[static_cast<std::size_t>(slot)];
+    // A device repeating its last (confirmed) value, the common case: compared in place, without
+    // building a ChannelValue.
+    if (from_device && state != nullptr && !state->commanded) {
+      const auto m = plan.match(c, body, context, state->value);
+      if (m == DecodePlan::Match::absent) continue;
+      if (m == DecodePlan::Match::same) {
+        ++repeated;
+        continue;
+      }
+    }
+    if (auto v = plan.decode(c, body, context)) staged_.push_back({c, std::move(*v)});
+  }
+  if (digital != nullptr && from_device) {
+    if (last_digital) {
+      *last_digital = digital->bitmask;
+    } else {
+      ix.digital.emplace_back(digital->index, digital->bitmask);
+    }
+  }
+  const std::size_t decoded = repeated + staged_.size();
+  for (auto& [c, value] : staged_) {
+    const ChannelSpec& spec = r.model->channels[c].spec;
+    std::int32_t& slot = ix.slots[c];
+    if (slot < 0) {
+      slot = static_cast<std::int32_t>(r.channels.size());
+      r.channels.push_back({spec.name, value, spec.unit, ts, !from_device});
+    } else {
+      ChannelState& s = r.channels[static_cast<std::size_t>(slot)];
+      // One bit of a mask command that did not change: not a command for this channel.
+      if (!from_device && decoded > 1 && s.value == value) continue;
+      // A device report after a command confirms it: reported even when equal.
+      s.value = value;
+      s.ts_ns = ts;
+    }
+    ChannelState& s = r.channels[static_cast<std::size_t>(slot)];
+    s.commanded = !from_device;
+    // Built in place: a temporary event moved into the vector costs as much again.
+    if (!from_device) {
+      auto& e = std::get<Command>(out.emplace_back(std::in_place_type<Command>));
+      e.device = r.info;
+      e.channel = spec.name;
+      e.value = std::move(value);
+      e.ts_ns = ts;
+    } else {
+      auto& e = std::get<ChannelChanged>(out.emplace_back(std::in_place_type<ChannelChanged>));
+      e.device = r.info;
+      e.channel = spec.name;
+      e.value = std::move(value);
+      e.unit = spec.unit;
+      e.ts_ns = ts;
+    }
+  }
+  return decoded;
 }
 
 void Inventory::on_values(DeviceRecord& r, const std::vector<DecodedValue>& values,
@@ -449,19 +552,25 @@ void Inventory::feed_legacy(const canproto::LegacyMessage& m, std::int64_t ts,
     return;
   }
   if (!is_legacy_value(m.body) || is_legacy_auth(m.body)) return;
-  scratch_values_.clear();
-  if (r->model) decode_legacy(*r->model, m.body, from_device, r->hw_version, r->scratch, scratch_values_);
-  if (scratch_values_.empty()) {
+  legacy_values(*r, m, from_device, ts, out);
+}
+
+void Inventory::legacy_values(DeviceRecord& r, const canproto::LegacyMessage& m, bool from_device,
+                              std::int64_t ts, std::vector<Event>& out) {
+  if (r.model && !channel_index(r).plan->dynamic()) {
+    if (plan_values(r, m.body, r.hw_version, from_device, ts, out) > 0) return;
+  } else {
+    scratch_values_.clear();
+    if (r.model) decode_legacy(*r.model, m.body, from_device, r.hw_version, r.scratch, scratch_values_);
+    if (!scratch_values_.empty()) return on_values(r, scratch_values_, from_device, ts, out);
     // Multi-frame sends complete later; anything else is a message the model does not map.
     auto* g = std::get_if<cp::LegacyGeneric>(&m.body);
-    if (r->model && r->model->special == Special::serial_port && g && g->cmd == 0x71) return;
-    unknown(m, "unknown_message",
-            r->info.name + ": legacy " + cp::legacy_command_name(cp::legacy_command(m.body), m.addr.type) +
-                " not mapped by model " + r->info.model,
-            ts, out);
-    return;
+    if (r.model && r.model->special == Special::serial_port && g && g->cmd == 0x71) return;
   }
-  on_values(*r, scratch_values_, from_device, ts, out);
+  unknown(m, "unknown_message",
+          r.info.name + ": legacy " + cp::legacy_command_name(cp::legacy_command(m.body), m.addr.type) +
+              " not mapped by model " + r.info.model,
+          ts, out);
 }
 
 // ---- silence and commands -------------------------------------------------------------------

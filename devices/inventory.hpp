@@ -125,8 +125,18 @@ class Inventory {
   void on_offer(const canproto::NatMessage& m, const canproto::NatOffer& o, std::int64_t ts,
                 std::vector<Event>& out);
   void on_park_all(std::int64_t ts, std::vector<Event>& out);
+  void route_nat(const canproto::NatMessage& m, const canproto::NatMessage& original,
+                 std::int64_t ts, std::vector<Event>& out);
   void nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device,
                   std::int64_t ts, std::vector<Event>& out);
+  void legacy_values(DeviceRecord& r, const canproto::LegacyMessage& m, bool from_device,
+                     std::int64_t ts, std::vector<Event>& out);
+  /// Decodes `body` with the record's DecodePlan and applies the values; returns how many
+  /// channels the body carried (0: the model does not map it).
+  template <class Body, class Context>
+  std::size_t plan_values(DeviceRecord& r, const Body& body, const Context& context,
+                          bool from_device, std::int64_t ts, std::vector<Event>& out);
+  /// Dynamic channels (legacy DMX, 1-Wire, RS232/485, Modbus), matched by name.
   void on_values(DeviceRecord& r, const std::vector<DecodedValue>& values, bool from_device,
                  std::int64_t ts, std::vector<Event>& out);
   void miniserver_start(const canproto::Message& m, const char* detail, std::int64_t ts,
@@ -148,6 +158,27 @@ class Inventory {
   std::map<std::uint16_t, std::uint32_t> tree_by_nat_;  ///< ext NAT << 8 | device NAT -> serial
   std::optional<std::int64_t> last_start_event_ns_;
   std::vector<DecodedValue> scratch_values_;
+
+  // Hot path (one frame -> its candidate channels, by index; no string compares or copies for
+  // channels that did not change). Per record, parallel to records_: the model's plan and, per
+  // model channel, its index in DeviceRecord::channels (-1: not reported yet).
+  // `digital`: the last DigitalValue bitmask per D1 index the device reported, while its
+  // channels hold exactly what that mask says (cleared by a Miniserver 0x80 command and by a
+  // model change); lets a 0x80 frame skip the channels whose bits did not change.
+  struct ChannelIndex {
+    const Model* model = nullptr;
+    const DecodePlan* plan = nullptr;
+    std::vector<std::int32_t> slots;
+    std::vector<std::pair<std::uint8_t, std::uint32_t>> digital;
+  };
+  struct StagedValue {
+    std::uint16_t channel = 0;
+    ChannelValue value;
+  };
+  ChannelIndex& channel_index(DeviceRecord& r);
+  std::vector<ChannelIndex> channel_index_;
+  std::map<const Model*, DecodePlan> plans_;
+  std::vector<StagedValue> staged_;
 };
 
 }  // namespace loxcan::devices

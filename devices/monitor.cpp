@@ -22,12 +22,12 @@ BusMonitor::BusMonitor(const Registry& registry, InventoryOptions options)
 void BusMonitor::set_bus(const std::string& iface, canproto::Bus bus) { buses_[iface] = bus; }
 
 canproto::Decoder& BusMonitor::decoder_for(const canproto::Frame& frame) {
-  std::string iface(frame.iface.view());
+  const std::string_view iface = frame.iface.view();
   auto it = decoders_.find(iface);
   if (it != decoders_.end()) return it->second;
   auto b = buses_.find(iface);
   canproto::Bus bus = b == buses_.end() ? canproto::Bus::link : b->second;
-  return decoders_.emplace(iface, canproto::Decoder(bus)).first->second;
+  return decoders_.emplace(std::string(iface), canproto::Decoder(bus)).first->second;
 }
 
 void BusMonitor::feed(const canproto::Frame& frame, std::vector<Event>& out) {

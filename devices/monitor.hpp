@@ -40,8 +40,8 @@ class BusMonitor {
   canproto::Decoder& decoder_for(const canproto::Frame& frame);
 
   Inventory inventory_;
-  std::map<std::string, canproto::Bus> buses_;
-  std::map<std::string, canproto::Decoder> decoders_;
+  std::map<std::string, canproto::Bus, std::less<>> buses_;
+  std::map<std::string, canproto::Decoder, std::less<>> decoders_;  // found by string_view
 };
 
 }  // namespace loxcan::devices

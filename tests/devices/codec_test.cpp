@@ -1,6 +1,8 @@
 // Model codec, table-driven: one row per case, body in, channel values out (and back).
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "devices/codec.hpp"
 #include "devices/registry.hpp"
 
@@ -193,4 +195,149 @@ TEST(Codec, ParsePlain) {
   EXPECT_FALSE(parse_plain(ValueType::rgbw, "100,50,0"));
   EXPECT_FALSE(parse_plain(ValueType::rgbw, "100,50,0,0,"));
   EXPECT_EQ(parse_plain(ValueType::bitmask, "17"), ChannelValue{17u});
+}
+
+// ---- DecodePlan: the hot path selects exactly what decode_nat()/decode_legacy() decode ----------
+
+namespace {
+
+template <class Variant, std::size_t... I>
+std::vector<Variant> every_alternative(std::index_sequence<I...>) {
+  return {Variant{std::in_place_index<I>}...};
+}
+
+std::vector<cp::NatBody> nat_bodies() {
+  auto out = every_alternative<cp::NatBody>(std::make_index_sequence<std::variant_size_v<cp::NatBody>>{});
+  for (std::uint8_t idx : {0, 1, 2, 3, 5, 19, 20}) {
+    for (std::uint32_t mask : {0x0u, 0x1u, 0x2u, 0x5u, 0x1Fu, 0x80005u, 0xFFFFFFFFu}) {
+      out.push_back(cp::DigitalValue{idx, mask});
+    }
+    out.push_back(analog(idx, 0x15, 22500));
+    out.push_back(analog(idx, 0, 60));
+    out.push_back(analog(idx, 4, 1));  // unused flags: NaN, no value
+    out.push_back(cp::FrequencyValue{idx, 50});
+    out.push_back(cp::CanErrorReply{{idx, 2, 128, 6}});
+    out.push_back(cp::CanDiagReply{{idx, 1, 3, 9}});
+  }
+  out.push_back(cp::RgbwValue{0, 100, 50, 0, 7});
+  cp::CompositeRgbw c;
+  c.g = 20;
+  out.push_back(c);
+  cp::CompositeWhite w;
+  w.value = {0xFF, 20, 0xFF, 40};
+  out.push_back(w);
+  return out;
+}
+
+std::vector<cp::LegacyBody> legacy_bodies() {
+  auto out = every_alternative<cp::LegacyBody>(
+      std::make_index_sequence<std::variant_size_v<cp::LegacyBody>>{});
+  for (std::uint32_t mask : {0x0u, 0x1u, 0x2001u, 0xFFFu}) {
+    out.push_back(cp::LegacyDigitalInputs{mask});
+    out.push_back(cp::LegacyOutputs{mask});
+  }
+  cp::LegacyAnalogInputs ai;
+  ai.raw = {1000, 500, 0, 1023};
+  out.push_back(ai);
+  cp::LegacyAnalogOutputs ao;
+  ao.raw = {1, 2, 3, 4};
+  out.push_back(ao);
+  out.push_back(cp::LegacyGeneric{0x51, 25, 0x1234, 0x00FFF456});
+  cp::LegacyTemperature t;
+  t.value = 415;
+  out.push_back(t);
+  return out;
+}
+
+std::string named(const std::vector<DecodedValue>& values) {
+  std::string s;
+  for (const auto& v : values) s += v.channel + "=" + to_plain(v.value) + v.unit + " ";
+  return s;
+}
+
+// What the plan yields for `body`, in decode_nat()'s format; checks match() on the way.
+template <class Body, class Context>
+std::string planned(const DecodePlan& plan, const Body& body, bool from_device,
+                    const Context& context) {
+  std::vector<DecodedValue> out;
+  for (const auto c : plan.candidates(body, from_device)) {
+    const ChannelSpec& spec = plan.model().channels[c].spec;
+    auto v = plan.decode(c, body, context);
+    const ChannelValue other = std::string("not a value");
+    if (!v) {
+      EXPECT_EQ(plan.match(c, body, context, other), DecodePlan::Match::absent) << spec.name;
+      continue;
+    }
+    EXPECT_EQ(plan.match(c, body, context, *v), DecodePlan::Match::same) << spec.name;
+    EXPECT_EQ(plan.match(c, body, context, other), DecodePlan::Match::different) << spec.name;
+    out.push_back({spec.name, std::move(*v), spec.unit});
+  }
+  return named(out);
+}
+
+}  // namespace
+
+TEST(DecodePlan, NatCandidatesDecodeExactlyWhatDecodeNatDoes) {
+  const auto bodies = nat_bodies();
+  for (const Model& m : reg().models()) {
+    const DecodePlan plan(m);
+    // Partial light updates read the current values: try with none and with some.
+    ChannelStates some;
+    for (const auto& c : m.channels) {
+      if (c.spec.type == ValueType::rgbw) some.push_back({c.spec.name, Rgbw{1, 2, 3, 4}, c.spec.unit, 0});
+      if (c.spec.type == ValueType::number) some.push_back({c.spec.name, 33.0, c.spec.unit, 0});
+    }
+    for (const ChannelStates& cur : {some, ChannelStates{}}) {
+      for (std::size_t b = 0; b < bodies.size(); ++b) {
+        for (const bool from_device : {false, true}) {
+          std::vector<DecodedValue> expected;
+          decode_nat(m, bodies[b], from_device, cur, expected);
+          EXPECT_EQ(planned(plan, bodies[b], from_device, cur), named(expected))
+              << m.name << " body #" << b << " (alternative " << bodies[b].index() << ")"
+              << (from_device ? " from device" : " to device");
+        }
+      }
+    }
+  }
+}
+
+TEST(DecodePlan, LegacyCandidatesDecodeExactlyWhatDecodeLegacyDoes) {
+  const auto bodies = legacy_bodies();
+  for (const Model& m : reg().models()) {
+    const DecodePlan plan(m);
+    if (plan.dynamic()) continue;  // dynamic channel names: decode_legacy() only
+    for (const std::optional<std::uint8_t> hw : {std::optional<std::uint8_t>{}, std::optional<std::uint8_t>{2}}) {
+      for (std::size_t b = 0; b < bodies.size(); ++b) {
+        for (const bool from_device : {false, true}) {
+          std::vector<DecodedValue> expected;
+          DecodeScratch scratch;
+          decode_legacy(m, bodies[b], from_device, hw, scratch, expected);
+          EXPECT_EQ(planned(plan, bodies[b], from_device, hw), named(expected))
+              << m.name << " body #" << b << (from_device ? " from device" : " to device");
+        }
+      }
+    }
+  }
+}
+
+TEST(DecodePlan, DigitalBitsAreTheBitsAChannelReads) {
+  const DecodePlan di(*reg().find("di_extension"));
+  const auto& ch = di.model().channels;
+  for (std::uint16_t c = 0; c < ch.size(); ++c) {
+    if (ch[c].spec.name == "i3") {
+      EXPECT_EQ(di.digital_bits(c), 0x4u);
+    }
+    if (ch[c].spec.name == "f1") {
+      EXPECT_EQ(di.digital_bits(c), 0u);
+    }
+  }
+  const DecodePlan touch(*reg().find("touch"));
+  EXPECT_EQ(touch.digital_bits(0), 0x1Fu);  // zones: 5-bit mask
+  const DecodePlan motion(*reg().find("motion_sensor"));
+  EXPECT_EQ(motion.digital_bits(0), 0xFFFFFFFFu);  // motion: any bit
+  // A DI frame visits the 20 inputs only; a frequency frame its one input.
+  EXPECT_EQ(di.candidates(cp::NatBody{cp::DigitalValue{0, 1}}, true).size(), 20u);
+  EXPECT_EQ(di.candidates(cp::NatBody{cp::FrequencyValue{3, 1}}, true).size(), 1u);
+  EXPECT_EQ(di.candidates(cp::NatBody{cp::FrequencyValue{30, 1}}, true).size(), 0u);
+  EXPECT_EQ(di.candidates(cp::NatBody{cp::DigitalValue{0, 1}}, false).size(), 0u);
 }

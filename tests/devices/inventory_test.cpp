@@ -2,6 +2,8 @@
 // unknown types, command addressing.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "devices/format.hpp"
 #include "devices/inventory.hpp"
 
@@ -187,4 +189,174 @@ TEST_F(InventoryTest, LegacyAuthorizationFragmentsAreNotUnmappedMessages) {
   // Any other unmapped legacy fragment is still reported with its raw frames.
   legacy(cp::Direction::from_device, cp::LegacyPacket{0x0A, {1, 2, 3}, false}, 4 * kS);
   EXPECT_NE(texts().find("unknown_message"), std::string::npos);
+}
+
+// ---- The per-frame path against its specification -------------------------------------------
+// Random value traffic both ways to a mix of models; every channel event must be what
+// decode_nat()/decode_legacy() plus the rules of inventory.hpp say: an event for every changed
+// value and the first value of each channel, a device report after a command confirms it even
+// when equal, a mask command names only the outputs it changes (or its only output).
+
+namespace {
+
+struct Reference {
+  const Model* model = nullptr;
+  ChannelStates states;
+  std::vector<std::string> events;
+
+  void apply(const std::vector<DecodedValue>& values, bool from_device, bool value_cmd,
+             const std::string& who) {
+    if (values.empty()) {
+      if (value_cmd) events.push_back("unknown " + who);
+      return;
+    }
+    for (const auto& v : values) {
+      auto it = std::find_if(states.begin(), states.end(),
+                             [&](const ChannelState& c) { return c.name == v.channel; });
+      if (it == states.end()) {
+        states.push_back({v.channel, v.value, v.unit, 0, !from_device});
+        it = states.end() - 1;
+      } else if (!from_device && values.size() > 1 && it->value == v.value) {
+        continue;
+      } else if (!from_device || it->commanded || !(it->value == v.value)) {
+        it->value = v.value;
+      } else {
+        continue;
+      }
+      it->commanded = !from_device;
+      events.push_back((from_device ? "changed " : "command ") + who + " " + v.channel + "=" +
+                       to_plain(v.value) + (from_device ? v.unit : ""));  // commands carry no unit
+    }
+  }
+};
+
+std::string describe(const Event& e, const std::map<std::uint32_t, std::string>& who) {
+  if (auto* c = std::get_if<ChannelChanged>(&e)) {
+    return "changed " + who.at(c->device.serial) + " " + c->channel + "=" + to_plain(c->value) + c->unit;
+  }
+  if (auto* c = std::get_if<Command>(&e)) {
+    return "command " + who.at(c->device.serial) + " " + c->channel + "=" + to_plain(c->value);
+  }
+  if (auto* b = std::get_if<BusEvent>(&e); b && b->kind == "unknown_message") {
+    return "unknown " + b->detail.substr(0, b->detail.find(':'));
+  }
+  return "other: " + format_event(e);
+}
+
+}  // namespace
+
+TEST_F(InventoryTest, RandomTrafficGivesTheEventsTheRulesSay) {
+  struct Nat {
+    std::uint8_t ext, dev;
+    std::uint32_t serial;
+    std::uint16_t type;
+  };
+  const Nat nats[] = {
+      {0x02, 0, 0x14000001, 0x0014},     {0x03, 0, 0x19000001, 0x0019},
+      {0x04, 0, 0x17000001, 0x0017},     {0x01, 0, 0x13000001, 0x0013},
+      {0x01, 0x41, 0xC0000001, 0x8003},  {0x01, 0x42, 0xC0000002, 0x8019},
+      {0x01, 0x43, 0xC0000003, 0x8012},  {0x01, 0x44, 0xC0000004, 0x800C},
+      {0x01, 0x05, 0xC0000005, 0x8010},  {0x01, 0x06, 0xC0000006, 0x8002},
+      {0x01, 0x07, 0xC0000007, 0x800B},  {0x01, 0x08, 0xC0000008, 0x8014},
+  };
+  const std::uint32_t legacy_serials[] = {0x01FF0A00, 0x0BFF0A01};
+  std::map<std::uint32_t, Reference> ref;
+  std::map<std::uint32_t, std::string> who;
+  for (const auto& n : nats) {
+    start(n.ext, n.dev, n.serial, n.type, kS);
+    ref[n.serial].model = reg.find(Protocol::nat, n.type);
+  }
+  auto legacy = [&](std::uint32_t serial, cp::Direction dir, cp::LegacyBody body, std::int64_t ts) {
+    cp::LegacyId id;
+    id.dir = dir;
+    id.type = static_cast<std::uint8_t>(serial >> 24);
+    id.serial24 = serial & 0xFFFFFF;
+    inv.feed(cp::Message{cp::LegacyMessage{id, std::move(body), 0}}, ts, events);
+  };
+  for (auto serial : legacy_serials) {
+    legacy(serial, cp::Direction::from_device, cp::LegacyStart{{1, 0, 10031107}}, kS);
+    ref[serial].model = reg.find(Protocol::legacy, static_cast<std::uint16_t>(serial >> 24));
+  }
+  for (const auto& [serial, r] : ref) {
+    ASSERT_NE(r.model, nullptr) << std::hex << serial;
+    who[serial] = inv.find(serial)->info.name;
+  }
+  events.clear();
+
+  std::mt19937 rng(20261121);  // fixed: the same traffic every run
+  auto pick = [&](std::initializer_list<std::uint32_t> v) { return *(v.begin() + rng() % v.size()); };
+  auto pick8 = [&](std::initializer_list<std::uint32_t> v) { return static_cast<std::uint8_t>(pick(v)); };
+  auto pick16 = [&](std::initializer_list<std::uint32_t> v) { return static_cast<std::uint16_t>(pick(v)); };
+  std::vector<std::string> got, expected;
+  std::size_t events_expected = 0;
+  for (int step = 0; step < 6000; ++step) {
+    const bool from_device = rng() % 3 != 0;
+    const auto dir = from_device ? cp::Direction::from_device : cp::Direction::to_device;
+    const std::int64_t ts = 2 * kS + step;
+    if (rng() % 5 == 0) {  // legacy
+      const std::uint32_t serial = legacy_serials[rng() % 2];
+      cp::LegacyBody body;
+      switch (rng() % 4) {
+        case 0: body = cp::LegacyDigitalInputs{pick({0u, 1u, 3u, 0x800u})}; break;
+        case 1: body = cp::LegacyOutputs{pick({0u, 1u, 2u, 0x2001u})}; break;
+        case 2: {
+          cp::LegacyAnalogInputs a;
+          a.raw = {pick16({0, 500}), std::uint16_t{0}, pick16({1, 2}), std::uint16_t{0}};
+          body = a;
+          break;
+        }
+        default: {
+          cp::LegacyAnalogOutputs a;
+          a.raw = {std::uint16_t{0}, pick16({0, 100}), std::uint16_t{0}, std::uint16_t{0}};
+          body = a;
+        }
+      }
+      std::vector<DecodedValue> values;
+      DecodeScratch scratch;
+      decode_legacy(*ref[serial].model, body, from_device, 1, scratch, values);
+      ref[serial].apply(values, from_device, true, who[serial]);
+      legacy(serial, dir, body, ts);
+    } else {
+      const Nat& n = nats[rng() % std::size(nats)];
+      cp::NatBody body;
+      switch (rng() % 6) {
+        case 0:
+        case 1: body = cp::DigitalValue{pick8({0, 0, 0, 1}), pick({0u, 1u, 2u, 3u, 5u, 0x10u, 0x80004u})}; break;
+        case 2: body = analog_value(pick8({0, 1, 2, 3}), pick8({0, 0x15}), pick({0u, 60u, 22500u})); break;
+        case 3: body = cp::FrequencyValue{pick8({0, 3, 5}), pick({0u, 50u})}; break;
+        case 4: body = cp::RgbwValue{0, pick8({0, 100}), 0, 0, pick8({0, 7})}; break;
+        default: {
+          cp::CompositeWhite w;
+          w.value = {0xFF, pick8({0xFF, 20}), 0xFF, pick8({0xFF, 0})};
+          body = w;
+        }
+      }
+      std::vector<DecodedValue> values;
+      decode_nat(*ref[n.serial].model, body, from_device, ref[n.serial].states, values);
+      ref[n.serial].apply(values, from_device, true, who[n.serial]);
+      nat(dir, n.ext, n.dev, body, ts);
+    }
+    for (const auto& e : events) got.push_back(describe(e, who));
+    events.clear();
+  }
+  for (const auto& [serial, r] : ref) events_expected += r.events.size();
+  // Per device, in order (the reference keeps one stream per device).
+  std::map<std::string, std::vector<std::string>> by_device;
+  for (const auto& g : got) {
+    const auto space = g.find(' ');
+    by_device[g.substr(space + 1, g.find(' ', space + 1) - space - 1)].push_back(g);
+  }
+  for (const auto& [serial, r] : ref) {
+    EXPECT_EQ(by_device[who[serial]], r.events) << who[serial];
+    // The inventory's states are the reference's, in the same order.
+    const DeviceRecord* d = inv.find(serial);
+    ASSERT_EQ(d->channels.size(), r.states.size()) << who[serial];
+    for (std::size_t k = 0; k < r.states.size(); ++k) {
+      EXPECT_EQ(d->channels[k].name, r.states[k].name);
+      EXPECT_EQ(d->channels[k].value, r.states[k].value) << who[serial] << " " << r.states[k].name;
+      EXPECT_EQ(d->channels[k].commanded, r.states[k].commanded) << who[serial] << " " << r.states[k].name;
+    }
+  }
+  EXPECT_EQ(got.size(), events_expected);
+  EXPECT_GT(events_expected, 1000u);  // the traffic did exercise the path
 }
