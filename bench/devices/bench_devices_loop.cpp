@@ -1,6 +1,6 @@
 // Instructions per frame of Decoder::feed + Inventory::feed, per message kind, with callgrind:
 //   valgrind --tool=callgrind --toggle-collect='loxcan_bench_feed*' bench_devices_loop di 100000
-// Instructions per frame = total Ir / N. Kinds: di ai tree frequency alive mix.
+// Instructions per frame = total Ir / N. Kinds: di ai tree frequency alive di_repeat mix.
 // The setup (Start packets, first values) runs outside the collected function.
 #include <cstdio>
 #include <cstdlib>
@@ -41,7 +41,7 @@ extern "C" __attribute__((noinline)) void loxcan_bench_feed(Bus& bus,
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s di|ai|tree|frequency|alive|mix N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s di|ai|tree|frequency|alive|di_repeat|mix N\n", argv[0]);
     return 2;
   }
   const std::string_view kind = argv[1];

@@ -19,9 +19,9 @@ inline constexpr std::uint32_t kDi = 0x14111775, kAi = 0x19111776, kTreeExt = 0x
                                kTouch = 0xC0000001;
 inline constexpr std::uint8_t kDiNat = 0x02, kAiNat = 0x03, kTreeNat = 0x01, kTouchNat = 0x41;
 
-enum class Kind { di, ai, tree, frequency, alive };
-inline constexpr std::array<std::string_view, 5> kKindNames = {"di", "ai", "tree", "frequency",
-                                                               "alive"};
+enum class Kind { di, ai, tree, frequency, alive, di_repeat };
+inline constexpr std::array<std::string_view, 6> kKindNames = {"di",    "ai",    "tree",
+                                                               "frequency", "alive", "di_repeat"};
 
 inline void add(std::vector<cp::Frame>& out, std::uint8_t nat, std::uint8_t dev, cp::NatBody body) {
   auto frames = cp::encode(cp::Message{
@@ -64,7 +64,8 @@ inline std::vector<cp::Frame> setup_frames() {
 }
 
 /// Two single frames of one kind; feeding them alternately changes one channel each time
-/// (Alive changes nothing: it only refreshes last_seen and the config CRC).
+/// (Alive changes nothing: it only refreshes last_seen and the config CRC; di_repeat is a DI
+/// Extension repeating its inputs unchanged).
 inline std::array<cp::Frame, 2> kind_frames(Kind k) {
   std::vector<cp::Frame> f;
   switch (k) {
@@ -88,15 +89,19 @@ inline std::array<cp::Frame, 2> kind_frames(Kind k) {
       add(f, kDiNat, 0, cp::Alive{5, 0, 0x9C125BF5});
       add(f, kTreeNat, kTouchNat, cp::Alive{5, 0, 0x12345678});
       break;
+    case Kind::di_repeat:
+      add(f, kDiNat, 0, cp::DigitalValue{0, 0x4});
+      add(f, kDiNat, 0, cp::DigitalValue{0, 0x4});
+      break;
   }
   return {f.at(0), f.at(1)};
 }
 
-/// All kinds interleaved: di ai tree frequency alive, twice (10 frames).
+/// The first five kinds interleaved: di ai tree frequency alive, twice (10 frames).
 inline std::vector<cp::Frame> mix_frames() {
   std::vector<cp::Frame> out;
   for (int round = 0; round < 2; ++round) {
-    for (std::size_t k = 0; k < kKindNames.size(); ++k) {
+    for (std::size_t k = 0; k < 5; ++k) {
       out.push_back(kind_frames(static_cast<Kind>(k))[static_cast<std::size_t>(round)]);
     }
   }
