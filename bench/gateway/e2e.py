@@ -480,18 +480,14 @@ def paced(can, di, rate, count):
         time.sleep(0.5 / rate)
 
 
-def measure_callgrind(args, config, frames, rate):
-    """Instructions per frame (user space, all threads) with the load profile, under callgrind:
-    the main loop's frame path (CanPort::on_ready: read, decode, inventory, MQTT bridge, hand-over
-    to Paho) and Paho's own threads (which write to the broker), inclusive, divided by the frames
-    sent. Start-up (dynamic linking, config) is in the process total only."""
-    out = os.path.join(args.work, "callgrind.out")
-    log = open(os.path.join(args.work, "gw-callgrind.log"), "w")
-    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", args.gateway,
-                             "--config", config], stdout=log, stderr=subprocess.STDOUT)
+def drive_profiled(args, config, wrapper, frames, rate, name):
+    """Starts the gateway under `wrapper` (valgrind, strace), brings the devices online, sends
+    `frames` load frames at `rate` and waits until the last one reached MQTT."""
+    log = open(os.path.join(args.work, f"gw-{name}.log"), "w")
+    proc = subprocess.Popen(wrapper + [args.gateway, "--config", config], stdout=log, stderr=subprocess.STDOUT)
     try:
         can = can_socket(args.iface)
-        mq = Mqtt(args.port, "bench-callgrind")
+        mq = Mqtt(args.port, f"bench-{name}")
         mq.subscribe("loxcan/bridge/state", f"loxcan/{DI_NAME}/availability",
                      f"loxcan/{RELAY_NAME}/availability", f"loxcan/{DI_NAME}/i1")
         bring_online(can, mq)
@@ -500,9 +496,23 @@ def measure_callgrind(args, config, frames, rate):
         raw, want = di.probe()  # frames are handled in order: once this is out, all of them are
         send_frame(can, raw)
         mq.wait_for(f"loxcan/{DI_NAME}/i1", want, 60, live=True)
+        if wrapper[0] == "strace":  # stop the traced gateway: strace then writes its summary and exits
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+            for pid in children:
+                os.kill(int(pid), signal.SIGTERM)
     finally:
         stop(proc)
         log.close()
+
+
+def measure_callgrind(args, config, frames, rate):
+    """Instructions per frame (user space, all threads) with the load profile, under callgrind:
+    the main loop's frame path (CanPort::on_ready: read, decode, inventory, MQTT bridge, the
+    libmosquitto publish that writes to the broker's socket), inclusive, divided by the frames
+    sent. Start-up (dynamic linking, config) is in the process total only."""
+    out = os.path.join(args.work, "callgrind.out")
+    drive_profiled(args, config, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"], frames, rate,
+                   "callgrind")
     text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
                           capture_output=True, text=True).stdout
     def incl(name):
@@ -517,9 +527,24 @@ def measure_callgrind(args, config, frames, rate):
     parts = {"main loop frame path (CanPort::on_ready)": incl("CanPort::on_ready"),
              "of which decode + inventory (Inventory::feed)": incl("Inventory::feed("),
              "of which MQTT bridge (MqttBridge::handle)": incl("MqttBridge::handle("),
-             "of which Paho publish call (PahoClient::publish)": incl("PahoClient::publish("),
-             "Paho's own threads (start_thread)": incl("start_thread")}
+             "of which libmosquitto publish (mosquitto_publish)": incl("mosquitto_publish"),
+             "other threads (start_thread)": incl("start_thread")}
     return frames, total, incl("_dl_start"), parts
+
+
+def measure_syscalls(args, config, frames, rate):
+    """System calls per load frame, by name (strace -c over the whole run, start-up included,
+    divided by the frames sent): exact counts, unlike times, and what a native kernel pays too."""
+    out = os.path.join(args.work, "strace.txt")
+    drive_profiled(args, config, ["strace", "-f", "-c", "-o", out], frames, rate, "strace")
+    counts = {}
+    with open(out) as f:
+        for line in f:
+            cols = line.split()
+            if len(cols) >= 5 and cols[0][0].isdigit() and cols[-1] not in ("total",):
+                calls = int(cols[3])
+                counts[cols[-1]] = calls
+    return frames, counts
 
 
 # ---- report ---------------------------------------------------------------------------------------
@@ -540,7 +565,7 @@ def ms(x):
     return f"{x:.2f}"
 
 
-def report(args, grind, ready, exec_gw, exec_true, c2m, m2c, loads, idle_cpu, hwm, rss, roll, parts, libs):
+def report(args, grind, calls, ready, exec_gw, exec_true, c2m, m2c, loads, idle_cpu, hwm, rss, roll, parts, libs):
     model, ncpu, host_model, host_nproc = machine()
     c2m_lat, c2m_lost = c2m
     m2c_lat, m2c_lost = m2c
@@ -598,6 +623,13 @@ def report(args, grind, ready, exec_gw, exec_true, c2m, m2c, loads, idle_cpu, hw
           ", ".join(f"{k} {v // n}" for k, v in gparts.items()) + f"; whole process incl. start-up {total // n}. "
           f"Start-up: dynamic linking (ld.so `_dl_start`) {dl / 1e6:.1f} M instructions of {total / 1e6:.1f} M "
           "for the whole run.")
+    if calls:
+        n, counts = calls
+        top = sorted(counts.items(), key=lambda kv: -kv[1])
+        w("")
+        w(f"System calls per load frame (strace -f -c, {n} frames at 200 frames/s, start-up included): "
+          f"{sum(counts.values()) / n:.2f} in all: " +
+          ", ".join(f"{k} {v / n:.2f}" for k, v in top if v / n >= 0.01) + ".")
     w("")
     w("Resident memory at the end, by mapping (kB): " +
       ", ".join(f"{k} {v}" for k, v in parts.items()) +
@@ -664,7 +696,11 @@ def main():
     if args.callgrind_frames and subprocess.run(["which", "valgrind"], capture_output=True).returncode == 0:
         say(f"callgrind: {args.callgrind_frames} frames")
         grind = measure_callgrind(args, config, args.callgrind_frames, 200)
-    text = report(args, grind, ready, exec_gw, exec_true, c2m, m2c, loads, idle, hwm, rss, roll, parts, libs)
+    calls = None
+    if args.callgrind_frames and subprocess.run(["which", "strace"], capture_output=True).returncode == 0:
+        say(f"strace: {args.callgrind_frames} frames")
+        calls = measure_syscalls(args, config, args.callgrind_frames, 200)
+    text = report(args, grind, calls, ready, exec_gw, exec_true, c2m, m2c, loads, idle, hwm, rss, roll, parts, libs)
     print(text)
     if args.out:
         with open(args.out, "w") as f:

@@ -263,6 +263,10 @@ void CanPort::on_ready(std::uint32_t events) {
       handle_rx(batch[static_cast<std::size_t>(i)]);
       if (!socket_) return;  // a handler stopped the port
     }
+    // A short batch drained the queue: stop here instead of paying one more recvmmsg for its
+    // EAGAIN (at a steady 1 frame per wake-up that halves the reads); epoll is level-triggered,
+    // so frames arriving meanwhile wake the loop again.
+    if (n > 0 && n < static_cast<int>(batch.size())) break;
     if (n > 0) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) break;
     if (err == ENETDOWN) {

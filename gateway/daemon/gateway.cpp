@@ -137,9 +137,7 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
     raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
-    if (auto r = raw->port->start(); !r) {
-      log()->warn("{}: {} (retrying in the background)", c.name, r.error().message());
-    }
+    (void)raw->port->start();  // a failure is logged by the port, which keeps retrying
     kept.push_back(std::move(port));
   }
   for (auto& p : ports_) {

@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -61,6 +64,28 @@ struct Harness {
 
 std::string pub_cmd(const Mosquitto& b, const std::string& topic, const std::string& payload, const char* extra = "") {
   return "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(b.port()) + " -q 1 " + extra + " -t '" + topic + "' -m '" + payload + "'";
+}
+
+// The TCP handshake takes seconds (a far or busy broker): the non-blocking connect stays in
+// progress, the loop keeps running, and CONNECT goes out once the socket is writable.
+TEST(Broker, ConnectsWhenTheTcpHandshakeIsSlow) {
+  Mosquitto broker;
+  broker.start();
+  const int port = test::free_port();
+  const std::string cmd = "exec /usr/bin/python3 " MQTT_TEST_DIR "/slow_listener.py " + std::to_string(port) + " " +
+                          std::to_string(broker.port()) + " 2.5";
+  FILE* listener = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(listener, nullptr);
+  char line[64] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, listener), nullptr);  // "backlog full <pid>": SYNs are dropped now
+  const int pid = std::atoi(std::strchr(line, ' ') + 6);
+  Harness h("tcp://127.0.0.1:" + std::to_string(port));
+  h.bridge->start();
+  EXPECT_FALSE(h.wait([&] { return h.bridge->connected(); }, 1500));  // still in the handshake
+  EXPECT_TRUE(h.wait([&] { return h.bridge->connected(); }, 12000));
+  EXPECT_EQ(h.bridge->counters().connects, 1u);
+  ::kill(pid, SIGTERM);
+  ::pclose(listener);
 }
 
 TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
