@@ -410,6 +410,8 @@ std::size_t Inventory::plan_values(DeviceRecord& r, const Body& body, const Cont
     }
   }
   const std::uint32_t changed = last_digital ? *last_digital ^ digital->bitmask : 0;
+  // The same mask again: every channel it carries keeps its value.
+  if (last_digital != nullptr && changed == 0) return plan.candidates(body, from_device).size();
   std::size_t repeated = 0;
   staged_.clear();
   for (const std::uint16_t c : plan.candidates(body, from_device)) {
