@@ -172,12 +172,16 @@ struct Config {
   const DeviceConfig* find_device(std::uint32_t serial) const;
 };
 
-/// Parses YAML text; `file` is only used in diagnostics. Throws ConfigError.
+/// Parses YAML text; `file` is only used in diagnostics. Throws ConfigError. The Config points
+/// into `registry` (DeviceConfig::model), so the registry must outlive it: a temporary registry
+/// is refused at compile time.
 Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry);
+Config parse(std::string_view yaml, std::string_view file, const devices::Registry&& registry) = delete;
 
 /// Reads and parses a file. A file that cannot be read throws ConfigError with one diagnostic
 /// "<file>: cannot read: <strerror>" (no line, no key path).
 Config load_file(const std::string& path, const devices::Registry& registry);
+Config load_file(const std::string& path, const devices::Registry&& registry) = delete;  // see parse()
 
 /// `--check-config`: validates `path`; prints "<file>: OK (N interfaces, M devices)" to `out`
 /// and returns 0, or prints every diagnostic to `err` (one per line) and returns EX_CONFIG (78).
