@@ -424,7 +424,11 @@ void MqttBridge::publish_value(DeviceEntry& e, const std::string& channel, const
 
 void MqttBridge::set_available(DeviceEntry& e, bool available) {
   e.device.available = available;
-  publish_retained(topics_.availability(e.segment), available ? "online" : "offline");
+  std::string topic = topics_.availability(e.segment);
+  const char* payload = available ? "online" : "offline";
+  // set_devices() runs whenever a device joins: only what changed goes out again.
+  if (auto it = retained_.find(topic); it != retained_.end() && it->second == payload) return;
+  publish_retained(topic, payload);
 }
 
 void MqttBridge::publish_discovery(DeviceEntry& e) {
