@@ -393,32 +393,50 @@ Inventory::ChannelIndex& Inventory::channel_index(DeviceRecord& r) {
   return ix;
 }
 
-// The rules of on_values(), by channel index. All values are decoded before any is applied
-// (partial light updates read the states as they were before this message).
+// The device's last 0x80 mask with this body's index, if the body is one from the device and the
+// mask is known (see ChannelIndex::digital); a command forgets every mask.
+std::uint32_t* Inventory::last_mask(ChannelIndex& ix, const cp::DigitalValue* digital,
+                                    bool from_device) {
+  if (digital == nullptr) return nullptr;
+  if (!from_device) {
+    ix.digital.clear();  // it may set bits the device has not confirmed
+    return nullptr;
+  }
+  for (auto& [index, mask] : ix.digital) {
+    if (index == digital->index) return &mask;
+  }
+  return nullptr;
+}
+
+// The rules of on_values(), by channel index.
 template <class Body, class Context>
 std::size_t Inventory::plan_values(DeviceRecord& r, const Body& body, const Context& context,
                                    bool from_device, std::int64_t ts, std::vector<Event>& out) {
   ChannelIndex& ix = channel_index(r);
+  const std::size_t decoded = stage_values(r, ix, body, context, from_device);
+  commit_values(r, ix, decoded, from_device, ts, out);
+  return decoded;
+}
+
+// Fills staged_ with the values of `body` that may change a state, before any is applied
+// (partial light updates read the states as they were before this message). Returns how many
+// channels the body carries.
+template <class Body, class Context>
+std::size_t Inventory::stage_values(DeviceRecord& r, ChannelIndex& ix, const Body& body,
+                                    const Context& context, bool from_device) {
   const DecodePlan& plan = *ix.plan;
   const cp::DigitalValue* digital = nullptr;
-  std::uint32_t* last_digital = nullptr;
   if constexpr (std::is_same_v<Body, cp::NatBody>) digital = std::get_if<cp::DigitalValue>(&body);
-  if (digital != nullptr) {
-    if (!from_device) ix.digital.clear();  // a command may set bits the device has not confirmed
-    for (auto& [index, mask] : ix.digital) {
-      if (from_device && index == digital->index) last_digital = &mask;
-    }
-  }
-  const std::uint32_t changed = last_digital ? *last_digital ^ digital->bitmask : 0;
-  // The same mask again: every channel it carries keeps its value.
-  if (last_digital != nullptr && changed == 0) return plan.candidates(body, from_device).size();
-  std::size_t repeated = 0;
+  std::uint32_t* last = last_mask(ix, digital, from_device);
+  const std::uint32_t changed = last ? *last ^ digital->bitmask : 0;
   staged_.clear();
+  // The same mask again: every channel it carries keeps its value.
+  if (last != nullptr && changed == 0) return plan.candidates(body, from_device).size();
+  std::size_t repeated = 0;
   for (const std::uint16_t c : plan.candidates(body, from_device)) {
     const std::int32_t slot = ix.slots[c];
-    // A 0x80 mask from the device with the bits of this channel as in the last one (which its
-    // state holds, unconfirmed commands excluded: they clear ix.digital).
-    if (last_digital != nullptr && slot >= 0 && (plan.digital_bits(c) & changed) == 0) {
+    // A mask whose bits for this channel are as in the last one, which its state holds.
+    if (last != nullptr && slot >= 0 && (plan.digital_bits(c) & changed) == 0) {
       ++repeated;
       continue;
     }
@@ -435,14 +453,18 @@ std::size_t Inventory::plan_values(DeviceRecord& r, const Body& body, const Cont
     }
     if (auto v = plan.decode(c, body, context)) staged_.push_back({c, std::move(*v)});
   }
-  if (digital != nullptr && from_device) {
-    if (last_digital) {
-      *last_digital = digital->bitmask;
-    } else {
-      ix.digital.emplace_back(digital->index, digital->bitmask);
-    }
+  if (last != nullptr) {
+    *last = digital->bitmask;
+  } else if (digital != nullptr && from_device) {
+    ix.digital.emplace_back(digital->index, digital->bitmask);
   }
-  const std::size_t decoded = repeated + staged_.size();
+  return repeated + staged_.size();
+}
+
+// Applies staged_ to the states and emits the events. `decoded`: how many channels the message
+// carried (a mask command names only the outputs it changes, unless it has only one).
+void Inventory::commit_values(DeviceRecord& r, ChannelIndex& ix, std::size_t decoded,
+                              bool from_device, std::int64_t ts, std::vector<Event>& out) {
   for (auto& [c, value] : staged_) {
     const ChannelSpec& spec = r.model->channels[c].spec;
     std::int32_t& slot = ix.slots[c];
@@ -457,25 +479,28 @@ std::size_t Inventory::plan_values(DeviceRecord& r, const Body& body, const Cont
       s.value = value;
       s.ts_ns = ts;
     }
-    ChannelState& s = r.channels[static_cast<std::size_t>(slot)];
-    s.commanded = !from_device;
-    // Built in place: a temporary event moved into the vector costs as much again.
-    if (!from_device) {
-      auto& e = std::get<Command>(out.emplace_back(std::in_place_type<Command>));
-      e.device = r.info;
-      e.channel = spec.name;
-      e.value = std::move(value);
-      e.ts_ns = ts;
-    } else {
-      auto& e = std::get<ChannelChanged>(out.emplace_back(std::in_place_type<ChannelChanged>));
-      e.device = r.info;
-      e.channel = spec.name;
-      e.value = std::move(value);
-      e.unit = spec.unit;
-      e.ts_ns = ts;
-    }
+    r.channels[static_cast<std::size_t>(slot)].commanded = !from_device;
+    emit_value(r, spec, std::move(value), from_device, ts, out);
   }
-  return decoded;
+}
+
+// Built in place: a temporary event moved into the vector costs as much again.
+void Inventory::emit_value(const DeviceRecord& r, const ChannelSpec& spec, ChannelValue&& value,
+                           bool from_device, std::int64_t ts, std::vector<Event>& out) {
+  if (!from_device) {
+    auto& e = std::get<Command>(out.emplace_back(std::in_place_type<Command>));
+    e.device = r.info;
+    e.channel = spec.name;
+    e.value = std::move(value);
+    e.ts_ns = ts;
+    return;
+  }
+  auto& e = std::get<ChannelChanged>(out.emplace_back(std::in_place_type<ChannelChanged>));
+  e.device = r.info;
+  e.channel = spec.name;
+  e.value = std::move(value);
+  e.unit = spec.unit;
+  e.ts_ns = ts;
 }
 
 void Inventory::on_values(DeviceRecord& r, const std::vector<DecodedValue>& values,

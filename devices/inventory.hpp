@@ -176,6 +176,15 @@ class Inventory {
     ChannelValue value;
   };
   ChannelIndex& channel_index(DeviceRecord& r);
+  static std::uint32_t* last_mask(ChannelIndex& ix, const canproto::DigitalValue* digital,
+                                  bool from_device);
+  template <class Body, class Context>
+  std::size_t stage_values(DeviceRecord& r, ChannelIndex& ix, const Body& body,
+                           const Context& context, bool from_device);
+  void commit_values(DeviceRecord& r, ChannelIndex& ix, std::size_t decoded, bool from_device,
+                     std::int64_t ts, std::vector<Event>& out);
+  static void emit_value(const DeviceRecord& r, const ChannelSpec& spec, ChannelValue&& value,
+                         bool from_device, std::int64_t ts, std::vector<Event>& out);
   std::vector<ChannelIndex> channel_index_;
   std::map<const Model*, DecodePlan> plans_;
   std::vector<StagedValue> staged_;
