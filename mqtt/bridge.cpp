@@ -418,7 +418,12 @@ void MqttBridge::publish_value(DeviceEntry& e, const std::string& channel, const
   if (ch && !ch->publish) return;
   e.values[seg] = v;
   const bool momentary = ch && ch->spec.semantic == devices::Semantic::button;
-  publish({topics_.channel(e.segment, seg), encode_state(v), 0, options_.retain_states && !momentary});
+  std::string topic = topics_.channel(e.segment, seg);
+  std::string payload = encode_state(v);
+  // A monitored output arrives twice: the Miniserver's command, then the extension's report of
+  // the same value. A retained state that already holds this value is not sent again.
+  if (auto it = retained_.find(topic); !momentary && it != retained_.end() && it->second == payload) return;
+  publish({std::move(topic), std::move(payload), 0, options_.retain_states && !momentary});
   if (options_.json_state) publish_retained(topics_.device(e.segment), encode_device_json(e.values));
 }
 

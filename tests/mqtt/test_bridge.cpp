@@ -102,6 +102,22 @@ TEST_F(BridgeTest, MomentaryButtonsAreNotRetainedAndJsonStateCanBeOff) {
   EXPECT_TRUE(client.on("loxcan/touch-kitchen").empty());
 }
 
+// A monitored output: the Miniserver's command and the extension's report carry the same value.
+TEST_F(BridgeTest, ARetainedStateIsNotRepeatedButButtonsAre) {
+  bridge->set_devices(test::all_devices());
+  client.connect();
+  change(test::extension(), "q1", true);
+  change(test::extension(), "q1", true);
+  change(test::extension(), "q1", false);
+  change(test::touch(), "t1", true);
+  change(test::touch(), "t1", true);
+  const auto q1 = client.on("loxcan/extension-13001234/q1");
+  ASSERT_EQ(q1.size(), 2u);
+  EXPECT_EQ(q1[0].payload, "1");
+  EXPECT_EQ(q1[1].payload, "0");
+  EXPECT_EQ(client.on("loxcan/touch-kitchen/t1").size(), 2u);
+}
+
 TEST_F(BridgeTest, EventsFromUnknownDevicesArePublishedWithoutDiscovery) {
   client.connect();
   const auto dev = test::info(0x12ab34cd, "relayext");
