@@ -90,7 +90,8 @@ std::string percent_decode(std::string_view s) {
 
 // "http://user:pw@proxy:3128" or "proxy:3128" -> Proxy; nullopt when none applies.
 Expected<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
-  const char* v = target.https ? first_env({"https_proxy", "HTTPS_PROXY"}) : first_env({"http_proxy"});
+  const char* v =
+      target.https ? first_env({"https_proxy", "HTTPS_PROXY"}) : first_env({"http_proxy"});
   if (!v) v = first_env({"all_proxy", "ALL_PROXY"});
   if (!v || no_proxy_for(bare_host(target.host))) return std::optional<Proxy>();
   std::string spec(v);
@@ -107,8 +108,8 @@ Expected<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
   }
   auto u = parse_http_url(spec);
   if (!u || u->https)
-    return fail(HttpErrorKind::kBadUrl, "unusable proxy '" + spec + "' (" +
-                                            (u ? "only http:// proxies" : u.error()) + ")");
+    return fail(HttpErrorKind::kBadUrl,
+                "unusable proxy '" + spec + "' (" + (u ? "only http:// proxies" : u.error()) + ")");
   p.host = bare_host(u->host);
   if (u->explicit_port) p.port = u->port;
   return std::optional<Proxy>(std::move(p));
@@ -141,9 +142,10 @@ Expected<std::vector<std::string>, HttpError> resolve(const std::string& host,
     std::vector<std::string> addrs;
     for (addrinfo* a = res; a; a = a->ai_next) {
       char text[INET6_ADDRSTRLEN] = "";
-      const void* ip = a->ai_family == AF_INET6
-                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
-                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+      const void* ip =
+          a->ai_family == AF_INET6
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
       if (inet_ntop(a->ai_family, ip, text, sizeof text) &&
           std::find(addrs.begin(), addrs.end(), text) == addrs.end())
         addrs.emplace_back(text);
@@ -157,8 +159,9 @@ Expected<std::vector<std::string>, HttpError> resolve(const std::string& host,
   }).detach();
   std::unique_lock lock(l->mu);
   if (!l->cv.wait_until(lock, stop, deadline, [&] { return l->done; }))
-    return stop.stop_requested() ? fail(HttpErrorKind::kCancelled, "cancelled")
-                                 : fail(HttpErrorKind::kTimeout, "no address for " + host + " in time");
+    return stop.stop_requested()
+               ? fail(HttpErrorKind::kCancelled, "cancelled")
+               : fail(HttpErrorKind::kTimeout, "no address for " + host + " in time");
   if (l->rc != 0 || l->addrs.empty())
     return fail(HttpErrorKind::kUnreachable,
                 "cannot resolve " + host + ": " + (l->rc ? gai_strerror(l->rc) : "no address"));
@@ -247,8 +250,7 @@ std::unique_ptr<httplib::ClientImpl> make_client(const Attempt& a, const std::st
 
 HttpError to_error(httplib::Error e, const httplib::ClientImpl& c, const Attempt& a,
                    const std::string& address) {
-  const std::string where = address + ":" +
-                            std::to_string(a.proxy ? a.proxy->port : a.url.port) +
+  const std::string where = address + ":" + std::to_string(a.proxy ? a.proxy->port : a.url.port) +
                             (a.proxy ? " (proxy)" : "");
   switch (e) {
     case httplib::Error::Connection:
@@ -265,8 +267,7 @@ HttpError to_error(httplib::Error e, const httplib::ClientImpl& c, const Attempt
     case httplib::Error::SSLConnection:
     case httplib::Error::SSLLoadingCerts:
       return {HttpErrorKind::kTls, "TLS handshake with " + where + " failed"};
-    case httplib::Error::Read:
-      return {HttpErrorKind::kOther, "no valid HTTP reply from " + where};
+    case httplib::Error::Read: return {HttpErrorKind::kOther, "no valid HTTP reply from " + where};
     default:
       return {HttpErrorKind::kOther, "request to " + where + " failed: " + httplib::to_string(e)};
   }

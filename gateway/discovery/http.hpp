@@ -28,7 +28,7 @@
 namespace loxcan::discovery {
 
 struct HttpRequest {
-  std::string url;  ///< absolute http(s) URL as parse_http_url accepts it
+  std::string url;                          ///< absolute http(s) URL as parse_http_url accepts it
   std::chrono::milliseconds timeout{3000};  ///< the whole request
   std::size_t max_body = 64 * 1024;         ///< a longer body is an error (kTooLarge)
   /// false: ignore proxy variables (LAN targets). true: like curl, use http_proxy for http,

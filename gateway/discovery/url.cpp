@@ -58,7 +58,8 @@ Expected<bool, std::string> check_name(std::string_view host) {
 
 // Host and optional port from the authority ("host", "host:port", "[v6]:port").
 Expected<bool, std::string> parse_authority(std::string_view auth, HttpUrl& u) {
-  if (auth.find('@') != std::string_view::npos) return fail("user name or password before the host");
+  if (auth.find('@') != std::string_view::npos)
+    return fail("user name or password before the host");
   std::string_view rest;
   if (!auth.empty() && auth[0] == '[') {
     const std::size_t close = auth.find(']');
@@ -85,7 +86,8 @@ Expected<bool, std::string> parse_authority(std::string_view auth, HttpUrl& u) {
   if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != rest.npos)
     return fail("port is not a number of at most 5 digits");
   for (char c : rest) port = port * 10 + static_cast<unsigned>(c - '0');
-  if (port == 0 || port > 65535) return fail("port " + std::to_string(port) + " is out of range 1..65535");
+  if (port == 0 || port > 65535)
+    return fail("port " + std::to_string(port) + " is out of range 1..65535");
   u.port = static_cast<std::uint16_t>(port);
   u.explicit_port = true;
   return true;
@@ -116,7 +118,8 @@ Expected<HttpUrl, std::string> parse_http_url(std::string_view s) {
   for (unsigned char c : s)
     if (c <= 0x20 || c >= 0x7F) return fail("space, control character or non-ASCII byte");
   const std::size_t sep = s.find("://");
-  if (sep == std::string_view::npos) return fail("not an absolute URL (no http:// or https://)");
+  if (sep == std::string_view::npos)
+    return fail("not an absolute URL: http:// or https:// missing");
   HttpUrl u;
   const std::string scheme = lower(s.substr(0, sep));
   if (scheme != "http" && scheme != "https") return fail("scheme is neither http nor https");

@@ -20,7 +20,8 @@
 //                                                       explicit_port true, target "/upnp.xml"}
 //   parse_http_url("HTTPS://[::1]")                 -> {https true, host "[::1]", port 443,
 //                                                       explicit_port false, target "/"}
-//   parse_http_url("http://u:p@10.0.0.2/")          -> error "user name or password before the host"
+//   parse_http_url("http://u:p@10.0.0.2/")          -> error "user name or password before the
+//   host"
 
 #include <cstddef>
 #include <cstdint>

@@ -145,6 +145,24 @@ TEST(HttpGet, RedirectIsReturnedNeverFollowed) {
   EXPECT_EQ(followed.load(), 0);
 }
 
+TEST(HttpGet, Ipv6LiteralWithPort) {
+  httplib::Server s;
+  std::string host_header;
+  s.Get("/upnp.xml", [&](const httplib::Request& req, httplib::Response& res) {
+    host_header = req.get_header_value("Host");
+    res.set_content("v6", "text/plain");
+  });
+  const int port = s.bind_to_any_port("::1");
+  if (port <= 0) GTEST_SKIP() << "no IPv6 loopback here";
+  std::thread t([&] { s.listen_after_bind(); });
+  auto r = http_get(get("http://[::1]:" + std::to_string(port) + "/upnp.xml"));
+  s.stop();
+  t.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "v6");
+  EXPECT_EQ(host_header, "[::1]:" + std::to_string(port));
+}
+
 TEST(HttpGet, NotFoundIsAResponse) {
   httplib::Server s;
   Server srv(s);
@@ -252,8 +270,7 @@ TEST(HttpGet, GarbageReplyIsNoHttp) {
   auto r = http_get(get(garbage.url("/x")));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, HttpErrorKind::kOther) << r.error().message;
-  EXPECT_NE(r.error().message.find("no valid HTTP reply"), std::string::npos)
-      << r.error().message;
+  EXPECT_NE(r.error().message.find("no valid HTTP reply"), std::string::npos) << r.error().message;
 }
 
 TEST(HttpGet, PeerClosingEarlyRaisesNoSigpipe) {
@@ -269,8 +286,8 @@ TEST(HttpGet, PeerClosingEarlyRaisesNoSigpipe) {
 }
 
 TEST(HttpGet, BadUrlIsRejectedBeforeAnyConnection) {
-  for (const char* url : {"gopher://127.0.0.1/", "http://user:pw@127.0.0.1/", "127.0.0.1/x",
-                          "http://127.0.0.1:0/"}) {
+  for (const char* url :
+       {"gopher://127.0.0.1/", "http://user:pw@127.0.0.1/", "127.0.0.1/x", "http://127.0.0.1:0/"}) {
     auto r = http_get(get(url));
     ASSERT_FALSE(r) << url;
     EXPECT_EQ(r.error().kind, HttpErrorKind::kBadUrl) << url;
@@ -296,8 +313,9 @@ struct FakeProxy {
   std::string request;
   RawServer server{[this](int fd) {
     request = read_request(fd);
-    send_all(fd, "HTTP/1.1 302 Found\r\nLocation: http://203.0.113.7:8080/\r\n"
-                 "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    send_all(fd,
+             "HTTP/1.1 302 Found\r\nLocation: http://203.0.113.7:8080/\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n");
   }};
 };
 
@@ -371,7 +389,8 @@ TEST_F(ProxyEnv, UnusableProxyIsABadUrl) {
 class Https : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() / ("loxcan-http-test-" + std::to_string(getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("loxcan-http-test-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     const std::string cmd =
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
