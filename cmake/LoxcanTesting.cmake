@@ -1,12 +1,43 @@
 # Helpers for the test folders. Each area (tests/<area>/) calls these from its own CMakeLists.
 
+# Every unit test shares one precompiled header (GoogleTest, nlohmann/json, the common standard
+# headers): parsing them once instead of in every test source saves a fifth of the test build.
+# The header is built by loxcan_unit_test_pch with exactly the flags of a unit test; a test may
+# add its own compile definitions, but none that change these headers.
+option(LOXCAN_TEST_PCH "Unit tests share one precompiled header" ON)
+set(LOXCAN_TEST_PCH_HEADERS <gtest/gtest.h> <nlohmann/json.hpp> <algorithm> <chrono> <cstdint>
+  <cstdio> <cstdlib> <cstring> <filesystem> <fstream> <functional> <map> <memory> <optional> <set>
+  <sstream> <string> <string_view> <thread> <vector>)
+
 # loxcan_add_unit_test(NAME SOURCES... LIBS...): a GoogleTest binary, discovered per test case.
 function(loxcan_add_unit_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main loxcan_options)
-  target_compile_definitions(${name} PRIVATE TEST_DATA_DIR="${LOXCAN_TEST_DATA_DIR}")
+  _loxcan_unit_test_usage(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  if(LOXCAN_TEST_PCH)
+    _loxcan_unit_test_pch()
+    target_precompile_headers(${name} REUSE_FROM loxcan_unit_test_pch)
+  endif()
   gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 30)
+endfunction()
+
+# What every unit test and the shared precompiled header are compiled with.
+function(_loxcan_unit_test_usage target)
+  target_link_libraries(${target} PRIVATE GTest::gtest GTest::gmock GTest::gtest_main loxcan_options)
+  target_compile_definitions(${target} PRIVATE TEST_DATA_DIR="${LOXCAN_TEST_DATA_DIR}")
+endfunction()
+
+# Creates loxcan_unit_test_pch (an object library that only builds the header) on first use.
+function(_loxcan_unit_test_pch)
+  if(TARGET loxcan_unit_test_pch)
+    return()
+  endif()
+  set(src ${PROJECT_BINARY_DIR}/loxcan_unit_test_pch.cpp)
+  file(CONFIGURE OUTPUT ${src} CONTENT "// the precompiled header of every unit test\n")
+  add_library(loxcan_unit_test_pch OBJECT ${src})
+  _loxcan_unit_test_usage(loxcan_unit_test_pch)
+  target_precompile_headers(loxcan_unit_test_pch PRIVATE ${LOXCAN_TEST_PCH_HEADERS})
 endfunction()
 
 # loxcan_add_vcan_test(NAME SCRIPT script [TIMEOUT s] [LABELS ...]): a bash script run inside
