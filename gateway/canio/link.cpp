@@ -18,6 +18,12 @@
 namespace loxcan::canio {
 namespace {
 
+// NLMSG_OK without the signed/unsigned comparison clang warns about inside the macro.
+bool nlmsg_ok(const nlmsghdr* h, int left) {
+  return left >= static_cast<int>(sizeof(nlmsghdr)) && h->nlmsg_len >= sizeof(nlmsghdr) &&
+         h->nlmsg_len <= static_cast<unsigned>(left);
+}
+
 // libsocketcan does not always set errno; clear it first so a stale value is not reported.
 template <class Fn>
 IoResult<Ok> call_socketcan(const char* op, std::string_view iface, Fn&& fn) {
@@ -78,7 +84,7 @@ IoResult<std::string> link_kind(std::string_view iface) {
   ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
   if (n < 0) return Err{io_error("rtnetlink recv", iface)};
   int left = static_cast<int>(n);
-  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); nlmsg_ok(h, left); h = NLMSG_NEXT(h, left)) {
     if (h->nlmsg_type == NLMSG_ERROR) {
       const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
       return Err{io_error("rtnetlink RTM_GETLINK", iface, -e->error)};

@@ -95,6 +95,7 @@ int run_discover(int argc, char** argv) {
     return EX_USAGE;
   }
   opts.http_timeout = opts.timeout;  // a slow Miniserver gets as long as the listening time
+  opts.describe = fetch_upnp_description;
   setup_logger(verbose);
   auto r = discover(opts);
   if (!r) {

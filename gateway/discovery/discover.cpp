@@ -18,8 +18,8 @@
 #include <set>
 #include <utility>
 
-#include "gateway/discovery/http.hpp"
 #include "gateway/discovery/loxlive.hpp"
+#include "gateway/discovery/url.hpp"
 #include "gateway/discovery/ssdp.hpp"
 #include "gateway/discovery/upnp_xml.hpp"
 
@@ -280,19 +280,10 @@ Miniserver Session::from_location(const SsdpMessage& m, const std::string& from)
   ms.port = url->port;
   ms.location = m.location;
   ms.name = ssdp_server_name(m.server);
-  HttpRequest req;
-  req.url = m.location;
-  req.timeout = opts_.http_timeout;
-  req.stop = stop_;
-  auto r = http_get(req);
-  if (!r || r->status != 200) {
-    logger()->warn("cannot read {}: {}", m.location,
-                   r ? "HTTP " + std::to_string(r->status) : r.error().message);
-    return ms;
-  }
-  auto dev = parse_upnp_xml(r->body);
+  if (!opts_.describe) return ms;
+  auto dev = opts_.describe(m.location, opts_.http_timeout, stop_);
   if (!dev) {
-    logger()->warn("{}: {}", m.location, dev.error());
+    logger()->warn("{}", dev.error());
     return ms;
   }
   if (is_serial(dev->serial_number)) ms.serial = canonical_serial(dev->serial_number);

@@ -31,6 +31,7 @@
 
 #include "gateway/discovery/expected.hpp"
 #include "gateway/discovery/miniserver.hpp"
+#include "gateway/discovery/upnp_xml.hpp"
 
 namespace loxcan::discovery {
 
@@ -42,6 +43,14 @@ struct DiscoveryOptions {
   /// interface that is up, has IPv4 and is not loopback. No match is an error.
   std::string interface;
   std::chrono::milliseconds http_timeout{2000};  ///< per upnp.xml fetch
+  /// Reads the description (upnp.xml) an SSDP answer points to; see fetch_upnp_description().
+  /// Empty: SSDP answers are listed from their headers alone (address, port, LOCATION, the name
+  /// in SERVER). `loxcan discover` sets it; the daemon does not, so that it never loads an
+  /// HTTP/TLS stack and an XML parser (about 2 MB resident) for a name that Miniservers also
+  /// send in their UDP answer, which wins the merge anyway.
+  std::function<Expected<UpnpDevice, std::string>(const std::string& url, std::chrono::milliseconds timeout,
+                                                  std::stop_token stop)>
+      describe;
   std::uint16_t probe_port = 7070;
   std::uint16_t reply_port = 7071;
 };
@@ -54,6 +63,11 @@ using DiscoveryResult = Expected<std::vector<Miniserver>, std::string>;
 /// far as they parse; upnp.xml is fetched only from an http LOCATION whose host is the IPv4
 /// address the SSDP packet came from (no proxy, no redirects, size-limited).
 DiscoveryResult discover(const DiscoveryOptions& options, std::stop_token stop = {});
+
+/// GET `url` (http only, no proxy, no redirects, 64 KiB at most, within `timeout`) and parse it
+/// as upnp.xml. Errors name the URL: "cannot read http://…/upnp.xml: HTTP 404".
+Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url, std::chrono::milliseconds timeout,
+                                                         std::stop_token stop);
 
 class DiscoveryService {
  public:
