@@ -4,7 +4,7 @@
 //
 // One thread calls run(); everything registered on the loop (fd watches, timers, signal handlers,
 // posted tasks) runs on that thread, one callback at a time, so components never lock their own
-// state. Only post() and stop() may be called from other threads (e.g. Paho's callback thread:
+// state. Only post() and stop() may be called from other threads (e.g. the discovery worker:
 // it only posts).
 //
 // Building blocks, all owned by the loop and released by its destructor:
