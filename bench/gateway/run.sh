@@ -5,6 +5,7 @@
 #
 #   bash bench/gateway/run.sh [--seconds 60] [--rates "1 2 3"] [--samples 1000]
 #                             [--callgrind-frames 3000 (0 = skip)] [--out FILE] [--keep DIR]
+#   (--out and --keep outside /tmp: the sandbox has its own /tmp)
 #   LOXCAN_GATEWAY=build-bench/gateway/cli/loxcan-gateway bash bench/gateway/run.sh
 #
 # On the host it starts itself inside scripts/vcan-sandbox (so the report can name the host CPU);
