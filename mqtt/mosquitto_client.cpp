@@ -17,7 +17,6 @@ namespace loxcan::mqtt {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
-constexpr auto kTick = std::chrono::seconds(1);
 constexpr auto kStopFlush = std::chrono::seconds(2);
 // Debian's CA directory: TLS without an explicit CA file trusts what the system trusts.
 constexpr const char* kSystemCaPath = "/etc/ssl/certs";
@@ -38,6 +37,11 @@ void check(int rc, const std::string& what) {
 }
 
 const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+// How often PINGREQ and the broker's silence are checked: a quarter of the keepalive (a ping is
+// then at most that late; brokers allow 1.5 keepalives), between 1 and 5 s, so that an idle
+// gateway wakes up rarely.
+std::chrono::seconds tick_for(int keepalive_s) { return std::chrono::seconds(std::clamp(keepalive_s / 4, 1, 5)); }
 
 }  // namespace
 
@@ -91,7 +95,7 @@ void MosquittoClient::start() {
   backoff_s_ = options_.reconnect_min_s;
   log()->info("connecting to {} as {} (MQTT {})", normalized_broker_uri(options_.broker),
               effective_client_id(options_), options_.protocol == ProtocolVersion::v5 ? "5" : "3.1.1");
-  tick_timer_ = reactor_.after(kTick, [this] { keepalive_tick(); });
+  tick_timer_ = reactor_.after(tick_for(options_.keepalive_s), [this] { keepalive_tick(); });
   connect_attempt();
 }
 
@@ -166,7 +170,7 @@ void MosquittoClient::on_socket(bool readable, bool writable) {
 }
 
 void MosquittoClient::keepalive_tick() {
-  tick_timer_ = reactor_.after(kTick, [this] { keepalive_tick(); });
+  tick_timer_ = reactor_.after(tick_for(options_.keepalive_s), [this] { keepalive_tick(); });
   if (watched_fd_ < 0) return;
   // PINGREQ when due; closes the socket (-> on_disconnect) when the broker stopped answering.
   const int rc = mosquitto_loop_misc(mosq_.get());

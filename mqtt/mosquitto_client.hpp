@@ -11,7 +11,8 @@
 // involuntary context switches; libmosquitto on the caller's loop 24 us and none (README,
 // "Performance").
 //
-// Policy: clean session / clean start; keepalive from MqttOptions (PINGREQ from a 1 s tick);
+// Policy: clean session / clean start; keepalive from MqttOptions (PINGREQ from a tick of a
+// quarter keepalive, 1..5 s);
 // a retained last will; user/password (or password_file); TLS (CA file or the system store,
 // client certificate and key, `insecure` skips certificate and host name checks); MQTT 3.1.1 or 5;
 // connect attempts time out after 10 s; reconnects with exponential backoff reconnect_min_s ..

@@ -88,6 +88,20 @@ TEST(Broker, ConnectsWhenTheTcpHandshakeIsSlow) {
   ::pclose(listener);
 }
 
+// Idle for three keepalives: only our PINGREQs keep the broker from dropping us.
+TEST(Broker, KeepalivePingsHoldAnIdleSession) {
+  Mosquitto broker;
+  broker.start();
+  MqttOptions o;
+  o.keepalive_s = 5;
+  Harness h(broker.uri(), o);
+  h.bridge->start();
+  ASSERT_TRUE(h.wait_connected());
+  h.wait([] { return false; }, 15000);  // mosquitto drops a silent client after ~12 s
+  EXPECT_TRUE(h.bridge->connected());
+  EXPECT_EQ(h.bridge->counters().connects, 1u);
+}
+
 TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   Mosquitto broker;
   broker.start();
