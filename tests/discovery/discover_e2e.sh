@@ -142,4 +142,32 @@ expect_eq "$rc" 69 "unknown interface -> 69"
 grep -q "no IPv4 interface matches 'nosuch0'" "$work/err" || fail "stderr: $(cat "$work/err")"
 "$LOXCAN" discover --timeout 0 2>/dev/null; expect_eq "$?" 64 "--timeout 0 is a usage error"
 "$LOXCAN" discover --no-udp --no-ssdp 2>/dev/null; expect_eq "$?" 64 "nothing to do is a usage error"
+# The daemon runs the same discovery at start and publishes the list, retained, on
+# <base>/bridge/miniservers. It reads no upnp.xml (it loads no HTTP client): the UDP answers carry
+# name, address and serial, and SSDP adds the LOCATION.
+if [ -n "${LOXCAN_GATEWAY:-}" ]; then
+  WORK=$work
+  port=$(free_port)
+  start_broker "$port"
+  pids+=("$BROKER_PID")
+  printf '%s\n' "interfaces:" "  - name: vcan0" "    role: link" "mqtt:" "  broker: tcp://127.0.0.1:$port" \
+    "  homeassistant: {enabled: false}" "discovery:" "  enabled: true" "  at_start: true" \
+    "  interval_min: 0" "  timeout_s: 4" > "$work/gw.yaml"
+  http_before=$(cat "$work/ms1.log" "$work/ms2.log" | grep -c '^http')
+  "$LOXCAN_GATEWAY" --config "$work/gw.yaml" >"$work/gw.log" 2>&1 &
+  pids+=($!)
+  has_list() { [ -n "$(retained "$port" loxcan/bridge/miniservers)" ]; }
+  wait_for 60 has_list || fail "no retained loxcan/bridge/miniservers; daemon log: $(tail -20 "$work/gw.log")"
+  check "$(retained "$port" loxcan/bridge/miniservers)" '
+assert sorted(by) == ["504F0A000001", "504F0A000002"], ms
+m = by["504F0A000001"]
+assert (m["name"], m["address"], m["port"], m["firmware"]) == ("Loxone Miniserver", "10.78.0.2", 8080, "14.5.9.1"), m
+assert m["found_by"] == ["udp", "ssdp"] and m["location"] == "http://10.78.0.2:8080/upnp.xml", m
+assert m["udn"] is None and m["friendly_name"] is None, "the daemon reads no upnp.xml"
+assert by["504F0A000002"]["name"] == "Haus 2.0 10.1.1.1:80 Süd", by["504F0A000002"]
+' "the daemon publishes both Miniservers on loxcan/bridge/miniservers"
+  expect_eq "$(cat "$work/ms1.log" "$work/ms2.log" | grep -c '^http')" "$http_before" "the daemon fetched no upnp.xml"
+  grep -q "discovery: 2 Miniserver(s) found" "$work/gw.log" || fail "daemon log: $(tail -20 "$work/gw.log")"
+  pass "the daemon logs what it found"
+fi
 echo "all discover tests passed"
