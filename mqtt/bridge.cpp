@@ -83,7 +83,12 @@ void MqttBridge::publish(Publication p) {
       clear_retained(p.topic);
       return;
     }
-    retained_[p.topic] = p.payload;
+    // The cache is what the broker holds (or gets on the next connect): an unchanged value is not
+    // sent again. A monitored output, for one, arrives twice: the Miniserver's command, then the
+    // extension's report.
+    auto [it, added] = retained_.try_emplace(p.topic, p.payload);
+    if (!added && it->second == p.payload) return;
+    it->second = p.payload;
     retained_qos_[p.topic] = p.qos;
     pending_clears_.erase(p.topic);
   }
@@ -161,9 +166,7 @@ void MqttBridge::publish_info() {
               {"retain", options_.retain_states},
               {"homeassistant", options_.homeassistant.enabled},
               {"protocol", options_.protocol == ProtocolVersion::v5 ? "5" : "3.1.1"}}}};
-  std::string payload = dump(j);
-  const std::string topic = topics_.bridge("info");
-  if (auto it = retained_.find(topic); it == retained_.end() || it->second != payload) publish_retained(topic, std::move(payload));
+  publish_retained(topics_.bridge("info"), dump(j));
 }
 
 void MqttBridge::set_info(BridgeInfo info) {
@@ -418,22 +421,13 @@ void MqttBridge::publish_value(DeviceEntry& e, const std::string& channel, const
   if (ch && !ch->publish) return;
   e.values[seg] = v;
   const bool momentary = ch && ch->spec.semantic == devices::Semantic::button;
-  std::string topic = topics_.channel(e.segment, seg);
-  std::string payload = encode_state(v);
-  // A monitored output arrives twice: the Miniserver's command, then the extension's report of
-  // the same value. A retained state that already holds this value is not sent again.
-  if (auto it = retained_.find(topic); !momentary && it != retained_.end() && it->second == payload) return;
-  publish({std::move(topic), std::move(payload), 0, options_.retain_states && !momentary});
+  publish({topics_.channel(e.segment, seg), encode_state(v), 0, options_.retain_states && !momentary});
   if (options_.json_state) publish_retained(topics_.device(e.segment), encode_device_json(e.values));
 }
 
 void MqttBridge::set_available(DeviceEntry& e, bool available) {
   e.device.available = available;
-  std::string topic = topics_.availability(e.segment);
-  const char* payload = available ? "online" : "offline";
-  // set_devices() runs whenever a device joins: only what changed goes out again.
-  if (auto it = retained_.find(topic); it != retained_.end() && it->second == payload) return;
-  publish_retained(topic, payload);
+  publish_retained(topics_.availability(e.segment), available ? "online" : "offline");
 }
 
 void MqttBridge::publish_discovery(DeviceEntry& e) {
@@ -444,9 +438,7 @@ void MqttBridge::publish_discovery(DeviceEntry& e) {
   for (const auto& old : e.discovery_topics) {
     if (std::find(topics.begin(), topics.end(), old) == topics.end()) clear_retained(old);
   }
-  for (auto& p : pubs) {
-    if (auto it = retained_.find(p.topic); it == retained_.end() || it->second != p.payload) publish(std::move(p));
-  }
+  for (auto& p : pubs) publish(std::move(p));
   e.discovery_topics = std::move(topics);
 }
 

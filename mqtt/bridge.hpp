@@ -17,7 +17,8 @@
 //   <prefix>/…/config       Home Assistant discovery (retained, QoS 1)
 //
 // Every retained message it published is cached and republished after each (re)connect, so a
-// broker without persistence ends with the same retained state. Non-retained messages published
+// broker without persistence ends with the same retained state. A retained value equal to the
+// cached one is not sent again. Non-retained messages published
 // while disconnected go to a bounded FIFO (oldest dropped first, drops counted).
 //
 // Commands: `<b>/<d>/<c>/set` (QoS 1 subscription). The payload is checked against the channel's
