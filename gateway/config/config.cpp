@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "gateway/config/yaml_reader.hpp"
+#include "mqtt/options.hpp"
 
 namespace loxcan::config {
 namespace {
@@ -380,28 +381,10 @@ void read_devices(YamlReader& r, const YAML::Node& n, const devices::Registry& r
 
 // ---- mqtt --------------------------------------------------------------------------------------
 
+// The MQTT client's own parser decides; the file additionally needs a scheme (the bare
+// host[:port] form is what LoxBerry's general.json carries).
 bool valid_broker(std::string_view url) {
-  auto sep = url.find("://");
-  if (sep == std::string_view::npos) return false;
-  std::string_view scheme = url.substr(0, sep);
-  static constexpr std::string_view kSchemes[] = {"tcp", "ssl", "mqtt", "mqtts"};
-  if (std::find(std::begin(kSchemes), std::end(kSchemes), scheme) == std::end(kSchemes)) {
-    return false;
-  }
-  std::string_view rest = url.substr(sep + 3);
-  if (rest.empty() || rest.find_first_of(" \t") != std::string_view::npos) return false;
-  if (rest.find('/') != std::string_view::npos) return false;  // host[:port], no path
-  std::string_view hostport = rest;
-  auto colon = hostport.rfind(':');
-  auto bracket = hostport.rfind(']');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) {
-    return hostport.front() != ':';
-  }
-  std::string_view port = hostport.substr(colon + 1);
-  unsigned p = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  return colon > 0 && ec == std::errc{} && end == port.data() + port.size() && p >= 1 &&
-         p <= 65535;
+  return url.find("://") != std::string_view::npos && mqtt::broker_address(std::string(url)).has_value();
 }
 
 bool valid_topic_prefix(std::string_view t) {
