@@ -104,8 +104,7 @@ void MosquittoClient::stop() {
   started_ = false;
   cancel_timers();
   if (connected_) flush_for(kStopFlush);
-  if (watched_fd_ >= 0) reactor_.unwatch(watched_fd_);
-  watched_fd_ = -1;
+  forget_socket();
   mosquitto_disconnect(mosq_.get());  // DISCONNECT when connected; closes the socket either way
   connected_ = false;
   pending_ = {};
@@ -128,11 +127,16 @@ void MosquittoClient::connect_attempt() {
   sync_watch();
 }
 
-void MosquittoClient::fail_attempt(const std::string& why) {
+// Stops watching the current socket and its connect timeout; the next attempt closes it.
+void MosquittoClient::forget_socket() {
   if (connect_timeout_) reactor_.cancel(connect_timeout_);
   connect_timeout_ = 0;
-  if (watched_fd_ >= 0) reactor_.unwatch(watched_fd_);  // the next attempt closes the socket
+  if (watched_fd_ >= 0) reactor_.unwatch(watched_fd_);
   watched_fd_ = -1;
+}
+
+void MosquittoClient::fail_attempt(const std::string& why) {
+  forget_socket();
   if (backoff_s_ == options_.reconnect_min_s) {
     log()->warn("cannot connect to {}: {}; retrying with backoff up to {} s", normalized_broker_uri(options_.broker),
                 why, options_.reconnect_max_s);
@@ -190,7 +194,6 @@ void MosquittoClient::after_library_call() {
     backoff_s_ = options_.reconnect_min_s;
     if (connect_timeout_) reactor_.cancel(connect_timeout_);
     connect_timeout_ = 0;
-    log()->info("connected to {}", normalized_broker_uri(options_.broker));
   }
   const bool socket_gone = started_ && mosquitto_socket(mosq_.get()) < 0;
   if (!socket_gone) sync_watch();
@@ -202,11 +205,7 @@ void MosquittoClient::after_library_call() {
   const std::string cause = p.lost_cause.empty() ? "connection closed" : p.lost_cause;
   if (connected_) {
     connected_ = false;
-    log()->warn("connection to {} lost: {}", normalized_broker_uri(options_.broker), cause);
-    if (connect_timeout_) reactor_.cancel(connect_timeout_);
-    connect_timeout_ = 0;
-    if (watched_fd_ >= 0) reactor_.unwatch(watched_fd_);
-    watched_fd_ = -1;
+    forget_socket();
     schedule_reconnect();
     if (handlers_.lost) handlers_.lost(cause);
   } else if (!reconnect_timer_) {

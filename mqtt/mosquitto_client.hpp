@@ -67,6 +67,7 @@ class MosquittoClient final : public MqttClient {
   void configure();
   void connect_attempt();
   void fail_attempt(const std::string& why);
+  void forget_socket();
   void schedule_reconnect();
   void on_socket(bool readable, bool writable);
   void keepalive_tick();

@@ -166,7 +166,6 @@ void Gateway::start_mqtt() {
   bridge_->set_metrics_provider([this] { return metrics(); });
   refresh_bridge_devices();
   bridge_->start();
-  log()->info("MQTT: connecting to {}", opts.broker);
 }
 
 void Gateway::restart_mqtt(const char* why) {
