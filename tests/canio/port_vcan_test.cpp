@@ -62,6 +62,17 @@ class Peer {
   void send_frame(const can_frame& f) {
     ASSERT_EQ(write(fd_, &f, sizeof f), static_cast<ssize_t>(sizeof f));
   }
+  // Runs the loop until `n` frames arrived (or the bound passed). vcan hands other sockets their
+  // copies through the softirq backlog, so frames may arrive a moment after the send returned.
+  std::vector<can_frame> receive(EventLoop& loop, std::size_t n) {
+    std::vector<can_frame> seen;
+    run_until(loop, [&] {
+      auto more = receive_all();
+      seen.insert(seen.end(), more.begin(), more.end());
+      return seen.size() >= n;
+    });
+    return seen;
+  }
   std::vector<can_frame> receive_all() {
     std::vector<can_frame> out;
     can_frame f;
@@ -138,12 +149,7 @@ TEST(CanPort, SentFramesReachThePeerAndAreCounted) {
   for (std::uint8_t i = 0; i < 10; ++i)
     EXPECT_EQ(port.send(canproto::Frame::make(0x10600000u + i, {i, 1, 2, 3, 4, 5, 6, 7})),
               SendStatus::queued);
-  std::vector<can_frame> seen;
-  ASSERT_TRUE(run_until(loop, [&] {
-    auto more = peer.receive_all();
-    seen.insert(seen.end(), more.begin(), more.end());
-    return seen.size() >= 10;
-  }));
+  const auto seen = peer.receive(loop, 10);
   ASSERT_EQ(seen.size(), 10u);
   for (std::uint8_t i = 0; i < 10; ++i) {
     EXPECT_EQ(seen[i].can_id, CAN_EFF_FLAG | (0x10600000u + i));
@@ -237,13 +243,7 @@ TEST(CanPort, TxQueueIsBoundedWhileDownAndFlushedWhenBack) {
   sh("ip link set vcan1 up");
   Peer peer("vcan1");
   ASSERT_TRUE(run_until(loop, [&] { return port.state() == PortState::up && port.tx_queue_size() == 0; }));
-  // vcan hands frames to other sockets through the softirq backlog: they may arrive a moment later.
-  std::vector<can_frame> seen;
-  run_until(loop, [&] {
-    auto more = peer.receive_all();
-    seen.insert(seen.end(), more.begin(), more.end());
-    return seen.size() >= 4;
-  });
+  const auto seen = peer.receive(loop, 4);
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[0].can_id, CAN_EFF_FLAG | 0x10600001u);  // oldest first
   EXPECT_EQ(seen[3].can_id, CAN_EFF_FLAG | 0x10600004u);
@@ -272,12 +272,7 @@ TEST(CanPort, EnobufsIsRetriedAndNothingIsLost) {
   sh("tc qdisc change dev vcan1 root plug release_indefinite");
   ASSERT_TRUE(run_until(loop, [&] { return port.tx_queue_size() == 0; }));
   sh("tc qdisc del dev vcan1 root");
-  std::vector<can_frame> seen;
-  ASSERT_TRUE(run_until(loop, [&] {
-    auto more = peer.receive_all();
-    seen.insert(seen.end(), more.begin(), more.end());
-    return seen.size() >= static_cast<std::size_t>(kFrames);
-  }));
+  const auto seen = peer.receive(loop, kFrames);
   ASSERT_EQ(seen.size(), static_cast<std::size_t>(kFrames));
   for (int i = 0; i < kFrames; ++i)
     EXPECT_EQ(seen[static_cast<std::size_t>(i)].can_id, CAN_EFF_FLAG | (0x10600100u + static_cast<unsigned>(i)));
