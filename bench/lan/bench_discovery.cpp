@@ -3,14 +3,14 @@
 
 #include <string>
 
-#include "gateway/discovery/cloud_dns.hpp"
-#include "gateway/discovery/loxlive.hpp"
-#include "gateway/discovery/ssdp.hpp"
-#include "gateway/discovery/upnp_xml.hpp"
+#include "gateway/lan/cloud_dns.hpp"
+#include "gateway/lan/loxlive.hpp"
+#include "gateway/lan/ssdp.hpp"
+#include "gateway/lan/upnp_xml.hpp"
 
 namespace {
 
-using namespace loxcan::discovery;
+using namespace loxcan::lan;
 
 const std::string kLoxLive =
     "LoxLIVE: Loxone Miniserver 192.168.178.32:80 504F11223344 10.2.3.26 Prog:2019-04-24 21:08:03 "

@@ -7,12 +7,12 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/cloud_dns.hpp"
-#include "gateway/discovery/url.hpp"
+#include "gateway/lan/cloud_dns.hpp"
+#include "gateway/lan/url.hpp"
 
 namespace {
 
-using namespace loxcan::discovery;
+using namespace loxcan::lan;
 
 void check_url(std::string_view text) {
   auto u = parse_http_url(text);

@@ -3,10 +3,10 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "gateway/discovery/loxlive.hpp"
+#include "gateway/lan/loxlive.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace loxcan::discovery;
+  using namespace loxcan::lan;
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   auto r = parse_loxlive(in);
   if (!r) {

@@ -3,11 +3,11 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "gateway/discovery/http.hpp"
-#include "gateway/discovery/ssdp.hpp"
+#include "gateway/lan/http.hpp"
+#include "gateway/lan/ssdp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace loxcan::discovery;
+  using namespace loxcan::lan;
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   auto r = parse_ssdp(in);
   if (!r) {

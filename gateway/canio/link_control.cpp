@@ -1,4 +1,4 @@
-#include "gateway/canio/link.hpp"
+#include "gateway/canio/link_control.hpp"
 
 #include <libsocketcan.h>
 #include <linux/if_link.h>

@@ -1,4 +1,4 @@
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 
 #include <sysexits.h>
 
@@ -7,7 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 
-namespace loxcan::canio {
+namespace loxcan::cli {
 
 std::optional<IfaceSpec> parse_iface_spec(std::string_view text) {
   IfaceSpec spec;
@@ -15,15 +15,15 @@ std::optional<IfaceSpec> parse_iface_spec(std::string_view text) {
   spec.name = std::string(text.substr(0, colon));
   if (spec.name.empty() || spec.name.size() > canproto::kMaxIfaceName) return std::nullopt;
   if (colon != std::string_view::npos) {
-    auto role = parse_role(text.substr(colon + 1));
+    auto role = canio::parse_role(text.substr(colon + 1));
     if (!role) return std::nullopt;
     spec.role = *role;
   }
   return spec;
 }
 
-PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options) {
-  PortConfig c = PortConfig::for_role(spec.name, spec.role);
+canio::PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options) {
+  canio::PortConfig c = canio::PortConfig::for_role(spec.name, spec.role);
   c.socket.rcvbuf = options.rcvbuf;
   c.configure_link = options.configure_link;
   c.restart_ms = options.restart_ms;
@@ -31,12 +31,12 @@ PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options) {
   return c;
 }
 
-CanPort& PortGroup::add(PortConfig config) {
-  ports_.push_back(std::make_unique<CanPort>(loop_, std::move(config)));
+canio::CanPort& PortGroup::add(canio::PortConfig config) {
+  ports_.push_back(std::make_unique<canio::CanPort>(loop_, std::move(config)));
   return *ports_.back();
 }
 
-CanPort* PortGroup::find(std::string_view iface) {
+canio::CanPort* PortGroup::find(std::string_view iface) {
   for (auto& p : ports_)
     if (p->iface() == iface) return p.get();
   return nullptr;
@@ -90,4 +90,4 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
   return ec == std::errc() && p == text.data() + text.size() && !text.empty();
 }
 
-}  // namespace loxcan::canio
+}  // namespace loxcan::cli

@@ -9,7 +9,7 @@
 // its summary), SIGUSR1 prints one statistics line per interface to stderr at once, SIGPIPE is
 // ignored (a closed pipe then shows up as a write error).
 //
-// Statistics lines (stderr, one per interface; the format of CanPort::stats_line()):
+// Statistics lines (stderr, one per interface; the format of canio::CanPort::stats_line()):
 //   "stats vcan0 role=link state=up ctrl=unknown bitrate=125000(nominal) rx=10 ... load=0.1% ..."
 
 #include <cstdio>
@@ -22,11 +22,11 @@
 #include "gateway/canio/can_port.hpp"
 #include "gateway/loop/event_loop.hpp"
 
-namespace loxcan::canio {
+namespace loxcan::cli {
 
 struct IfaceSpec {
   std::string name;
-  Role role = Role::link;
+  canio::Role role = canio::Role::link;
 };
 /// nullopt for an empty or over-long name (> 15 characters) or an unknown role.
 std::optional<IfaceSpec> parse_iface_spec(std::string_view text);
@@ -44,9 +44,9 @@ class PortGroup {
   explicit PortGroup(gateway::EventLoop& loop) : loop_(loop) {}
 
   /// Adds a port (not started yet) and returns it.
-  CanPort& add(PortConfig config);
-  CanPort* find(std::string_view iface);
-  const std::vector<std::unique_ptr<CanPort>>& ports() const { return ports_; }
+  canio::CanPort& add(canio::PortConfig config);
+  canio::CanPort* find(std::string_view iface);
+  const std::vector<std::unique_ptr<canio::CanPort>>& ports() const { return ports_; }
 
   /// Starts every port. An interface that does not exist (or cannot be opened) at start is an
   /// error: prints "<verb>: <message>" and returns EX_UNAVAILABLE; 0 when all are open.
@@ -65,11 +65,11 @@ class PortGroup {
 
  private:
   gateway::EventLoop& loop_;
-  std::vector<std::unique_ptr<CanPort>> ports_;
+  std::vector<std::unique_ptr<canio::CanPort>> ports_;
 };
 
-/// Applies PortOptions to a config made by PortConfig::for_role().
-PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options);
+/// Applies PortOptions to a config made by canio::PortConfig::for_role().
+canio::PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& options);
 
 /// SIGINT/SIGTERM -> on_stop (default: loop.stop()), SIGUSR1 -> group.print_stats(stderr).
 void install_cli_signals(gateway::EventLoop& loop, PortGroup& group,
@@ -82,4 +82,4 @@ int usage_error(const char* verb, const char* fmt, const char* arg);
 bool parse_seconds(std::string_view text, double& out);
 bool parse_count(std::string_view text, std::uint64_t& out);
 
-}  // namespace loxcan::canio
+}  // namespace loxcan::cli

@@ -25,7 +25,7 @@
 
 #include "canproto/candump.hpp"
 #include "canproto/decoder.hpp"
-#include "gateway/canio/live_source.hpp"
+#include "gateway/cli/live_source.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/device_events.hpp"
 
@@ -595,7 +595,7 @@ struct Options {
   bool lenient = false;
   cp::Bus bus = cp::Bus::link;
   std::string input = "-";
-  std::vector<canio::IfaceSpec> ifaces;  // live source when not empty (gateway/canio)
+  std::vector<IfaceSpec> ifaces;  // live source when not empty (gateway/canio)
   bool stats = false;
 };
 
@@ -660,11 +660,11 @@ FrameSource log_source(std::istream& in, const Options& opt, std::string name) {
   };
 }
 
-/// The live source (gateway/canio/live_source.hpp): frames from CAN interfaces until a signal.
+/// The live source (gateway/cli/live_source.hpp): frames from CAN interfaces until a signal.
 int run_live(const Options& opt, Out& out) {
-  canio::LiveOptions live_opt;
+  LiveOptions live_opt;
   live_opt.stats = opt.stats;
-  canio::LiveSource live(opt.ifaces, live_opt);
+  LiveSource live(opt.ifaces, live_opt);
   if (const int rc = live.start("loxcan decode"); rc != 0) return rc;
   live.set_idle_hook([&out] { out.flush(); });  // show what was decoded before waiting
   const int rc = run_decode_loop(
@@ -687,7 +687,7 @@ int parse_options(int argc, char** argv, Options& opt) {
   for (int c; (c = getopt_long(argc, argv, "jb:lhi:", kLong, nullptr)) != -1;) {
     switch (c) {
       case 'i':
-        if (auto spec = canio::parse_iface_spec(optarg)) {
+        if (auto spec = parse_iface_spec(optarg)) {
           opt.ifaces.push_back(*spec);
         } else {
           std::fprintf(stderr, "loxcan decode: bad --iface '%s' (NAME[:link|tree-left|tree-right])\n", optarg);

@@ -8,13 +8,13 @@
 #include <string>
 
 #include "gateway/cli/commands.hpp"
-#include "gateway/discovery/cmd_util.hpp"
-#include "gateway/discovery/discover.hpp"
+#include "gateway/cli/options.hpp"
+#include "gateway/lan/discover.hpp"
 
 namespace loxcan::cli {
 namespace {
 
-using namespace loxcan::discovery;
+using namespace loxcan::lan;
 
 void usage(std::FILE* out, const char* argv0) {
   std::fprintf(

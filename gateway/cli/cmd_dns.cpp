@@ -7,15 +7,15 @@
 #include <string>
 
 #include "gateway/cli/commands.hpp"
-#include "gateway/discovery/cloud_dns.hpp"
-#include "gateway/discovery/cmd_util.hpp"
+#include "gateway/lan/cloud_dns.hpp"
+#include "gateway/cli/options.hpp"
 
 namespace loxcan::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the documented order
 
-using namespace loxcan::discovery;
+using namespace loxcan::lan;
 
 void usage(std::FILE* out, const char* argv0) {
   std::fprintf(

@@ -12,7 +12,7 @@
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/channel_map.hpp"
+#include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
 #include "mqtt/loxberry.hpp"
 
@@ -45,7 +45,7 @@ std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
     b.info.firmware = d.firmware.value_or(0);
     b.emulated = d.mode == config::DeviceMode::emulate;
     // The same channel view the daemon publishes (names, units, publish flags, writability).
-    b.channels = daemon::ChannelMap(d.model, &d).bridge_channels(b.emulated);
+    b.channels = wiring::ChannelMap(d.model, &d).bridge_channels(b.emulated);
     out.push_back(std::move(b));
   }
   return out;

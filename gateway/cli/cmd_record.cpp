@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "canproto/candump.hpp"
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 #include "gateway/cli/commands.hpp"
 
 namespace loxcan::cli {
@@ -49,8 +49,8 @@ constexpr const char* kUsage =
 enum LongOnly { kLoxoneOnly = 256, kErrors, kNanoseconds, kRcvbuf, kConfigure, kRestartMs, kStats };
 
 struct RecordArgs {
-  std::vector<canio::IfaceSpec> ifaces;
-  canio::PortOptions port;
+  std::vector<IfaceSpec> ifaces;
+  PortOptions port;
   double duration = -1;
   std::uint64_t count = 0;
   bool loxone_only = false, errors = false, nanoseconds = false, stats = false;
@@ -58,7 +58,7 @@ struct RecordArgs {
 };
 
 int usage_error(const char* fmt, const char* arg) {
-  return canio::usage_error("loxcan record", fmt, arg);
+  return cli::usage_error("loxcan record", fmt, arg);
 }
 
 // Returns -1 to continue, otherwise the exit code.
@@ -78,28 +78,28 @@ int parse_args(int argc, char** argv, RecordArgs& a) {
   while ((c = getopt_long(argc, argv, "i:d:n:h", kOptions, nullptr)) != -1) {
     switch (c) {
       case 'i': {
-        auto spec = canio::parse_iface_spec(optarg);
+        auto spec = parse_iface_spec(optarg);
         if (!spec) return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
         a.ifaces.push_back(*spec);
         break;
       }
       case 'd':
-        if (!canio::parse_seconds(optarg, a.duration)) return usage_error("bad --duration '%s'", optarg);
+        if (!parse_seconds(optarg, a.duration)) return usage_error("bad --duration '%s'", optarg);
         break;
       case 'n':
-        if (!canio::parse_count(optarg, a.count) || a.count == 0)
+        if (!parse_count(optarg, a.count) || a.count == 0)
           return usage_error("bad --count '%s' (a positive number)", optarg);
         break;
       case kLoxoneOnly: a.loxone_only = true; break;
       case kErrors: a.errors = true; break;
       case kNanoseconds: a.nanoseconds = true; break;
       case kRcvbuf:
-        if (!canio::parse_count(optarg, n) || n > (1u << 30)) return usage_error("bad --rcvbuf '%s'", optarg);
+        if (!parse_count(optarg, n) || n > (1u << 30)) return usage_error("bad --rcvbuf '%s'", optarg);
         a.port.rcvbuf = static_cast<int>(n);
         break;
       case kConfigure: a.port.configure_link = true; break;
       case kRestartMs:
-        if (!canio::parse_count(optarg, n) || n > 3600000) return usage_error("bad --restart-ms '%s'", optarg);
+        if (!parse_count(optarg, n) || n > 3600000) return usage_error("bad --restart-ms '%s'", optarg);
         a.port.restart_ms = static_cast<std::uint32_t>(n);
         break;
       case kStats: a.stats = true; break;
@@ -170,7 +170,7 @@ int run_record(int argc, char** argv) {
     return EX_CANTCREAT;
   }
   gateway::EventLoop loop;
-  canio::PortGroup group(loop);
+  PortGroup group(loop);
   Recorder recorder(out, args);
   bool output_failed = false;
 
@@ -184,7 +184,7 @@ int run_record(int argc, char** argv) {
     if (args.count && recorder.written() >= args.count) loop.stop();
   };
   for (const auto& spec : args.ifaces) {
-    auto config = canio::make_port_config(spec, args.port);
+    auto config = make_port_config(spec, args.port);
     config.socket.fd = true;  // record what is on the bus, FD included
     if (!args.loxone_only) config.socket.filters.clear();
     CanPort& port = group.add(std::move(config));
@@ -192,7 +192,7 @@ int run_record(int argc, char** argv) {
     if (args.errors)
       port.set_error_frame_handler([&](const canproto::Frame& f, const canio::ErrorInfo&) { on_frame(f); });
   }
-  canio::install_cli_signals(loop, group);
+  install_cli_signals(loop, group);
   if (int rc = group.start_all("loxcan record"); rc != 0) {
     if (out != stdout) std::fclose(out);
     return rc;

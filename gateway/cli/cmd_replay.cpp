@@ -12,7 +12,7 @@
 #include <string>
 
 #include "canproto/candump.hpp"
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 #include "gateway/canio/log.hpp"
 #include "gateway/cli/commands.hpp"
 
@@ -50,16 +50,16 @@ constexpr const char* kUsage =
 enum LongOnly { kErrors = 256, kLenient, kTxQueue, kStats };
 
 struct ReplayArgs {
-  std::optional<canio::IfaceSpec> all_to;
+  std::optional<IfaceSpec> all_to;
   std::map<std::string, std::string> map;  // source iface in the log -> destination
   double rate = 1.0;
   bool max_rate = false, errors = false, lenient = false, stats = false;
-  canio::PortOptions port;
+  PortOptions port;
   std::string input;
 };
 
 int usage_error(const char* fmt, const char* arg) {
-  return canio::usage_error("loxcan replay", fmt, arg);
+  return cli::usage_error("loxcan replay", fmt, arg);
 }
 
 bool valid_iface(std::string_view name) {
@@ -79,20 +79,20 @@ int parse_args(int argc, char** argv, ReplayArgs& a) {
   while ((c = getopt_long(argc, argv, "i:r:h", kOptions, nullptr)) != -1) {
     switch (c) {
       case 'i':
-        a.all_to = canio::parse_iface_spec(optarg);
+        a.all_to = parse_iface_spec(optarg);
         if (!a.all_to) return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
         break;
       case 'r':
         if (std::string_view(optarg) == "max") {
           a.max_rate = true;
-        } else if (!canio::parse_seconds(optarg, a.rate) || a.rate <= 0) {
+        } else if (!parse_seconds(optarg, a.rate) || a.rate <= 0) {
           return usage_error("bad --rate '%s' (a positive factor, or max)", optarg);
         }
         break;
       case kErrors: a.errors = true; break;
       case kLenient: a.lenient = true; break;
       case kTxQueue:
-        if (!canio::parse_count(optarg, n) || n == 0 || n > 1000000)
+        if (!parse_count(optarg, n) || n == 0 || n > 1000000)
           return usage_error("bad --tx-queue '%s'", optarg);
         a.port.tx_queue_limit = n;
         break;
@@ -117,7 +117,7 @@ int parse_args(int argc, char** argv, ReplayArgs& a) {
 // Reads the log lazily and hands frames to the ports when they are due.
 class Replayer {
  public:
-  Replayer(EventLoop& loop, canio::PortGroup& group, std::istream& in, const ReplayArgs& args)
+  Replayer(EventLoop& loop, PortGroup& group, std::istream& in, const ReplayArgs& args)
       : loop_(loop), group_(group), args_(args), reader_(in, options(args)) {}
 
   void begin() { schedule(0ns); }
@@ -176,8 +176,8 @@ class Replayer {
 
   CanPort* port_for(const std::string& name) {
     if (CanPort* p = group_.find(name)) return p;
-    canio::IfaceSpec spec{name, args_.all_to ? args_.all_to->role : canio::Role::link};
-    auto config = canio::make_port_config(spec, args_.port);
+    IfaceSpec spec{name, args_.all_to ? args_.all_to->role : canio::Role::link};
+    auto config = make_port_config(spec, args_.port);
     config.socket.receive = false;  // send-only; error frames still tell about bus-off
     config.socket.fd = true;
     CanPort& port = group_.add(std::move(config));
@@ -271,7 +271,7 @@ class Replayer {
   }
 
   EventLoop& loop_;
-  canio::PortGroup& group_;
+  PortGroup& group_;
   const ReplayArgs& args_;
   canproto::LogReader reader_;
   canproto::Frame frame_;
@@ -299,9 +299,9 @@ int run_replay(int argc, char** argv) {
   std::istream& in = args.input == "-" ? std::cin : file;
 
   EventLoop loop;
-  canio::PortGroup group(loop);
+  PortGroup group(loop);
   Replayer replayer(loop, group, in, args);
-  canio::install_cli_signals(loop, group);
+  install_cli_signals(loop, group);
   if (!replayer.open_targets()) return EX_UNAVAILABLE;
   replayer.begin();
   loop.run();

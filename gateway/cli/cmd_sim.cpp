@@ -1,5 +1,5 @@
 // `loxcan sim` (a simulated Miniserver on a bus) and `loxcan emulate` (the map's emulated devices
-// on a bus, without the daemon). Thin compositions of gateway/sim and devices/emulation.
+// on a bus, without the daemon). Thin compositions of gateway/sim, gateway/emulation and devices/emulation.
 #include <getopt.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -14,12 +14,12 @@
 #include <spdlog/spdlog.h>
 
 #include "devices/registry.hpp"
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/logging.hpp"
+#include "gateway/wiring/logging.hpp"
 #include "gateway/loop/event_loop.hpp"
-#include "gateway/sim/emulation.hpp"
+#include "gateway/emulation/runtime.hpp"
 #include "gateway/sim/scenario.hpp"
 #include "gateway/sim/simulator.hpp"
 
@@ -164,14 +164,14 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
   if (optind < argc) return usage_error(verb, std::string("unexpected argument '") + argv[optind] + "'");
   if (a.iface.empty()) return usage_error(verb, "--iface is required");
   if (a.config.empty()) return usage_error(verb, "--config is required");
-  if (!canio::parse_iface_spec(a.iface)) return usage_error(verb, "--iface: not an interface name: '" + a.iface + "'");
+  if (!parse_iface_spec(a.iface)) return usage_error(verb, "--iface: not an interface name: '" + a.iface + "'");
   return -1;
 }
 
 void setup_logs(bool verbose) {
-  daemon::LogLevels levels;
+  wiring::LogLevels levels;
   levels.base = verbose ? spdlog::level::debug : spdlog::level::info;
-  daemon::setup_logging(levels);
+  wiring::setup_logging(levels);
   if (!spdlog::get("sim")) {
     auto dev = spdlog::get("dev");
     auto sim = dev ? dev->clone("sim") : spdlog::default_logger()->clone("sim");
@@ -246,7 +246,7 @@ class SimTarget : public sim::ScenarioTarget {
 
 class EmulateTarget : public sim::ScenarioTarget {
  public:
-  explicit EmulateTarget(sim::Emulation& e) : e_(e) {}
+  explicit EmulateTarget(emulation::Emulation& e) : e_(e) {}
   const devices::ChannelSpec* spec(std::string_view device, std::string_view channel) const override {
     auto* d = e_.find(device);
     const auto* ch = d ? d->model().find(channel) : nullptr;
@@ -269,7 +269,7 @@ class EmulateTarget : public sim::ScenarioTarget {
   }
 
  private:
-  sim::Emulation& e_;
+  emulation::Emulation& e_;
 };
 
 /// Runs the loop with an optional scenario and duration; returns the exit code.
@@ -318,7 +318,7 @@ int run_sim(int argc, char** argv) {
   if (!cfg) return EX_CONFIG;
 
   gateway::EventLoop loop;
-  canio::PortGroup ports(loop);
+  PortGroup ports(loop);
   auto& port = ports.add(canio::PortConfig::for_role(a.iface, canio::Role::link));
   if (int rc = ports.start_all("loxcan sim"); rc != 0) return rc;
 
@@ -358,17 +358,17 @@ int run_emulate(int argc, char** argv) {
   if (!cfg) return EX_CONFIG;
 
   gateway::EventLoop loop;
-  canio::PortGroup ports(loop);
+  PortGroup ports(loop);
   auto& port = ports.add(canio::PortConfig::for_role(a.iface, canio::Role::link));
   if (int rc = ports.start_all("loxcan emulate"); rc != 0) return rc;
 
-  sim::EmulationOptions o;
+  emulation::EmulationOptions o;
   o.only_iface = a.iface;
   o.auth = a.auth;
   o.keys_file = a.keys;
   o.state_file = a.state_file;
   o.legacy_alive_ms = a.legacy_alive >= 0 ? static_cast<Millis>(a.legacy_alive * 1000) : -1;
-  sim::Emulation emu(
+  emulation::Emulation emu(
       loop, *cfg, reg,
       [&](const std::string&, const canproto::Frame& f) { return port.send(f) == canio::SendStatus::queued; },
       [](std::vector<devices::Event>& events) {

@@ -1,6 +1,6 @@
-#include "gateway/canio/live_source.hpp"
+#include "gateway/cli/live_source.hpp"
 
-namespace loxcan::canio {
+namespace loxcan::cli {
 
 LiveSource::LiveSource(std::vector<IfaceSpec> ifaces, LiveOptions options)
     : group_(loop_), ifaces_(std::move(ifaces)), options_(options) {}
@@ -15,10 +15,10 @@ int LiveSource::start(const char* verb) {
   for (const auto& spec : ifaces_) {
     auto config = make_port_config(spec, options_.port);
     if (!options_.loxone_only) config.socket.filters.clear();
-    CanPort& port = group_.add(std::move(config));
+    canio::CanPort& port = group_.add(std::move(config));
     port.set_frame_handler([this](const canproto::Frame& f) { push(f); });
     if (options_.errors)
-      port.set_error_frame_handler([this](const canproto::Frame& f, const ErrorInfo&) { push(f); });
+      port.set_error_frame_handler([this](const canproto::Frame& f, const canio::ErrorInfo&) { push(f); });
   }
   install_cli_signals(loop_, group_, [this] { ended_ = true; });
   if (int rc = group_.start_all(verb); rc != 0) return rc;
@@ -46,4 +46,4 @@ void LiveSource::finish() {
   group_.stop_all();
 }
 
-}  // namespace loxcan::canio
+}  // namespace loxcan::cli

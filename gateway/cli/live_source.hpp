@@ -4,7 +4,7 @@
 // source ended (SIGINT/SIGTERM, --duration, --count). Frames already received are delivered
 // before the end is reported.
 //
-//   LiveSource live({{"can0", Role::link}}, {});
+//   LiveSource live({{"can0", canio::Role::link}}, {});
 //   if (int rc = live.start("loxcan decode"); rc != 0) return rc;   // EX_UNAVAILABLE + message
 //   live.set_idle_hook([&] { out.flush(); });   // called before the loop waits for the bus
 //   canproto::Frame f;
@@ -18,9 +18,9 @@
 #include <functional>
 #include <vector>
 
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 
-namespace loxcan::canio {
+namespace loxcan::cli {
 
 struct LiveOptions {
   PortOptions port;
@@ -52,4 +52,4 @@ class LiveSource {
   bool ended_ = false;
 };
 
-}  // namespace loxcan::canio
+}  // namespace loxcan::cli

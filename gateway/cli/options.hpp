@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 /// "3", "0.5", "10" -> milliseconds; nullopt unless 0 < value <= 600 s and fully numeric.
 inline std::optional<std::chrono::milliseconds> parse_timeout_seconds(const char* text) {
@@ -29,4 +29,4 @@ inline bool take_timeout_option(const char* verb, const char* text,
   return false;
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

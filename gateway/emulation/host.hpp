@@ -17,7 +17,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/loop/event_loop.hpp"
 
-namespace loxcan::daemon {
+namespace loxcan::emulation {
 
 class EmulationHost {
  public:
@@ -48,4 +48,4 @@ std::unique_ptr<EmulationHost> make_emulation_host(gateway::EventLoop& loop,
                                                    EmulationHost::SendFn send,
                                                    EmulationHost::EventsFn events);
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::emulation

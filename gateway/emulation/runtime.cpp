@@ -1,14 +1,15 @@
-#include "gateway/sim/emulation.hpp"
+#include "gateway/emulation/runtime.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
 #include "devices/emulation/keys.hpp"
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/state_file.hpp"
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 namespace {
 
 using emulation::Millis;
@@ -318,4 +319,18 @@ bool Emulation::all_online() const {
   return true;
 }
 
-}  // namespace loxcan::sim
+// The factory of host.hpp lives here, next to the only implementation, so host.hpp (the
+// interface the daemon sees) does not include the runtime and the two do not form a circle.
+std::unique_ptr<EmulationHost> make_emulation_host(gateway::EventLoop& loop,
+                                                   const config::Config& config,
+                                                   const devices::Registry& registry,
+                                                   EmulationHost::SendFn send,
+                                                   EmulationHost::EventsFn events) {
+  const bool any = std::any_of(config.devices.begin(), config.devices.end(), [](const auto& d) {
+    return d.mode == config::DeviceMode::emulate;
+  });
+  if (!any) return nullptr;
+  return std::make_unique<Emulation>(loop, config, registry, std::move(send), std::move(events));
+}
+
+}  // namespace loxcan::emulation

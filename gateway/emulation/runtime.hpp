@@ -1,7 +1,7 @@
 #pragma once
 // Emulation: the emulated devices of the YAML map (mode: emulate) running on an EventLoop, one
 // emulation::EmulatedBus per CAN interface. Implements the daemon's EmulationHost seam
-// (gateway/daemon/emulation_host.hpp) and is what `loxcan emulate` runs.
+// (gateway/emulation/host.hpp) and is what `loxcan emulate` runs.
 //
 // Built from config::Config:
 //   - devices with mode: emulate (and, with EmulationOptions::only_iface, on that interface only);
@@ -34,10 +34,10 @@
 
 #include "devices/emulation/device.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/emulation_host.hpp"
+#include "gateway/emulation/host.hpp"
 #include "gateway/loop/event_loop.hpp"
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 
 struct EmulationOptions {
   std::string only_iface;                        ///< non-empty: only devices on this interface
@@ -47,7 +47,7 @@ struct EmulationOptions {
   std::optional<std::string> state_file;         ///< overrides emulation.state_file
 };
 
-class Emulation : public daemon::EmulationHost {
+class Emulation : public EmulationHost {
  public:
   Emulation(gateway::EventLoop& loop, const config::Config& config, const devices::Registry& registry,
             SendFn send, EventsFn events, EmulationOptions options = {});
@@ -88,4 +88,4 @@ class Emulation : public daemon::EmulationHost {
   bool running_ = false;
 };
 
-}  // namespace loxcan::sim
+}  // namespace loxcan::emulation

@@ -1,4 +1,4 @@
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/state_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 namespace {
 
 [[noreturn]] void fail(std::string_view origin, const YAML::Mark& m, const std::string& what) {
@@ -120,4 +120,4 @@ void save_state(const std::string& path, const EmulationState& state) {
   }
 }
 
-}  // namespace loxcan::sim
+}  // namespace loxcan::emulation

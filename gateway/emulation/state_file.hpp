@@ -20,7 +20,7 @@
 
 #include "devices/emulation/crypto.hpp"
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 
 class StateFileError : public std::runtime_error {
  public:
@@ -38,4 +38,4 @@ EmulationState load_state(const std::string& path);
 void save_state(const std::string& path, const EmulationState& state);
 std::string format_state(const EmulationState& state);
 
-}  // namespace loxcan::sim
+}  // namespace loxcan::emulation

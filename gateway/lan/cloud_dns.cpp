@@ -1,13 +1,13 @@
-#include "gateway/discovery/cloud_dns.hpp"
+#include "gateway/lan/cloud_dns.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "gateway/discovery/http.hpp"
-#include "gateway/discovery/loxlive.hpp"
-#include "gateway/discovery/miniserver.hpp"
+#include "gateway/lan/http.hpp"
+#include "gateway/lan/loxlive.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the documented order
@@ -93,4 +93,4 @@ std::string cloud_dns_json(const CloudDnsAnswer& a) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

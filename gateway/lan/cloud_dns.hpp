@@ -25,9 +25,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/expected.hpp"
+#include "gateway/lan/expected.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 inline constexpr const char* kCloudDnsBaseUrl = "http://dns.loxonecloud.com";
 
@@ -64,4 +64,4 @@ Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view seria
 ///    "https":false,"url":"http://203.0.113.7:8080/"}   (address null when unknown)
 std::string cloud_dns_json(const CloudDnsAnswer& a);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

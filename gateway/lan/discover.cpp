@@ -1,4 +1,4 @@
-#include "gateway/discovery/discover.hpp"
+#include "gateway/lan/discover.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -18,12 +18,12 @@
 #include <set>
 #include <utility>
 
-#include "gateway/discovery/loxlive.hpp"
-#include "gateway/discovery/url.hpp"
-#include "gateway/discovery/ssdp.hpp"
-#include "gateway/discovery/upnp_xml.hpp"
+#include "gateway/lan/loxlive.hpp"
+#include "gateway/lan/url.hpp"
+#include "gateway/lan/ssdp.hpp"
+#include "gateway/lan/upnp_xml.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -387,4 +387,4 @@ void DiscoveryService::run(std::stop_token st) {
   }
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

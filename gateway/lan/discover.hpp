@@ -29,11 +29,11 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/discovery/expected.hpp"
-#include "gateway/discovery/miniserver.hpp"
-#include "gateway/discovery/upnp_xml.hpp"
+#include "gateway/lan/expected.hpp"
+#include "gateway/lan/miniserver_info.hpp"
+#include "gateway/lan/upnp_xml.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 struct DiscoveryOptions {
   std::chrono::milliseconds timeout{3000};  ///< how long to listen for answers
@@ -98,4 +98,4 @@ class DiscoveryService {
   std::jthread worker_;
 };
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

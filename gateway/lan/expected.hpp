@@ -9,7 +9,7 @@
 #include <utility>
 #include <variant>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 template <class E>
 struct Unexpected {
@@ -42,4 +42,4 @@ class Expected {
   std::variant<T, E> v_;
 };
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

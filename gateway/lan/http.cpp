@@ -1,4 +1,4 @@
-#include "gateway/discovery/http.hpp"
+#include "gateway/lan/http.hpp"
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -347,4 +347,4 @@ Expected<HttpResponse, HttpError> http_get(const HttpRequest& req) {
   }
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -22,10 +22,10 @@
 #include <stop_token>
 #include <string>
 
-#include "gateway/discovery/expected.hpp"
-#include "gateway/discovery/url.hpp"
+#include "gateway/lan/expected.hpp"
+#include "gateway/lan/url.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 struct HttpRequest {
   std::string url;                          ///< absolute http(s) URL as parse_http_url accepts it
@@ -63,4 +63,4 @@ struct HttpError {
 /// an HttpError. Thread-safe; SIGPIPE is never raised (blocked in the calling thread meanwhile).
 Expected<HttpResponse, HttpError> http_get(const HttpRequest& req);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,9 +1,9 @@
-#include "gateway/discovery/loxlive.hpp"
+#include "gateway/lan/loxlive.hpp"
 
 #include <cctype>
 #include <cstdio>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 constexpr std::string_view kPrefix = "LoxLIVE:";
@@ -173,4 +173,4 @@ Expected<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view d) {
               "no 'IPv4:port serial' (e.g. '192.168.1.7:80 504F11223344') after the name");
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

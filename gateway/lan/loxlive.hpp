@@ -24,10 +24,10 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/expected.hpp"
-#include "gateway/discovery/miniserver.hpp"
+#include "gateway/lan/expected.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 /// Longest datagram accepted (real answers are ~150 bytes; the IPv6 list grows with Air devices).
 inline constexpr std::size_t kMaxLoxLiveReply = 2048;
@@ -58,4 +58,4 @@ bool parse_ipv4_port(std::string_view token, std::string& address, std::uint16_t
 /// Parses "A.B.C.D" exactly (decimal octets 0..255, at most 3 digits each).
 bool is_ipv4(std::string_view s);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

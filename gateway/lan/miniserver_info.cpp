@@ -1,10 +1,10 @@
-#include "gateway/discovery/miniserver.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the documented order
@@ -107,4 +107,4 @@ std::string miniservers_json(const std::vector<Miniserver>& list) {
   return dump(arr);
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

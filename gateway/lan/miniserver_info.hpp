@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 /// True for exactly 12 hex digits (either case), the form of a Miniserver serial (its MAC).
 bool is_serial(std::string_view s);
@@ -57,4 +57,4 @@ std::string miniserver_json(const Miniserver& ms);
 /// empty.
 std::string miniservers_json(const std::vector<Miniserver>& list);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

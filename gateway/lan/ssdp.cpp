@@ -1,11 +1,11 @@
-#include "gateway/discovery/ssdp.hpp"
+#include "gateway/lan/ssdp.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 #include "gateway/version.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -122,4 +122,4 @@ std::string ssdp_msearch(int mx) {
          "USER-AGENT: Linux UPnP/1.1 loxcan/" + version() + "\r\n\r\n";
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -21,9 +21,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/expected.hpp"
+#include "gateway/lan/expected.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 inline constexpr std::size_t kMaxSsdpMessage = 8192;
 inline constexpr const char* kSsdpGroup = "239.255.255.250";
@@ -59,4 +59,4 @@ std::string ssdp_server_name(std::string_view server);
 /// The M-SEARCH for upnp:rootdevice; mx (1..5) is how long responders may wait before answering.
 std::string ssdp_msearch(int mx);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

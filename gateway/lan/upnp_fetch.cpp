@@ -1,9 +1,9 @@
 // fetch_upnp_description(): its own translation unit, so that only programs that use it (the
 // `loxcan discover` verb) link the HTTP client and the XML parser.
-#include "gateway/discovery/discover.hpp"
-#include "gateway/discovery/http.hpp"
+#include "gateway/lan/discover.hpp"
+#include "gateway/lan/http.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url, std::chrono::milliseconds timeout,
                                                          std::stop_token stop) {
@@ -19,4 +19,4 @@ Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
   return *dev;
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,11 +1,11 @@
-#include "gateway/discovery/upnp_xml.hpp"
+#include "gateway/lan/upnp_xml.hpp"
 
 #include <tinyxml2.h>
 
 #include <cctype>
 #include <cstring>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 // Local name without a namespace prefix ("u:root" -> "root").
@@ -79,4 +79,4 @@ Expected<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml) {
   return d;
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/expected.hpp"
+#include "gateway/lan/expected.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 inline constexpr std::size_t kMaxUpnpXml = 64 * 1024;
 
@@ -37,4 +37,4 @@ Expected<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml);
 /// The name hex-encoded after the first '*' in a modelDescription ("" if none or invalid).
 std::string decode_hidden_name(std::string_view model_description);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,4 +1,4 @@
-#include "gateway/discovery/url.hpp"
+#include "gateway/lan/url.hpp"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <cctype>
 #include <cstring>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 Unexpected<std::string> fail(std::string why) {
@@ -141,4 +141,4 @@ std::string bare_host(std::string_view host) {
   return std::string(host);
 }
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

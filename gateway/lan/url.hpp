@@ -28,9 +28,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/discovery/expected.hpp"
+#include "gateway/lan/expected.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 
 inline constexpr std::size_t kMaxUrlLength = 2048;
 
@@ -49,4 +49,4 @@ Expected<HttpUrl, std::string> parse_http_url(std::string_view url);
 /// The host without IPv6 brackets ("[::1]" -> "::1"), as the resolver and a socket want it.
 std::string bare_host(std::string_view host);
 
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

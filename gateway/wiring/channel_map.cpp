@@ -1,9 +1,9 @@
-#include "gateway/daemon/channel_map.hpp"
+#include "gateway/wiring/channel_map.hpp"
 
 #include <algorithm>
 #include <type_traits>
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 namespace {
 
 const config::ChannelConfig* find_override(const config::DeviceConfig* config,
@@ -81,4 +81,4 @@ std::vector<mqtt::BridgeChannel> ChannelMap::bridge_channels(bool emulated) cons
   return out;
 }
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

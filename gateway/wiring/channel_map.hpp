@@ -22,7 +22,7 @@
 #include "gateway/config/config.hpp"
 #include "mqtt/model.hpp"
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 
 struct MappedChannel {
   devices::ChannelSpec model_spec;   ///< as the model declares it
@@ -57,4 +57,4 @@ class ChannelMap {
   std::vector<MappedChannel> channels_;
 };
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

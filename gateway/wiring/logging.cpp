@@ -1,4 +1,4 @@
-#include "gateway/daemon/logging.hpp"
+#include "gateway/wiring/logging.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 
 bool stderr_is_journal() {
   const char* env = std::getenv("JOURNAL_STREAM");
@@ -79,4 +79,4 @@ bool parse_level(const std::string& text, spdlog::level::level_enum& out) {
   return false;
 }
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

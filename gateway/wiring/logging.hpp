@@ -11,7 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 
 inline constexpr const char* kSubsystems[] = {"can", "proto", "dev", "mqtt", "disc", "gw"};
 
@@ -30,4 +30,4 @@ bool stderr_is_journal();
 /// false return for anything else.
 bool parse_level(const std::string& text, spdlog::level::level_enum& out);
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

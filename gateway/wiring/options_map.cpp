@@ -1,8 +1,8 @@
-#include "gateway/daemon/options_map.hpp"
+#include "gateway/wiring/options_map.hpp"
 
 #include <tuple>
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 
 mqtt::MqttOptions mqtt_options(const config::MqttConfig& c) {
   mqtt::MqttOptions o;
@@ -49,4 +49,4 @@ LogLevels log_levels(const config::LoggingConfig& c, int verbosity) {
   return levels;
 }
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

@@ -2,10 +2,10 @@
 // Config sections -> the option structs of the libraries that consume them.
 
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/logging.hpp"
+#include "gateway/wiring/logging.hpp"
 #include "mqtt/options.hpp"
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 
 /// The `mqtt:` section as MqttOptions (the bridge validates it again).
 mqtt::MqttOptions mqtt_options(const config::MqttConfig& c);
@@ -16,4 +16,4 @@ bool same_mqtt(const config::MqttConfig& a, const config::MqttConfig& b);
 /// The `logging:` section; `verbosity` (-v count) raises every logger to debug (1) or trace (2+).
 LogLevels log_levels(const config::LoggingConfig& c, int verbosity);
 
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

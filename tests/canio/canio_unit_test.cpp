@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gateway/canio/can_port.hpp"
-#include "gateway/canio/cli_ports.hpp"
+#include "gateway/cli/cli_ports.hpp"
 #include "gateway/canio/error.hpp"
 #include "gateway/canio/error_frame.hpp"
 #include "gateway/canio/raw_socket.hpp"
@@ -15,6 +15,10 @@
 
 namespace loxcan::canio {
 namespace {
+
+using cli::parse_count;
+using cli::parse_iface_spec;
+using cli::parse_seconds;
 
 canproto::Frame error_frame(std::uint32_t classes, std::array<std::uint8_t, 8> data) {
   canproto::Frame f;

@@ -1,4 +1,4 @@
-// gateway/sim/emulation: the emulated devices of a map on an EventLoop (no CAN needed: frames go
+// gateway/emulation/runtime: the emulated devices of a map on an EventLoop (no CAN needed: frames go
 // to a vector), key-file handling, the state file, and the EmulationHost contract.
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "devices/emulation/keys.hpp"
-#include "gateway/sim/emulation.hpp"
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/runtime.hpp"
+#include "gateway/emulation/state_file.hpp"
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 namespace {
 
 class Runtime : public ::testing::Test {
@@ -128,4 +128,4 @@ TEST_F(Runtime, ApplyKeepsUnchangedDevicesAndRebuildsChangedOnes) {
 }
 
 }  // namespace
-}  // namespace loxcan::sim
+}  // namespace loxcan::emulation

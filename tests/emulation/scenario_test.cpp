@@ -1,4 +1,4 @@
-// Scenario parsing and running, and the emulation state file (gateway/sim).
+// Scenario parsing and running, and the emulation state file (gateway/sim, gateway/emulation).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,10 +8,17 @@
 
 #include "devices/registry.hpp"
 #include "gateway/sim/scenario.hpp"
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/state_file.hpp"
 
 namespace loxcan::sim {
 namespace {
+
+using emulation::EmulationState;
+using emulation::format_state;
+using emulation::load_state;
+using emulation::parse_state;
+using emulation::save_state;
+using emulation::StateFileError;
 
 TEST(Scenario, ParsesEveryStep) {
   auto sc = parse_scenario(

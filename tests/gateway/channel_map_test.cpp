@@ -3,9 +3,9 @@
 
 #include "devices/registry.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/channel_map.hpp"
+#include "gateway/wiring/channel_map.hpp"
 
-namespace loxcan::daemon {
+namespace loxcan::wiring {
 namespace {
 
 constexpr const char* kYaml = R"(
@@ -81,4 +81,4 @@ TEST_F(ChannelMapTest, UnknownChannelsAndModelsPassThrough) {
 }
 
 }  // namespace
-}  // namespace loxcan::daemon
+}  // namespace loxcan::wiring

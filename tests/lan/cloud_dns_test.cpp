@@ -1,14 +1,14 @@
 // Cloud DNS: the redirect interpreter (table-driven) and input validation before any I/O.
-#include "gateway/discovery/cloud_dns.hpp"
+#include "gateway/lan/cloud_dns.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <string>
 
-#include "gateway/discovery/http.hpp"
+#include "gateway/lan/http.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 struct Good {
@@ -138,4 +138,4 @@ TEST(HttpUrl, Shapes) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

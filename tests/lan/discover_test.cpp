@@ -1,7 +1,7 @@
 // The discovery engine over loopback only: LoxLIVE answers are sent unicast to 127.0.0.1 on the
 // reply port while discover() listens (no broadcast: loopback has none), and the worker-thread
 // service contract (callback, trigger, stop) of DiscoveryService.
-#include "gateway/discovery/discover.hpp"
+#include "gateway/lan/discover.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using namespace std::chrono_literals;
@@ -167,4 +167,4 @@ TEST(DiscoveryService, DestructorStopsARunningDiscovery) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -2,7 +2,7 @@
 // HTTPS (a certificate made on the fly), and raw sockets for servers that hang, drip or answer
 // garbage. Nothing leaves loopback; the proxy tests use a fake proxy on loopback and targets on
 // loopback ports where nothing listens, so a request that bypassed the proxy would fail.
-#include "gateway/discovery/http.hpp"
+#include "gateway/lan/http.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 using namespace std::chrono_literals;
@@ -448,4 +448,4 @@ TEST_F(Https, CertificateForAnotherNameIsRefused) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

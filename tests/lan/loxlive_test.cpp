@@ -1,11 +1,11 @@
 // Table-driven tests of the LoxLIVE (UDP 7071) reply parser: one row per case, named.
-#include "gateway/discovery/loxlive.hpp"
+#include "gateway/lan/loxlive.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 const std::string kReal =
@@ -195,4 +195,4 @@ TEST(Ipv4, Shapes) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,13 +1,13 @@
 // Merging findings by serial and the JSON list published on <base>/bridge/miniservers.
-#include "gateway/discovery/miniserver.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/discovery/loxlive.hpp"
+#include "gateway/lan/loxlive.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 Miniserver udp_one() {
@@ -108,4 +108,4 @@ TEST(Serial, Shapes) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,11 +1,11 @@
 // Table-driven tests of the SSDP parser and the M-SEARCH we send.
-#include "gateway/discovery/ssdp.hpp"
+#include "gateway/lan/ssdp.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 const std::string kMiniserverResponse =
@@ -134,4 +134,4 @@ TEST(SsdpMsearch, IsAValidSearchForRootDevices) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

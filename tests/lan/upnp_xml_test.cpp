@@ -1,5 +1,5 @@
-// upnp.xml parser: golden files in tests/data/discovery plus inline broken documents.
-#include "gateway/discovery/upnp_xml.hpp"
+// upnp.xml parser: golden files in tests/data/lan plus inline broken documents.
+#include "gateway/lan/upnp_xml.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,11 @@
 #include <sstream>
 #include <string>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 std::string read_data(const std::string& name) {
-  std::ifstream f(std::string(TEST_DATA_DIR) + "/discovery/" + name, std::ios::binary);
+  std::ifstream f(std::string(TEST_DATA_DIR) + "/lan/" + name, std::ios::binary);
   EXPECT_TRUE(f) << "missing test file " << name;
   std::stringstream ss;
   ss << f.rdbuf();
@@ -108,4 +108,4 @@ TEST(HiddenName, Shapes) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan

@@ -1,13 +1,13 @@
 // parse_http_url: the strict URL parser for outside input (SSDP LOCATION, Cloud DNS Location,
 // --base-url, proxy variables). Table-driven: accepted shapes with every field, rejected shapes
 // with the reason.
-#include "gateway/discovery/url.hpp"
+#include "gateway/lan/url.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 namespace {
 
 struct Good {
@@ -142,4 +142,4 @@ TEST(Url, BareHost) {
 }
 
 }  // namespace
-}  // namespace loxcan::discovery
+}  // namespace loxcan::lan
