@@ -55,7 +55,8 @@ std::string kind_from(const nlmsghdr* h) {
     int inner = static_cast<int>(RTA_PAYLOAD(a));
     for (auto* b = static_cast<rtattr*>(RTA_DATA(a)); RTA_OK(b, inner); b = RTA_NEXT(b, inner)) {
       if (b->rta_type == IFLA_INFO_KIND)
-        return std::string(static_cast<const char*>(RTA_DATA(b)), strnlen(static_cast<const char*>(RTA_DATA(b)), RTA_PAYLOAD(b)));
+        return std::string(static_cast<const char*>(RTA_DATA(b)),
+                           strnlen(static_cast<const char*>(RTA_DATA(b)), RTA_PAYLOAD(b)));
     }
   }
   return {};
@@ -84,7 +85,8 @@ IoResult<std::string> link_kind(std::string_view iface) {
   ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
   if (n < 0) return Err{io_error("rtnetlink recv", iface)};
   int left = static_cast<int>(n);
-  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); nlmsg_ok(h, left); h = NLMSG_NEXT(h, left)) {
+  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); nlmsg_ok(h, left);
+       h = NLMSG_NEXT(h, left)) {
     if (h->nlmsg_type == NLMSG_ERROR) {
       const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
       return Err{io_error("rtnetlink RTM_GETLINK", iface, -e->error)};
@@ -132,12 +134,16 @@ IoResult<Ok> configure_link(std::string_view iface, std::uint32_t bitrate,
                             std::uint32_t restart_ms) {
   auto info = read_link_info(iface);
   if (!info) return Err{info.error()};
-  if (!info->controller) return Err{io_error("set bitrate (not a CAN controller: " + (info->kind.empty() ? std::string("no link kind") : info->kind) + ")", iface, EOPNOTSUPP)};
+  if (!info->controller)
+    return Err{io_error("set bitrate (not a CAN controller: " +
+                            (info->kind.empty() ? std::string("no link kind") : info->kind) + ")",
+                        iface, EOPNOTSUPP)};
   if (info->up && info->bitrate == bitrate && info->restart_ms == restart_ms) return Ok{};
   const std::string name(iface);
   // Bit timing can only change while the interface is down.
   if (info->up) {
-    if (auto r = call_socketcan("can_do_stop", iface, [&] { return can_do_stop(name.c_str()); }); !r)
+    if (auto r = call_socketcan("can_do_stop", iface, [&] { return can_do_stop(name.c_str()); });
+        !r)
       return r;
   }
   if (auto r = call_socketcan("can_set_bitrate", iface,

@@ -49,7 +49,8 @@ IoResult<std::string> link_kind(std::string_view iface);
 /// Sets bitrate and restart-ms and brings the interface up: stop, set, start (CAP_NET_ADMIN).
 /// When the interface already runs at `bitrate` with `restart_ms` and is up, nothing is changed.
 /// Fails with EOPNOTSUPP on a non-controller (vcan).
-IoResult<Ok> configure_link(std::string_view iface, std::uint32_t bitrate, std::uint32_t restart_ms);
+IoResult<Ok> configure_link(std::string_view iface, std::uint32_t bitrate,
+                            std::uint32_t restart_ms);
 
 /// Restarts a controller in bus-off (can_do_restart; only valid when restart-ms is 0).
 IoResult<Ok> restart_link(std::string_view iface);

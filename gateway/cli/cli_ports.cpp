@@ -61,7 +61,8 @@ void PortGroup::print_stats(std::FILE* out) {
   std::fflush(out);
 }
 
-void install_cli_signals(gateway::EventLoop& loop, PortGroup& group, std::function<void()> on_stop) {
+void install_cli_signals(gateway::EventLoop& loop, PortGroup& group,
+                         std::function<void()> on_stop) {
   std::signal(SIGPIPE, SIG_IGN);
   auto stop = on_stop ? std::move(on_stop) : std::function<void()>([&loop] { loop.stop(); });
   loop.on_signal(SIGINT, stop);

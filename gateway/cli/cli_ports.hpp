@@ -2,7 +2,8 @@
 // Shared plumbing for the CLI verbs that talk to live interfaces (`record`, `replay`, `decode
 // --iface`): interface specs, a group of CanPorts on one loop, signals and statistics output.
 //
-// Interface spec (the value of --iface):  NAME[:ROLE]   ROLE = link (default) | tree-left | tree-right
+// Interface spec (the value of --iface):  NAME[:ROLE]   ROLE = link (default) | tree-left |
+// tree-right
 //   "can0"  "vcan1:tree-left"  "can2:right"
 //
 // Signals installed by install_cli_signals(): SIGINT/SIGTERM stop the loop (then the verb prints

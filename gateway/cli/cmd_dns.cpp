@@ -7,8 +7,8 @@
 #include <string>
 
 #include "gateway/cli/commands.hpp"
-#include "gateway/lan/cloud_dns.hpp"
 #include "gateway/cli/options.hpp"
+#include "gateway/lan/cloud_dns.hpp"
 
 namespace loxcan::cli {
 namespace {

@@ -63,15 +63,18 @@ int usage_error(const char* fmt, const char* arg) {
 
 // Returns -1 to continue, otherwise the exit code.
 int parse_args(int argc, char** argv, RecordArgs& a) {
-  static const option kOptions[] = {
-      {"iface", required_argument, nullptr, 'i'},   {"duration", required_argument, nullptr, 'd'},
-      {"count", required_argument, nullptr, 'n'},   {"loxone-only", no_argument, nullptr, kLoxoneOnly},
-      {"errors", no_argument, nullptr, kErrors},    {"nanoseconds", no_argument, nullptr, kNanoseconds},
-      {"rcvbuf", required_argument, nullptr, kRcvbuf},
-      {"configure-link", no_argument, nullptr, kConfigure},
-      {"restart-ms", required_argument, nullptr, kRestartMs},
-      {"stats", no_argument, nullptr, kStats},      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"iface", required_argument, nullptr, 'i'},
+                                    {"duration", required_argument, nullptr, 'd'},
+                                    {"count", required_argument, nullptr, 'n'},
+                                    {"loxone-only", no_argument, nullptr, kLoxoneOnly},
+                                    {"errors", no_argument, nullptr, kErrors},
+                                    {"nanoseconds", no_argument, nullptr, kNanoseconds},
+                                    {"rcvbuf", required_argument, nullptr, kRcvbuf},
+                                    {"configure-link", no_argument, nullptr, kConfigure},
+                                    {"restart-ms", required_argument, nullptr, kRestartMs},
+                                    {"stats", no_argument, nullptr, kStats},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
   optind = 1;
   int c;
   std::uint64_t n = 0;
@@ -79,7 +82,8 @@ int parse_args(int argc, char** argv, RecordArgs& a) {
     switch (c) {
       case 'i': {
         auto spec = parse_iface_spec(optarg);
-        if (!spec) return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
+        if (!spec)
+          return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
         a.ifaces.push_back(*spec);
         break;
       }
@@ -94,12 +98,14 @@ int parse_args(int argc, char** argv, RecordArgs& a) {
       case kErrors: a.errors = true; break;
       case kNanoseconds: a.nanoseconds = true; break;
       case kRcvbuf:
-        if (!parse_count(optarg, n) || n > (1u << 30)) return usage_error("bad --rcvbuf '%s'", optarg);
+        if (!parse_count(optarg, n) || n > (1u << 30))
+          return usage_error("bad --rcvbuf '%s'", optarg);
         a.port.rcvbuf = static_cast<int>(n);
         break;
       case kConfigure: a.port.configure_link = true; break;
       case kRestartMs:
-        if (!parse_count(optarg, n) || n > 3600000) return usage_error("bad --restart-ms '%s'", optarg);
+        if (!parse_count(optarg, n) || n > 3600000)
+          return usage_error("bad --restart-ms '%s'", optarg);
         a.port.restart_ms = static_cast<std::uint32_t>(n);
         break;
       case kStats: a.stats = true; break;
@@ -116,8 +122,7 @@ int parse_args(int argc, char** argv, RecordArgs& a) {
 class Recorder {
  public:
   Recorder(std::FILE* out, const RecordArgs& args) : out_(out), args_(args) {
-    for (const auto& s : args.ifaces)
-      width_ = std::max<std::size_t>(width_, s.name.size());
+    for (const auto& s : args.ifaces) width_ = std::max<std::size_t>(width_, s.name.size());
   }
 
   // False once the output failed (the caller stops the loop).
@@ -152,7 +157,8 @@ std::FILE* open_output(const std::string& path) {
   if (path == "-") {
     struct stat st;
     // Pipes and terminals get each line at once; files are flushed by a timer.
-    if (fstat(fileno(stdout), &st) == 0 && !S_ISREG(st.st_mode)) setvbuf(stdout, nullptr, _IOLBF, 0);
+    if (fstat(fileno(stdout), &st) == 0 && !S_ISREG(st.st_mode))
+      setvbuf(stdout, nullptr, _IOLBF, 0);
     return stdout;
   }
   return std::fopen(path.c_str(), "w");
@@ -190,7 +196,8 @@ int run_record(int argc, char** argv) {
     CanPort& port = group.add(std::move(config));
     port.set_frame_handler(on_frame);
     if (args.errors)
-      port.set_error_frame_handler([&](const canproto::Frame& f, const canio::ErrorInfo&) { on_frame(f); });
+      port.set_error_frame_handler(
+          [&](const canproto::Frame& f, const canio::ErrorInfo&) { on_frame(f); });
   }
   install_cli_signals(loop, group);
   if (int rc = group.start_all("loxcan record"); rc != 0) {

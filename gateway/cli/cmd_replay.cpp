@@ -12,8 +12,8 @@
 #include <string>
 
 #include "canproto/candump.hpp"
-#include "gateway/cli/cli_ports.hpp"
 #include "gateway/canio/log.hpp"
+#include "gateway/cli/cli_ports.hpp"
 #include "gateway/cli/commands.hpp"
 
 namespace loxcan::cli {
@@ -67,12 +67,14 @@ bool valid_iface(std::string_view name) {
 }
 
 int parse_args(int argc, char** argv, ReplayArgs& a) {
-  static const option kOptions[] = {
-      {"iface", required_argument, nullptr, 'i'}, {"rate", required_argument, nullptr, 'r'},
-      {"errors", no_argument, nullptr, kErrors},  {"lenient", no_argument, nullptr, kLenient},
-      {"tx-queue", required_argument, nullptr, kTxQueue},
-      {"stats", no_argument, nullptr, kStats},    {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"iface", required_argument, nullptr, 'i'},
+                                    {"rate", required_argument, nullptr, 'r'},
+                                    {"errors", no_argument, nullptr, kErrors},
+                                    {"lenient", no_argument, nullptr, kLenient},
+                                    {"tx-queue", required_argument, nullptr, kTxQueue},
+                                    {"stats", no_argument, nullptr, kStats},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
   optind = 1;
   int c;
   std::uint64_t n = 0;
@@ -80,7 +82,8 @@ int parse_args(int argc, char** argv, ReplayArgs& a) {
     switch (c) {
       case 'i':
         a.all_to = parse_iface_spec(optarg);
-        if (!a.all_to) return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
+        if (!a.all_to)
+          return usage_error("bad --iface '%s' (NAME[:link|tree-left|tree-right])", optarg);
         break;
       case 'r':
         if (std::string_view(optarg) == "max") {
@@ -110,7 +113,8 @@ int parse_args(int argc, char** argv, ReplayArgs& a) {
       return usage_error("bad interface mapping '%s' (DST=SRC, e.g. vcan0=can0)", argv[optind]);
     a.map[std::string(m.substr(eq + 1))] = std::string(m.substr(0, eq));
   }
-  if (a.all_to && !a.map.empty()) return usage_error("%s", "--iface and DST=SRC mappings exclude each other");
+  if (a.all_to && !a.map.empty())
+    return usage_error("%s", "--iface and DST=SRC mappings exclude each other");
   return -1;
 }
 
@@ -159,8 +163,9 @@ class Replayer {
         case canproto::LogReader::Status::end: return false;
         case canproto::LogReader::Status::error:
           if (++parse_errors_ <= 20)
-            std::fprintf(stderr, "loxcan replay: %s\n",
-                         canproto::format_error(e, args_.input == "-" ? "stdin" : args_.input).c_str());
+            std::fprintf(
+                stderr, "loxcan replay: %s\n",
+                canproto::format_error(e, args_.input == "-" ? "stdin" : args_.input).c_str());
           break;
       }
     }
@@ -310,7 +315,8 @@ int run_replay(int argc, char** argv) {
   const auto unsent = group.total([](const canio::PortStats& s) { return s.tx_queued; });
   if (args.stats) {
     group.print_stats(stderr);
-    std::fprintf(stderr, "replay sent=%llu skipped=%llu parse_errors=%llu failed=%llu unsent=%llu\n",
+    std::fprintf(stderr,
+                 "replay sent=%llu skipped=%llu parse_errors=%llu failed=%llu unsent=%llu\n",
                  static_cast<unsigned long long>(replayer.sent()),
                  static_cast<unsigned long long>(replayer.skipped()),
                  static_cast<unsigned long long>(replayer.parse_errors()),

@@ -1,6 +1,8 @@
 // `loxcan sim` (a simulated Miniserver on a bus) and `loxcan emulate` (the map's emulated devices
-// on a bus, without the daemon). Thin compositions of gateway/sim, gateway/emulation and devices/emulation.
+// on a bus, without the daemon). Thin compositions of gateway/sim, gateway/emulation and
+// devices/emulation.
 #include <getopt.h>
+#include <spdlog/spdlog.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -11,17 +13,15 @@
 #include <optional>
 #include <string>
 
-#include <spdlog/spdlog.h>
-
 #include "devices/registry.hpp"
 #include "gateway/cli/cli_ports.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/wiring/logging.hpp"
-#include "gateway/loop/event_loop.hpp"
 #include "gateway/emulation/runtime.hpp"
+#include "gateway/loop/event_loop.hpp"
 #include "gateway/sim/scenario.hpp"
 #include "gateway/sim/simulator.hpp"
+#include "gateway/wiring/logging.hpp"
 
 namespace loxcan::cli {
 namespace {
@@ -32,17 +32,22 @@ using namespace std::chrono_literals;
 constexpr const char* kSimUsage =
     "usage: loxcan sim --iface IF --config FILE [--scenario FILE] [--duration S] [options]\n"
     "\n"
-    "A simulated Miniserver on the bus: sends the start-up sequence, assigns NATs to the devices of\n"
-    "the map FILE (the same YAML the gateway reads; every device with a `type` is in this Miniserver's\n"
+    "A simulated Miniserver on the bus: sends the start-up sequence, assigns NATs to the devices "
+    "of\n"
+    "the map FILE (the same YAML the gateway reads; every device with a `type` is in this "
+    "Miniserver's\n"
     "configuration, others are parked), authenticates them, downloads configurations, sends time\n"
     "sync, Alive and pings, sets outputs and logs inputs.\n"
     "\n"
     "  -i, --iface IF            CAN interface (the Link bus), e.g. vcan0\n"
     "  -c, --config FILE         the YAML device map\n"
-    "  -s, --scenario FILE       steps to run (set/expect/state/wait/restart/silence, see README);\n"
+    "  -s, --scenario FILE       steps to run (set/expect/state/wait/restart/silence, see "
+    "README);\n"
     "                            the exit status is 0 when every expectation held, 1 otherwise\n"
-    "  -d, --duration S          stop after S seconds (default: at the end of the scenario, or never)\n"
-    "      --auth on|off|test    override emulation.auth: on = the key file, test = the built-in TEST\n"
+    "  -d, --duration S          stop after S seconds (default: at the end of the scenario, or "
+    "never)\n"
+    "      --auth on|off|test    override emulation.auth: on = the key file, test = the built-in "
+    "TEST\n"
     "                            keys, off = no authentication (a Miniserver older than 10.3)\n"
     "      --keys FILE           override emulation.keys_file\n"
     "      --offline-timeout S   offline timeout put into device configurations (default 900)\n"
@@ -52,7 +57,8 @@ constexpr const char* kSimUsage =
     "  -v, --verbose             debug logging\n"
     "  -h, --help                this text\n"
     "\n"
-    "stdout: one line per event: 'state <device> online|offline', 'input <device> <channel> <value>',\n"
+    "stdout: one line per event: 'state <device> online|offline', 'input <device> <channel> "
+    "<value>',\n"
     "'auth_failed <device>'; stderr: the log. Stops on SIGINT/SIGTERM.\n"
     "Example: loxcan sim --iface vcan0 --config etc/demo.yaml\n";
 
@@ -62,28 +68,42 @@ constexpr const char* kEmulateUsage =
     "Runs the emulated devices of the map FILE (mode: emulate) on one interface, without the\n"
     "daemon. Inputs are set by a scenario or by lines on stdin: 'set <device> <channel> <value>'.\n"
     "\n"
-    "  -i, --iface IF            CAN interface; devices whose `interface` is another one are left out\n"
+    "  -i, --iface IF            CAN interface; devices whose `interface` is another one are left "
+    "out\n"
     "  -c, --config FILE         the YAML device map\n"
-    "  -s, --scenario FILE       steps to run (see `loxcan sim --help`); exit status 1 on a failure\n"
+    "  -s, --scenario FILE       steps to run (see `loxcan sim --help`); exit status 1 on a "
+    "failure\n"
     "  -d, --duration S          stop after S seconds\n"
     "      --auth on|off|test    override emulation.auth for devices that inherit it\n"
     "      --keys FILE           override emulation.keys_file\n"
     "      --state-file FILE     override emulation.state_file (Tree device IDs)\n"
-    "      --legacy-alive S      legacy extensions' alive period (default 360 s + (serial & 0x3F) s)\n"
+    "      --legacy-alive S      legacy extensions' alive period (default 360 s + (serial & 0x3F) "
+    "s)\n"
     "  -v, --verbose             debug logging\n"
     "  -h, --help                this text\n"
     "\n"
-    "stdout: one line per event: 'state <device> online|parked|offline', 'output <device> <channel>\n"
+    "stdout: one line per event: 'state <device> online|parked|offline', 'output <device> "
+    "<channel>\n"
     "<value>' (the Miniserver set an output), 'auth_failed <device>'; stderr: the log.\n";
 
-enum LongOnly { kAuth = 256, kKeys, kOfflineTimeout, kTimeSync, kAlive, kPing, kStateFile, kLegacyAlive };
+enum LongOnly {
+  kAuth = 256,
+  kKeys,
+  kOfflineTimeout,
+  kTimeSync,
+  kAlive,
+  kPing,
+  kStateFile,
+  kLegacyAlive
+};
 
 struct Args {
   std::string iface, config, scenario;
   double duration = -1;
   std::optional<config::EmulationAuth> auth;
   std::optional<std::string> keys, state_file;
-  double offline_timeout = emulation::kDefaultOfflineTimeoutS, time_sync = 60, alive = 600, legacy_alive = -1;
+  double offline_timeout = emulation::kDefaultOfflineTimeoutS, time_sync = 60, alive = 600,
+         legacy_alive = -1;
   long ping_ms = 0;
   bool verbose = false;
 };
@@ -103,22 +123,30 @@ bool parse_seconds(const char* text, double& out) {
 // -1 to continue, else the exit code.
 int parse_args(const char* verb, const char* usage, int argc, char** argv, Args& a) {
   static const option kOptions[] = {
-      {"iface", required_argument, nullptr, 'i'},       {"config", required_argument, nullptr, 'c'},
-      {"scenario", required_argument, nullptr, 's'},    {"duration", required_argument, nullptr, 'd'},
-      {"auth", required_argument, nullptr, kAuth},      {"keys", required_argument, nullptr, kKeys},
+      {"iface", required_argument, nullptr, 'i'},
+      {"config", required_argument, nullptr, 'c'},
+      {"scenario", required_argument, nullptr, 's'},
+      {"duration", required_argument, nullptr, 'd'},
+      {"auth", required_argument, nullptr, kAuth},
+      {"keys", required_argument, nullptr, kKeys},
       {"offline-timeout", required_argument, nullptr, kOfflineTimeout},
       {"time-sync", required_argument, nullptr, kTimeSync},
-      {"alive", required_argument, nullptr, kAlive},    {"ping", required_argument, nullptr, kPing},
+      {"alive", required_argument, nullptr, kAlive},
+      {"ping", required_argument, nullptr, kPing},
       {"state-file", required_argument, nullptr, kStateFile},
       {"legacy-alive", required_argument, nullptr, kLegacyAlive},
-      {"verbose", no_argument, nullptr, 'v'},           {"help", no_argument, nullptr, 'h'},
+      {"verbose", no_argument, nullptr, 'v'},
+      {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   const bool sim = std::strcmp(verb, "sim") == 0;
   optind = 1;
   int c;
   while ((c = getopt_long(argc, argv, "i:c:s:d:vh", kOptions, nullptr)) != -1) {
     auto seconds = [&](double& out, const char* name) {
-      return parse_seconds(optarg, out) ? -1 : usage_error(verb, std::string(name) + ": expected seconds, got '" + optarg + "'");
+      return parse_seconds(optarg, out)
+                 ? -1
+                 : usage_error(verb,
+                               std::string(name) + ": expected seconds, got '" + optarg + "'");
     };
     int rc = -1;
     switch (c) {
@@ -129,10 +157,15 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
       case 'v': a.verbose = true; break;
       case 'h': std::fputs(usage, stdout); return 0;
       case kAuth:
-        if (!std::strcmp(optarg, "on")) a.auth = config::EmulationAuth::on;
-        else if (!std::strcmp(optarg, "off")) a.auth = config::EmulationAuth::off;
-        else if (!std::strcmp(optarg, "test")) a.auth = config::EmulationAuth::test;
-        else rc = usage_error(verb, std::string("--auth: expected on, off or test, got '") + optarg + "'");
+        if (!std::strcmp(optarg, "on"))
+          a.auth = config::EmulationAuth::on;
+        else if (!std::strcmp(optarg, "off"))
+          a.auth = config::EmulationAuth::off;
+        else if (!std::strcmp(optarg, "test"))
+          a.auth = config::EmulationAuth::test;
+        else
+          rc = usage_error(verb,
+                           std::string("--auth: expected on, off or test, got '") + optarg + "'");
         break;
       case kKeys: a.keys = optarg; break;
       case kStateFile:
@@ -147,13 +180,17 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
       case kTimeSync:
       case kAlive:
       case kPing:
-        if (!sim) return usage_error(verb, std::string(argv[optind - 1]) + " is an option of loxcan sim");
+        if (!sim)
+          return usage_error(verb, std::string(argv[optind - 1]) + " is an option of loxcan sim");
         if (c == kOfflineTimeout) rc = seconds(a.offline_timeout, "--offline-timeout");
         if (c == kTimeSync) rc = seconds(a.time_sync, "--time-sync");
         if (c == kAlive) rc = seconds(a.alive, "--alive");
         if (c == kPing) {
           double ms = 0;
-          rc = parse_seconds(optarg, ms) ? -1 : usage_error(verb, std::string("--ping: expected milliseconds, got '") + optarg + "'");
+          rc = parse_seconds(optarg, ms)
+                   ? -1
+                   : usage_error(
+                         verb, std::string("--ping: expected milliseconds, got '") + optarg + "'");
           a.ping_ms = static_cast<long>(ms);
         }
         break;
@@ -161,10 +198,12 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
     }
     if (rc >= 0) return rc;
   }
-  if (optind < argc) return usage_error(verb, std::string("unexpected argument '") + argv[optind] + "'");
+  if (optind < argc)
+    return usage_error(verb, std::string("unexpected argument '") + argv[optind] + "'");
   if (a.iface.empty()) return usage_error(verb, "--iface is required");
   if (a.config.empty()) return usage_error(verb, "--config is required");
-  if (!parse_iface_spec(a.iface)) return usage_error(verb, "--iface: not an interface name: '" + a.iface + "'");
+  if (!parse_iface_spec(a.iface))
+    return usage_error(verb, "--iface: not an interface name: '" + a.iface + "'");
   return -1;
 }
 
@@ -189,19 +228,24 @@ std::string event_line(const devices::Event& e, bool sim_side) {
   if (auto* s = std::get_if<devices::DeviceStateChanged>(&e))
     return "state " + s->device.name + " " + std::string(devices::to_string(s->to));
   if (auto* c = std::get_if<devices::ChannelChanged>(&e))
-    return sim_side ? "input " + c->device.name + " " + c->channel + " " + devices::to_plain(c->value) : "";
+    return sim_side
+               ? "input " + c->device.name + " " + c->channel + " " + devices::to_plain(c->value)
+               : "";
   if (auto* c = std::get_if<devices::Command>(&e))
     return "output " + c->device.name + " " + c->channel + " " + devices::to_plain(c->value);
-  if (auto* b = std::get_if<devices::BusEvent>(&e)) return b->kind == "auth_failed" ? "auth_failed " + b->detail : "";
+  if (auto* b = std::get_if<devices::BusEvent>(&e))
+    return b->kind == "auth_failed" ? "auth_failed " + b->detail : "";
   return "";
 }
 
 /// Loads the map; prints every diagnostic on failure.
-std::optional<config::Config> load_map(const char* verb, const std::string& path, const devices::Registry& reg) {
+std::optional<config::Config> load_map(const char* verb, const std::string& path,
+                                       const devices::Registry& reg) {
   try {
     return config::load_file(path, reg);
   } catch (const config::ConfigError& e) {
-    for (const auto& d : e.errors()) std::fprintf(stderr, "loxcan %s: %s\n", verb, d.to_string().c_str());
+    for (const auto& d : e.errors())
+      std::fprintf(stderr, "loxcan %s: %s\n", verb, d.to_string().c_str());
     return std::nullopt;
   }
 }
@@ -209,18 +253,21 @@ std::optional<config::Config> load_map(const char* verb, const std::string& path
 class SimTarget : public sim::ScenarioTarget {
  public:
   explicit SimTarget(sim::Simulator& s) : s_(s) {}
-  const devices::ChannelSpec* spec(std::string_view device, std::string_view channel) const override {
+  const devices::ChannelSpec* spec(std::string_view device,
+                                   std::string_view channel) const override {
     const auto* d = s_.miniserver().find(device);
     const auto* ch = d && d->model ? d->model->find(channel) : nullptr;
     return ch ? &ch->spec : nullptr;
   }
   devices::ChannelDirection settable() const override { return devices::ChannelDirection::output; }
-  std::string set(std::string_view device, std::string_view channel, const devices::ChannelValue& v) override {
+  std::string set(std::string_view device, std::string_view channel,
+                  const devices::ChannelValue& v) override {
     const auto r = s_.miniserver().set_output(device, channel, v, s_.now());
     s_.reschedule();
     return r == emulation::SetResult::ok ? "" : std::string(emulation::to_string(r));
   }
-  std::optional<devices::ChannelValue> value(std::string_view device, std::string_view channel) const override {
+  std::optional<devices::ChannelValue> value(std::string_view device,
+                                             std::string_view channel) const override {
     return s_.miniserver().value(device, channel);
   }
   bool all_online() const override { return s_.miniserver().all_ready(); }
@@ -247,18 +294,21 @@ class SimTarget : public sim::ScenarioTarget {
 class EmulateTarget : public sim::ScenarioTarget {
  public:
   explicit EmulateTarget(emulation::Emulation& e) : e_(e) {}
-  const devices::ChannelSpec* spec(std::string_view device, std::string_view channel) const override {
+  const devices::ChannelSpec* spec(std::string_view device,
+                                   std::string_view channel) const override {
     auto* d = e_.find(device);
     const auto* ch = d ? d->model().find(channel) : nullptr;
     return ch ? &ch->spec : nullptr;
   }
   devices::ChannelDirection settable() const override { return devices::ChannelDirection::input; }
-  std::string set(std::string_view device, std::string_view channel, const devices::ChannelValue& v) override {
+  std::string set(std::string_view device, std::string_view channel,
+                  const devices::ChannelValue& v) override {
     auto* d = e_.find(device);
     if (!d) return "unknown device";
     return e_.set_input(d->info().serial, channel, v) ? "" : "not set (see the log)";
   }
-  std::optional<devices::ChannelValue> value(std::string_view device, std::string_view channel) const override {
+  std::optional<devices::ChannelValue> value(std::string_view device,
+                                             std::string_view channel) const override {
     auto* d = e_.find(device);
     return d ? d->value(channel) : std::nullopt;
   }
@@ -370,15 +420,17 @@ int run_emulate(int argc, char** argv) {
   o.legacy_alive_ms = a.legacy_alive >= 0 ? static_cast<Millis>(a.legacy_alive * 1000) : -1;
   emulation::Emulation emu(
       loop, *cfg, reg,
-      [&](const std::string&, const canproto::Frame& f) { return port.send(f) == canio::SendStatus::queued; },
+      [&](const std::string&, const canproto::Frame& f) {
+        return port.send(f) == canio::SendStatus::queued;
+      },
       [](std::vector<devices::Event>& events) {
         for (const auto& e : events)
           if (auto line = event_line(e, false); !line.empty()) print_line(line);
       },
       o);
   if (emu.devices().empty()) {
-    std::fprintf(stderr, "loxcan emulate: %s has no emulated devices (mode: emulate) on %s\n", a.config.c_str(),
-                 a.iface.c_str());
+    std::fprintf(stderr, "loxcan emulate: %s has no emulated devices (mode: emulate) on %s\n",
+                 a.config.c_str(), a.iface.c_str());
     return EX_CONFIG;
   }
   port.set_frame_handler([&](const canproto::Frame& f) { emu.on_frame(a.iface, f); });
@@ -399,7 +451,8 @@ int run_emulate(int argc, char** argv) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       try {
         const auto step = sim::parse_step(line, "stdin");
-        if (step.kind != sim::Step::Kind::set) throw sim::ScenarioError("stdin: only 'set <device> <channel> <value>' lines");
+        if (step.kind != sim::Step::Kind::set)
+          throw sim::ScenarioError("stdin: only 'set <device> <channel> <value>' lines");
         const std::string err = emu.set_input_text(step.device, step.channel, step.value);
         if (!err.empty()) spdlog::get("dev")->warn("stdin: {}: {}", line, err);
       } catch (const sim::ScenarioError& e) {
@@ -407,7 +460,8 @@ int run_emulate(int argc, char** argv) {
       }
     }
   };
-  if (::isatty(STDIN_FILENO) || a.scenario.empty()) (void)loop.watch(STDIN_FILENO, gateway::EventLoop::kReadable, read_stdin);
+  if (::isatty(STDIN_FILENO) || a.scenario.empty())
+    (void)loop.watch(STDIN_FILENO, gateway::EventLoop::kReadable, read_stdin);
 
   emu.start();
   EmulateTarget target(emu);

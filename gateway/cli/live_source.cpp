@@ -18,7 +18,8 @@ int LiveSource::start(const char* verb) {
     canio::CanPort& port = group_.add(std::move(config));
     port.set_frame_handler([this](const canproto::Frame& f) { push(f); });
     if (options_.errors)
-      port.set_error_frame_handler([this](const canproto::Frame& f, const canio::ErrorInfo&) { push(f); });
+      port.set_error_frame_handler(
+          [this](const canproto::Frame& f, const canio::ErrorInfo&) { push(f); });
   }
   install_cli_signals(loop_, group_, [this] { ended_ = true; });
   if (int rc = group_.start_all(verb); rc != 0) return rc;

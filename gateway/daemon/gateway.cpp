@@ -1,17 +1,17 @@
 #include "gateway/daemon/gateway.hpp"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "canproto/candump.hpp"
 #include "gateway/emulation/host.hpp"
-#include "gateway/wiring/logging.hpp"
-#include "gateway/wiring/options_map.hpp"
 #include "gateway/lan/discover.hpp"
 #include "gateway/lan/miniserver_info.hpp"
 #include "gateway/version.hpp"
+#include "gateway/wiring/logging.hpp"
+#include "gateway/wiring/options_map.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -20,7 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("gw"); }
+std::shared_ptr<spdlog::logger> log() {
+  return spdlog::get("gw");
+}
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -68,10 +70,7 @@ bool is_raw_unknown(const canproto::Message& m) {
 }  // namespace
 
 Gateway::Gateway(config::Config config, const devices::Registry& registry, GatewayOptions options)
-    : config_(std::move(config)),
-      registry_(registry),
-      options_(options),
-      inventory_(registry) {
+    : config_(std::move(config)), registry_(registry), options_(options), inventory_(registry) {
   wiring::setup_logging(wiring::log_levels(config_.logging, options_.verbosity));
   // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
   // reconfigure these same logger objects.
@@ -95,7 +94,8 @@ void Gateway::create_emulation() {
   // The inventory follows emulated devices through their echoed frames like any other device,
   // so from the emulation only what the bus cannot show is taken: its bus events (auth failures).
   auto events = [this](std::vector<devices::Event>& events) {
-    std::erase_if(events, [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
+    std::erase_if(events,
+                  [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
     on_events(events);
   };
   emulation_ = emulation::make_emulation_host(loop_, config_, registry_, send, events);
@@ -131,9 +131,8 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
       kept.push_back(std::move(*it));
       continue;
     }
-    auto port = std::make_unique<Port>(Port{
-        std::make_unique<canio::CanPort>(loop_, port_config(c)), canproto::Decoder(bus_of(c.role)),
-        c});
+    auto port = std::make_unique<Port>(Port{std::make_unique<canio::CanPort>(loop_, port_config(c)),
+                                            canproto::Decoder(bus_of(c.role)), c});
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
     raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
@@ -156,7 +155,8 @@ void Gateway::start_mqtt() {
   }
   auto opts = wiring::mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
-  mqtt_client_ = std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
+  mqtt_client_ =
+      std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
   bridge_ = std::make_unique<mqtt::MqttBridge>(
       opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { on_command(c); }, wall_ns);
   mqtt::BridgeInfo info;
@@ -306,7 +306,7 @@ void Gateway::publish_event(const devices::Event& e) {
   if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
   if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
     dev_log_->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
-                             devices::to_string(sc->from), devices::to_string(sc->to));
+                   devices::to_string(sc->from), devices::to_string(sc->to));
   } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
     proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
@@ -381,7 +381,8 @@ void Gateway::rebuild_views() {
   views_.clear();
   for (const auto& d : config_.devices) {
     inventory_.set_name(d.serial, d.name);
-    views_[d.serial] = DeviceView{wiring::ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
+    views_[d.serial] =
+        DeviceView{wiring::ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
   }
 }
 
@@ -401,8 +402,8 @@ void Gateway::refresh_bridge_devices() {
     if (model != nullptr && view.channels.channels().empty()) {
       view.channels = wiring::ChannelMap(model, config_.find_device(info.serial));
     }
-    list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
-                    "link"});
+    list.push_back(
+        {info, view.channels.bridge_channels(view.emulated), available, view.emulated, "link"});
     bridged_.insert(info.serial);
   };
   for (const auto& r : inventory_.devices()) {
@@ -410,7 +411,8 @@ void Gateway::refresh_bridge_devices() {
   }
   for (const auto& d : config_.devices) {
     if (bridged_.count(d.serial) || d.model == nullptr) continue;
-    devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
+    devices::DeviceInfo info{d.serial,      d.model->type, d.model->generation,
+                             d.model->name, d.name,        0};
     add(info, d.model, false);
   }
   bridge_->set_devices(std::move(list));
@@ -493,8 +495,8 @@ void Gateway::reload() {
   log()->info("SIGHUP: reloading {}", config_.file);
   try {
     apply_config(config::load_file(config_.file, registry_));
-    log()->info("reloaded {}: {} interfaces, {} devices", config_.file,
-                config_.interfaces.size(), config_.devices.size());
+    log()->info("reloaded {}: {} interfaces, {} devices", config_.file, config_.interfaces.size(),
+                config_.devices.size());
   } catch (const config::ConfigError& e) {
     for (const auto& d : e.errors()) log()->error("{}", d.to_string());
     log()->error("reload rejected: {} error(s); the previous configuration stays in force",

@@ -4,15 +4,19 @@
 //   CanPort per configured interface --> Decoder per port --> Inventory (Link bus)
 //        ^                                                         |  devices::Event
 //        |  frames (commands of monitored outputs, emulation)      v
-//   Emulation runtime (emulated devices) <-- commands -- wiring::ChannelMap -- MqttBridge <--> broker
+//   Emulation runtime (emulated devices) <-- commands -- wiring::ChannelMap -- MqttBridge <-->
+//   broker
 //
 // plus the side modules (discovery), systemd notification, logging and signal handling.
-// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to it.
+// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to
+// it.
 //
 // Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
 // then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
 // names, channels, devices, discovery topics) without dropping the bus or the broker; an invalid
 // one is rejected, every error logged, and the old map kept.
+
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <cstdint>
@@ -23,17 +27,15 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "canproto/decoder.hpp"
 #include "devices/inventory.hpp"
 #include "devices/registry.hpp"
 #include "gateway/canio/can_port.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/wiring/channel_map.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/loop/loop_reactor.hpp"
+#include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
 
 namespace loxcan::lan {
@@ -45,7 +47,7 @@ class EmulationHost;
 namespace loxcan::mqtt {
 class MosquittoClient;
 class GeneralJsonWatcher;
-}
+}  // namespace loxcan::mqtt
 
 namespace loxcan::daemon {
 

@@ -49,8 +49,9 @@ struct Emulation::Bus {
 
 // The registry is part of the EmulationHost factory's signature; the map's devices already
 // carry their models.
-Emulation::Emulation(gateway::EventLoop& loop, const config::Config& config, const devices::Registry&,
-                     SendFn send, EventsFn events, EmulationOptions options)
+Emulation::Emulation(gateway::EventLoop& loop, const config::Config& config,
+                     const devices::Registry&, SendFn send, EventsFn events,
+                     EmulationOptions options)
     : loop_(loop),
       send_(std::move(send)),
       events_(std::move(events)),
@@ -59,10 +60,13 @@ Emulation::Emulation(gateway::EventLoop& loop, const config::Config& config, con
   build(config);
 }
 
-Emulation::~Emulation() { stop(); }
+Emulation::~Emulation() {
+  stop();
+}
 
 Millis Emulation::now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(gateway::EventLoop::now() - origin_).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(gateway::EventLoop::now() - origin_)
+      .count();
 }
 
 void Emulation::build(const config::Config& config) {
@@ -104,16 +108,21 @@ void Emulation::build(const config::Config& config) {
       file_keys_ = emulation::load_key_file(keys_path);
     } catch (const emulation::KeyFileError& e) {
       key_problem = e.what();
-      log->error("emulation: the key file cannot be used: {}; devices that need it: {} (set emulation.keys_file to "
-                 "the key file extracted from your Miniserver, auth: test to play against `loxcan sim`, or auth: "
-                 "off for Miniservers older than 10.3)",
-                 key_problem, join(need_file));
+      log->error(
+          "emulation: the key file cannot be used: {}; devices that need it: {} (set "
+          "emulation.keys_file to "
+          "the key file extracted from your Miniserver, auth: test to play against `loxcan sim`, "
+          "or auth: "
+          "off for Miniservers older than 10.3)",
+          key_problem, join(need_file));
     }
   }
   if (!use_test.empty())
-    log->warn("emulation: {} use the built-in TEST keys (auth: test): only `loxcan sim` accepts them; a real "
-              "Miniserver reports 'Authorization failed'",
-              join(use_test));
+    log->warn(
+        "emulation: {} use the built-in TEST keys (auth: test): only `loxcan sim` accepts them; a "
+        "real "
+        "Miniserver reports 'Authorization failed'",
+        join(use_test));
 
   // Tree device IDs: persistent in the state file.
   const std::string state_path = options_.state_file.value_or(config.emulation.state_file);
@@ -123,12 +132,15 @@ void Emulation::build(const config::Config& config) {
     state = load_state(state_path);
   } catch (const StateFileError& e) {
     state_ok = false;
-    log->error("emulation: {}: Tree device IDs are not kept this run (fix or remove the file)", e.what());
+    log->error("emulation: {}: Tree device IDs are not kept this run (fix or remove the file)",
+               e.what());
   }
   std::mt19937 rng(seed());
   bool dirty = false;
   for (const auto* d : chosen) {
-    if (d->model->generation != devices::Generation::tree_device || state.tree_device_ids.count(d->serial)) continue;
+    if (d->model->generation != devices::Generation::tree_device ||
+        state.tree_device_ids.count(d->serial))
+      continue;
     emulation::DeviceId id{};
     for (auto& b : id) b = static_cast<std::uint8_t>(rng());
     state.tree_device_ids[d->serial] = id;
@@ -138,8 +150,10 @@ void Emulation::build(const config::Config& config) {
     try {
       save_state(state_path, state);
     } catch (const StateFileError& e) {
-      log->warn("emulation: {}: new Tree device IDs are not persistent (the Miniserver caches them per serial)",
-                e.what());
+      log->warn(
+          "emulation: {}: new Tree device IDs are not persistent (the Miniserver caches them per "
+          "serial)",
+          e.what());
     }
   }
 
@@ -152,7 +166,9 @@ void Emulation::build(const config::Config& config) {
     h.send = [this, iface](const canproto::Frame& f) {
       if (send_) send_(iface, f);
     };
-    h.random = [r = std::make_shared<std::mt19937>(seed())] { return static_cast<std::uint32_t>((*r)()); };
+    h.random = [r = std::make_shared<std::mt19937>(seed())] {
+      return static_cast<std::uint32_t>((*r)());
+    };
     h.event = [this](const devices::Event& e) {
       if (!events_) return;
       std::vector<devices::Event> v{e};
@@ -162,7 +178,9 @@ void Emulation::build(const config::Config& config) {
       std::visit([wall](auto& x) { x.ts_ns = wall; }, v[0]);
       events_(v);
     };
-    h.log = [log](emulation::LogLevel l, const std::string& text) { log->log(to_spd(l), "{}", text); };
+    h.log = [log](emulation::LogLevel l, const std::string& text) {
+      log->log(to_spd(l), "{}", text);
+    };
     b->bus = std::make_unique<emulation::EmulatedBus>(std::move(h));
     buses_.push_back(std::move(b));
     return *buses_.back()->bus;
@@ -181,9 +199,12 @@ void Emulation::build(const config::Config& config) {
         s.auth.missing = "the key file cannot be used (" + key_problem + ")";
         break;
       case config::EmulationAuth::test: s.auth.keys = &emulation::test_key_set(); break;
-      case config::EmulationAuth::off: s.auth.missing = "auth is off for this device (auth: off)"; break;
+      case config::EmulationAuth::off:
+        s.auth.missing = "auth is off for this device (auth: off)";
+        break;
     }
-    if (auto it = state.tree_device_ids.find(d.serial); it != state.tree_device_ids.end()) s.device_id = it->second;
+    if (auto it = state.tree_device_ids.find(d.serial); it != state.tree_device_ids.end())
+      s.device_id = it->second;
     return s;
   };
 
@@ -193,26 +214,31 @@ void Emulation::build(const config::Config& config) {
     if (d->model->generation == devices::Generation::tree_device) continue;
     const std::string iface = d->interface.empty() ? options_.only_iface : d->interface;
     auto& bus = bus_for(iface);
-    if (d->model->special == devices::Special::tree_extension) trees[d->serial] = {iface, &bus.add_tree_extension(setup_for(*d))};
-    else if (d->model->protocol == devices::Protocol::legacy) bus.add_legacy_extension(setup_for(*d), options_.legacy_alive_ms);
-    else bus.add_nat_extension(setup_for(*d));
+    if (d->model->special == devices::Special::tree_extension)
+      trees[d->serial] = {iface, &bus.add_tree_extension(setup_for(*d))};
+    else if (d->model->protocol == devices::Protocol::legacy)
+      bus.add_legacy_extension(setup_for(*d), options_.legacy_alive_ms);
+    else
+      bus.add_nat_extension(setup_for(*d));
   }
   for (const auto* d : chosen) {
     if (d->model->generation != devices::Generation::tree_device) continue;
     auto it = d->parent ? trees.find(*d->parent) : trees.end();
     if (it == trees.end()) {
-      log->error("emulation: {} ({:08X}) is a Tree device; its parent must be a Tree Extension emulated on the same "
-                 "interface: left out",
-                 d->name, d->serial);
+      log->error(
+          "emulation: {} ({:08X}) is a Tree device; its parent must be a Tree Extension emulated "
+          "on the same "
+          "interface: left out",
+          d->name, d->serial);
       continue;
     }
     it->second.second->add_device(setup_for(*d));
   }
   for (const auto* d : chosen) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%08X/%s/%s/%d/%d/%u;", d->serial, d->model->name.c_str(), d->interface.c_str(),
-                  static_cast<int>(d->branch), static_cast<int>(effective(*d)),
-                  d->firmware.value_or(config.emulation.firmware));
+    std::snprintf(buf, sizeof buf, "%08X/%s/%s/%d/%d/%u;", d->serial, d->model->name.c_str(),
+                  d->interface.c_str(), static_cast<int>(d->branch),
+                  static_cast<int>(effective(*d)), d->firmware.value_or(config.emulation.firmware));
     signature_ += buf + d->name + (d->parent ? std::to_string(*d->parent) : "") + '\n';
   }
   std::size_t n = 0;
@@ -258,7 +284,8 @@ void Emulation::on_frame(const std::string& iface, const canproto::Frame& frame)
   reschedule();
 }
 
-bool Emulation::set_input(std::uint32_t serial, std::string_view channel, const devices::ChannelValue& value) {
+bool Emulation::set_input(std::uint32_t serial, std::string_view channel,
+                          const devices::ChannelValue& value) {
   char key[12];
   std::snprintf(key, sizeof key, "%08X", serial);
   auto* d = find(key);
@@ -269,13 +296,15 @@ bool Emulation::set_input(std::uint32_t serial, std::string_view channel, const 
   const auto r = d->set_input(channel, value, now());
   reschedule();
   if (r != emulation::SetResult::ok) {
-    dev_log()->warn("emulation: set {} {} = {}: {}", d->name(), channel, devices::to_plain(value), emulation::to_string(r));
+    dev_log()->warn("emulation: set {} {} = {}: {}", d->name(), channel, devices::to_plain(value),
+                    emulation::to_string(r));
     return false;
   }
   return true;
 }
 
-std::string Emulation::set_input_text(std::string_view device, std::string_view channel, std::string_view text) {
+std::string Emulation::set_input_text(std::string_view device, std::string_view channel,
+                                      std::string_view text) {
   auto* d = find(device);
   if (!d) return "unknown device '" + std::string(device) + "'";
   const auto* ch = d->model().find(channel);
@@ -284,7 +313,8 @@ std::string Emulation::set_input_text(std::string_view device, std::string_view 
   if (!v) return d->name() + " " + std::string(channel) + ": bad value '" + std::string(text) + "'";
   const auto r = d->set_input(channel, *v, now());
   reschedule();
-  if (r != emulation::SetResult::ok) return d->name() + " " + std::string(channel) + ": " + std::string(emulation::to_string(r));
+  if (r != emulation::SetResult::ok)
+    return d->name() + " " + std::string(channel) + ": " + std::string(emulation::to_string(r));
   return "";
 }
 
@@ -326,9 +356,8 @@ std::unique_ptr<EmulationHost> make_emulation_host(gateway::EventLoop& loop,
                                                    const devices::Registry& registry,
                                                    EmulationHost::SendFn send,
                                                    EmulationHost::EventsFn events) {
-  const bool any = std::any_of(config.devices.begin(), config.devices.end(), [](const auto& d) {
-    return d.mode == config::DeviceMode::emulate;
-  });
+  const bool any = std::any_of(config.devices.begin(), config.devices.end(),
+                               [](const auto& d) { return d.mode == config::DeviceMode::emulate; });
   if (!any) return nullptr;
   return std::make_unique<Emulation>(loop, config, registry, std::move(send), std::move(events));
 }

@@ -19,7 +19,8 @@
 // construction; the constructor throws std::runtime_error only for programming errors.
 //
 // Example:
-//   Emulation emu(loop, cfg, registry, [&](auto& iface, auto& f) { return port.send(f) == queued; },
+//   Emulation emu(loop, cfg, registry, [&](auto& iface, auto& f) { return port.send(f) == queued;
+//   },
 //                 [](auto& events) { for (auto& e : events) print(e); });
 //   port.set_frame_handler([&](const canproto::Frame& f) { emu.on_frame("can0", f); });
 //   emu.start();
@@ -40,29 +41,32 @@
 namespace loxcan::emulation {
 
 struct EmulationOptions {
-  std::string only_iface;                        ///< non-empty: only devices on this interface
-  emulation::Millis legacy_alive_ms = -1;        ///< legacy alive period; -1: 360 s + (serial & 0x3F) s
-  std::optional<std::string> keys_file;          ///< overrides emulation.keys_file
-  std::optional<config::EmulationAuth> auth;     ///< overrides emulation.auth (devices on inherit)
-  std::optional<std::string> state_file;         ///< overrides emulation.state_file
+  std::string only_iface;                  ///< non-empty: only devices on this interface
+  emulation::Millis legacy_alive_ms = -1;  ///< legacy alive period; -1: 360 s + (serial & 0x3F) s
+  std::optional<std::string> keys_file;    ///< overrides emulation.keys_file
+  std::optional<config::EmulationAuth> auth;  ///< overrides emulation.auth (devices on inherit)
+  std::optional<std::string> state_file;      ///< overrides emulation.state_file
 };
 
 class Emulation : public EmulationHost {
  public:
-  Emulation(gateway::EventLoop& loop, const config::Config& config, const devices::Registry& registry,
-            SendFn send, EventsFn events, EmulationOptions options = {});
+  Emulation(gateway::EventLoop& loop, const config::Config& config,
+            const devices::Registry& registry, SendFn send, EventsFn events,
+            EmulationOptions options = {});
   ~Emulation() override;
 
   void start() override;
   void stop() override;
   void on_frame(const std::string& iface, const canproto::Frame& frame) override;
-  bool set_input(std::uint32_t serial, std::string_view channel, const devices::ChannelValue& value) override;
+  bool set_input(std::uint32_t serial, std::string_view channel,
+                 const devices::ChannelValue& value) override;
   /// Rebuilds the devices when the emulated set changed (they then ask for a NAT again).
   void apply(const config::Config& config) override;
 
   /// By friendly name or serial; the value as text (parse_value of the channel). "" when set,
   /// otherwise the reason ("unknown device 'x'", "touch1: unknown channel 'foo'", ...).
-  std::string set_input_text(std::string_view device, std::string_view channel, std::string_view text);
+  std::string set_input_text(std::string_view device, std::string_view channel,
+                             std::string_view text);
 
   std::vector<emulation::Emulated*> devices() const;
   emulation::Emulated* find(std::string_view name_or_serial) const;

@@ -16,8 +16,8 @@ namespace loxcan::emulation {
 namespace {
 
 [[noreturn]] void fail(std::string_view origin, const YAML::Mark& m, const std::string& what) {
-  throw StateFileError(std::string(origin) + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
-                       ": " + what);
+  throw StateFileError(std::string(origin) + ":" + std::to_string(m.line + 1) + ":" +
+                       std::to_string(m.column + 1) + ": " + what);
 }
 
 bool parse_hex_bytes(const std::string& s, emulation::DeviceId& out) {
@@ -47,16 +47,21 @@ EmulationState parse_state_yaml(std::string_view text, std::string_view origin) 
     const auto key = kv.first.as<std::string>();
     if (key != "tree_device_ids") fail(origin, kv.first.Mark(), "unknown key '" + key + "'");
     if (kv.second.IsNull()) continue;
-    if (!kv.second.IsMap()) fail(origin, kv.second.Mark(), "tree_device_ids: expected a mapping serial: id");
+    if (!kv.second.IsMap())
+      fail(origin, kv.second.Mark(), "tree_device_ids: expected a mapping serial: id");
     for (const auto& e : kv.second) {
       const auto serial_text = e.first.as<std::string>();
       std::uint32_t serial = 0;
-      auto [p, ec] = std::from_chars(serial_text.data(), serial_text.data() + serial_text.size(), serial, 16);
-      if (serial_text.size() != 8 || ec != std::errc{} || p != serial_text.data() + serial_text.size())
-        fail(origin, e.first.Mark(), "tree_device_ids: expected a serial of 8 hex digits, got '" + serial_text + "'");
+      auto [p, ec] =
+          std::from_chars(serial_text.data(), serial_text.data() + serial_text.size(), serial, 16);
+      if (serial_text.size() != 8 || ec != std::errc{} ||
+          p != serial_text.data() + serial_text.size())
+        fail(origin, e.first.Mark(),
+             "tree_device_ids: expected a serial of 8 hex digits, got '" + serial_text + "'");
       emulation::DeviceId id{};
       if (!e.second.IsScalar() || !parse_hex_bytes(e.second.as<std::string>(), id))
-        fail(origin, e.second.Mark(), "tree_device_ids." + serial_text + ": expected 24 hex digits (12 bytes)");
+        fail(origin, e.second.Mark(),
+             "tree_device_ids." + serial_text + ": expected 24 hex digits (12 bytes)");
       st.tree_device_ids[serial] = id;
     }
   }
@@ -106,7 +111,8 @@ void save_state(const std::string& path, const EmulationState& state) {
   const std::string text = format_state(state);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw StateFileError(tmp + ": cannot write: " + std::strerror(errno));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
   if (!ok) {

@@ -19,9 +19,9 @@
 #include <utility>
 
 #include "gateway/lan/loxlive.hpp"
-#include "gateway/lan/url.hpp"
 #include "gateway/lan/ssdp.hpp"
 #include "gateway/lan/upnp_xml.hpp"
+#include "gateway/lan/url.hpp"
 
 namespace loxcan::lan {
 namespace {

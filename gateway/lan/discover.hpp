@@ -48,8 +48,8 @@ struct DiscoveryOptions {
   /// in SERVER). `loxcan discover` sets it; the daemon does not, so that it never loads an
   /// HTTP/TLS stack and an XML parser (about 2 MB resident) for a name that Miniservers also
   /// send in their UDP answer, which wins the merge anyway.
-  std::function<Expected<UpnpDevice, std::string>(const std::string& url, std::chrono::milliseconds timeout,
-                                                  std::stop_token stop)>
+  std::function<Expected<UpnpDevice, std::string>(
+      const std::string& url, std::chrono::milliseconds timeout, std::stop_token stop)>
       describe;
   std::uint16_t probe_port = 7070;
   std::uint16_t reply_port = 7071;
@@ -66,7 +66,8 @@ DiscoveryResult discover(const DiscoveryOptions& options, std::stop_token stop =
 
 /// GET `url` (http only, no proxy, no redirects, 64 KiB at most, within `timeout`) and parse it
 /// as upnp.xml. Errors name the URL: "cannot read http://…/upnp.xml: HTTP 404".
-Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url, std::chrono::milliseconds timeout,
+Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
+                                                         std::chrono::milliseconds timeout,
                                                          std::stop_token stop);
 
 class DiscoveryService {

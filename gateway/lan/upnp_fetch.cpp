@@ -5,7 +5,8 @@
 
 namespace loxcan::lan {
 
-Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url, std::chrono::milliseconds timeout,
+Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
+                                                         std::chrono::milliseconds timeout,
                                                          std::stop_token stop) {
   HttpRequest req;
   req.url = url;
@@ -13,7 +14,8 @@ Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
   req.stop = std::move(stop);
   auto r = http_get(req);
   if (!r) return unexpected(std::string("cannot read " + url + ": " + r.error().message));
-  if (r->status != 200) return unexpected(std::string("cannot read " + url + ": HTTP " + std::to_string(r->status)));
+  if (r->status != 200)
+    return unexpected(std::string("cannot read " + url + ": HTTP " + std::to_string(r->status)));
   auto dev = parse_upnp_xml(r->body);
   if (!dev) return unexpected(std::string(url + ": " + dev.error()));
   return *dev;

@@ -41,7 +41,8 @@ class JournalPrefixFormatter final : public spdlog::formatter {
 
 std::shared_ptr<spdlog::logger> logger_for(const std::string& name) {
   if (auto existing = spdlog::get(name)) return existing;
-  auto logger = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_mt>());
   spdlog::register_logger(logger);
   return logger;
 }
@@ -66,9 +67,9 @@ void setup_logging(const LogLevels& levels) {
 
 bool parse_level(const std::string& text, spdlog::level::level_enum& out) {
   static const std::pair<const char*, spdlog::level::level_enum> kNames[] = {
-      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-      {"info", spdlog::level::info},   {"warning", spdlog::level::warn},
-      {"warn", spdlog::level::warn},   {"error", spdlog::level::err},
+      {"trace", spdlog::level::trace},       {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info},         {"warning", spdlog::level::warn},
+      {"warn", spdlog::level::warn},         {"error", spdlog::level::err},
       {"critical", spdlog::level::critical}, {"off", spdlog::level::off}};
   for (const auto& [name, level] : kNames) {
     if (text == name) {

@@ -6,10 +6,10 @@
 // no timestamp, since the journal adds its own, but a syslog priority prefix (<3>, <4>, ...) so
 // `journalctl -p warning` works; otherwise lines carry a local timestamp.
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 namespace loxcan::wiring {
 

@@ -29,8 +29,8 @@ bool same_mqtt(const config::MqttConfig& a, const config::MqttConfig& b) {
     return std::tie(c.enabled, c.broker, c.client_id, c.username, c.password, c.password_file,
                     c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure, c.protocol,
                     c.base_topic, c.json_state, c.raw_rx, c.raw_tx, c.raw_unknown,
-                    c.homeassistant_enabled, c.homeassistant_prefix, c.rate_limit,
-                    c.offline_buffer, c.stats_interval_s, c.loxberry);
+                    c.homeassistant_enabled, c.homeassistant_prefix, c.rate_limit, c.offline_buffer,
+                    c.stats_interval_s, c.loxberry);
   };
   return key(a) == key(b);
 }

@@ -1,10 +1,10 @@
 // can-utils text formats: table-driven rows from CANDUMP_FORMAT.md sections 1-3.
+#include "canproto/candump.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 #include <string>
-
-#include "canproto/candump.hpp"
 
 namespace loxcan::canproto {
 namespace {
@@ -29,17 +29,20 @@ const GoodRow kGood[] = {
     {"123#R", 0x123, false, true, false, false, 0, 0, 0, "", "123#R"},
     {"00000123#R3", 0x123, true, true, false, false, 0, 3, 0, "", "00000123#R3"},
     {"333#R8_E", 0x333, false, true, false, false, 0, 8, 14, "", "333#R8_E"},
-    {"32345678#112233", 0x12345678, false, false, true, false, 0, 3, 0, "112233", "32345678#112233"},
+    {"32345678#112233", 0x12345678, false, false, true, false, 0, 3, 0, "112233",
+     "32345678#112233"},
     {"123##1", 0x123, false, false, false, true, 5, 0, 0, "", "123##5"},
     {"213##311223344", 0x213, false, false, false, true, 7, 4, 0, "11223344", "213##711223344"},
-    {"10A1B2C3#0102030405060708", 0x10A1B2C3, true, false, false, false, 0, 8, 0, "0102030405060708",
-     "10A1B2C3#0102030405060708"},
-    {"10606005#0000000000000000", 0x10606005, true, false, false, false, 0, 8, 0, "0000000000000000",
-     "10606005#0000000000000000"},
+    {"10A1B2C3#0102030405060708", 0x10A1B2C3, true, false, false, false, 0, 8, 0,
+     "0102030405060708", "10A1B2C3#0102030405060708"},
+    {"10606005#0000000000000000", 0x10606005, true, false, false, false, 0, 8, 0,
+     "0000000000000000", "10606005#0000000000000000"},
     {"10a1b2c3#deadbeef", 0x10A1B2C3, true, false, false, false, 0, 4, 0, "DEADBEEF",
      "10A1B2C3#DEADBEEF"},
-    {"123##4" "00112233445566778899AABB", 0x123, false, false, false, true, 4, 12, 0,
-     "00112233445566778899AABB", "123##400112233445566778899AABB"},
+    {"123##4"
+     "00112233445566778899AABB",
+     0x123, false, false, false, true, 4, 12, 0, "00112233445566778899AABB",
+     "123##400112233445566778899AABB"},
 };
 
 std::string hex_of(const Frame& f) {

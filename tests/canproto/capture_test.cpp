@@ -46,7 +46,8 @@ TEST(StartupCapture, DecodesCleanly) {
     EXPECT_GT(f.ts_ns, last_ts) << "line " << reader.line_number();
     last_ts = f.ts_ns;
     const Decoded& d = dec.feed(f, f.ts_ns);
-    ASSERT_TRUE(std::holds_alternative<NatMessage>(d.message) || std::holds_alternative<LegacyMessage>(d.message))
+    ASSERT_TRUE(std::holds_alternative<NatMessage>(d.message) ||
+                std::holds_alternative<LegacyMessage>(d.message))
         << "line " << reader.line_number();
     nat += std::holds_alternative<NatMessage>(d.message);
     legacy += std::holds_alternative<LegacyMessage>(d.message);
@@ -54,13 +55,15 @@ TEST(StartupCapture, DecodesCleanly) {
     EXPECT_FALSE(d.abandoned.has_value()) << "line " << reader.line_number();
     if (const auto* n = std::get_if<NatMessage>(&d.message)) {
       const auto* a = std::get_if<AnalogValue>(&n->body);
-      if (a != nullptr && n->addr.device_nat == 0x41 && a->index == 0) touch_temps.push_back(a->value());
+      if (a != nullptr && n->addr.device_nat == 0x41 && a->index == 0)
+        touch_temps.push_back(a->value());
     }
     if (d.packet) {
       ASSERT_TRUE(d.packet->crc_ok()) << "line " << reader.line_number();
       ASSERT_TRUE(std::holds_alternative<NatMessage>(*d.packet_message));
       const auto& body = std::get<NatMessage>(*d.packet_message).body;
-      EXPECT_FALSE(std::holds_alternative<NatOpaquePacket>(body)) << "line " << reader.line_number();
+      EXPECT_FALSE(std::holds_alternative<NatOpaquePacket>(body))
+          << "line " << reader.line_number();
       ++packets[nat_command_name(nat_command(body))];
     }
   }

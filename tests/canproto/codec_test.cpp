@@ -14,7 +14,8 @@ namespace loxcan::canproto {
 namespace {
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), reinterpret_cast<const std::uint8_t*>(s.data()) + s.size()};
+  return {reinterpret_cast<const std::uint8_t*>(s.data()),
+          reinterpret_cast<const std::uint8_t*>(s.data()) + s.size()};
 }
 
 Frame frame_of(const char* compact) {
@@ -26,13 +27,15 @@ Frame frame_of(const char* compact) {
 // ---- checksums (section 5) ----------------------------------------------------------------------
 
 TEST(Crc, Stm32CheckValues) {
-  const std::vector<std::uint8_t> start = {0x04, 0x10, 0x99, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                           0x00, 0x00, 0x56, 0x34, 0x12, 0x14, 0x02, 0x14, 0x00, 0x01};
+  const std::vector<std::uint8_t> start = {0x04, 0x10, 0x99, 0x00, 0x00, 0x00, 0x00,
+                                           0x00, 0x00, 0x00, 0x00, 0x00, 0x56, 0x34,
+                                           0x12, 0x14, 0x02, 0x14, 0x00, 0x01};
   EXPECT_EQ(crc32_stm32(start), 0x7AECD165u);
   EXPECT_EQ(crc32_stm32(std::vector<std::uint8_t>{0, 0, 0, 0}), 0xC704DD7Bu);
   EXPECT_EQ(crc32_stm32("123456789"), 0xAFF19057u);
   EXPECT_EQ(crc32_stm32_truncated(bytes_of("123456789")), 0xFEFC54F9u);
-  const std::vector<std::uint8_t> di = {0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<std::uint8_t> di = {0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0,
+                                        0x03, 0,    0, 0, 0,    0,    0, 0};
   EXPECT_EQ(crc32_stm32(di), 0xFD1F2873u);
   EXPECT_EQ(config_crc(di), 0x9C125BF5u);
   const auto ws = bytes_of(std::string("\x00\x0BTechReport\x00", 13));
@@ -73,11 +76,12 @@ TEST(CanId, NatWorkedExamples) {
     bool frag;
     std::uint8_t nat, cmd;
   };
-  const Row rows[] = {{0x10606005, 0x10, 3, false, 0x06, 0x05}, {0x10006006, 0x10, 0, false, 0x06, 0x06},
-                      {0x106FF00C, 0x10, 3, false, 0xFF, 0x0C}, {0x106FF0FD, 0x10, 3, false, 0xFF, 0xFD},
-                      {0x100C70FE, 0x10, 0, false, 0xC7, 0xFE}, {0x1018B0F0, 0x10, 0, true, 0x8B, 0xF0},
-                      {0x107020F1, 0x10, 3, true, 0x02, 0xF1}, {0x10001081, 0x10, 0, false, 0x01, 0x81},
-                      {0x11041081, 0x11, 0, false, 0x41, 0x81}, {0x1040101A, 0x10, 2, false, 0x01, 0x1A}};
+  const Row rows[] = {
+      {0x10606005, 0x10, 3, false, 0x06, 0x05}, {0x10006006, 0x10, 0, false, 0x06, 0x06},
+      {0x106FF00C, 0x10, 3, false, 0xFF, 0x0C}, {0x106FF0FD, 0x10, 3, false, 0xFF, 0xFD},
+      {0x100C70FE, 0x10, 0, false, 0xC7, 0xFE}, {0x1018B0F0, 0x10, 0, true, 0x8B, 0xF0},
+      {0x107020F1, 0x10, 3, true, 0x02, 0xF1},  {0x10001081, 0x10, 0, false, 0x01, 0x81},
+      {0x11041081, 0x11, 0, false, 0x41, 0x81}, {0x1040101A, 0x10, 2, false, 0x01, 0x1A}};
   for (const auto& r : rows) {
     SCOPED_TRACE(r.id);
     const NatId n = parse_nat_id(r.id);
@@ -151,7 +155,8 @@ TEST(Values, DateTimePacking) {
   const DateTime t{2024, 6, 15, 43200000};
   EXPECT_EQ(t.packed(), 0x7B07E8u);
   EXPECT_EQ(DateTime::unpack(0x7B07E8, 43200000), t);
-  const auto f = encode_frame(nat_message({Bus::link, Direction::to_device, 0xFF, 0xFF}, TimeSync{t}));
+  const auto f =
+      encode_frame(nat_message({Bus::link, Direction::to_device, 0xFF, 0xFF}, TimeSync{t}));
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(format_compact(*f), "106FF00C#FFE8077B002E9302");
 }
@@ -163,7 +168,8 @@ TEST(Values, FadeAndConfigHelpers) {
   EXPECT_EQ(Fade::from_tenths(20).raw, 0x0014);
   const std::uint8_t specific[] = {3, 0, 0, 0};
   const Config c = Config::make(1, 0, 900, specific);
-  EXPECT_EQ(c.bytes, (std::vector<std::uint8_t>{16, 1, 0, 0, 0x84, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(c.bytes,
+            (std::vector<std::uint8_t>{16, 1, 0, 0, 0x84, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(c.crc(), 0x9C125BF5u);
   EXPECT_EQ(c.offline_timeout_s(), 900u);
   EXPECT_EQ(c.device_specific().size(), 4u);
@@ -186,32 +192,50 @@ std::vector<NatMessage> nat_samples() {
   w_py.layout = CompositeWhite::Layout::s_py;
   const std::uint8_t specific[] = {3, 0, 0, 0};
   return {
-      nat_message(kToExt, VersionRequest{0x14123456}), nat_message(kFromDev, ConfigEqual{}),
-      nat_message(kToExt, Ping{}), nat_message(kFromDev, Pong{}), nat_message(kToExt, Park{}),
-      nat_message(kToExt, Alive{3, 1, 0x9C125BF5}), nat_message(kToExt, ExtensionsOffline{}),
-      nat_message(kToExt, TimeSync{{2024, 6, 15, 43200000}}), nat_message(kToExt, Identify{30, 0x14123456}),
-      nat_message(kFromDev, CanDiagReply{{0, 1, 2, 3}}), nat_message(kToExt, CanDiagRequest{2}),
-      nat_message(kFromDev, CanErrorReply{{1, 0, 128, 6}}), nat_message(kToExt, CanErrorRequest{1}),
+      nat_message(kToExt, VersionRequest{0x14123456}),
+      nat_message(kFromDev, ConfigEqual{}),
+      nat_message(kToExt, Ping{}),
+      nat_message(kFromDev, Pong{}),
+      nat_message(kToExt, Park{}),
+      nat_message(kToExt, Alive{3, 1, 0x9C125BF5}),
+      nat_message(kToExt, ExtensionsOffline{}),
+      nat_message(kToExt, TimeSync{{2024, 6, 15, 43200000}}),
+      nat_message(kToExt, Identify{30, 0x14123456}),
+      nat_message(kFromDev, CanDiagReply{{0, 1, 2, 3}}),
+      nat_message(kToExt, CanDiagRequest{2}),
+      nat_message(kFromDev, CanErrorReply{{1, 0, 128, 6}}),
+      nat_message(kToExt, CanErrorRequest{1}),
       nat_message({Bus::link, Direction::shortcut, 1, 0}, TreeShortcut{0x40}),
       nat_message(kToExt, TreeShortcutTest{0x40, 0x01, 0x13000001}),
-      nat_message(kFromDev, DigitalValue{0, 0x05}), nat_message(kTree, AnalogValue{1, 0x15, 0, 45000}),
-      nat_message(kToExt, RgbwValue{0x0008, 0, 0, 0, 80}), nat_message(kFromDev, FrequencyValue{3, 50}),
-      nat_message(kToExt, CompositeRgbw{Fade{20}, 100, 50, 0, 0}), nat_message(kFromDev, KeypadValue{0, 1, 2}),
+      nat_message(kFromDev, DigitalValue{0, 0x05}),
+      nat_message(kTree, AnalogValue{1, 0x15, 0, 45000}),
+      nat_message(kToExt, RgbwValue{0x0008, 0, 0, 0, 80}),
+      nat_message(kFromDev, FrequencyValue{3, 50}),
+      nat_message(kToExt, CompositeRgbw{Fade{20}, 100, 50, 0, 0}),
+      nat_message(kFromDev, KeypadValue{0, 1, 2}),
       nat_message(kToExt, SmartTunableWhite{1, Fade{20}, 80, 2700}),
       nat_message(kFromDev, FragmentHeader{0x02, 20, 0x7AECD165}),
-      nat_message(kFromDev, FragmentData{{1, 2, 3, 4, 5, 6, 7}}), nat_message(kToExt, IdentifyUnknown{}),
-      nat_message(kToExt, SearchDevices{}), nat_message(kFromDev, SearchReply{{0x40, 0x800C, 0xC0168612}}),
+      nat_message(kFromDev, FragmentData{{1, 2, 3, 4, 5, 6, 7}}),
+      nat_message(kToExt, IdentifyUnknown{}),
+      nat_message(kToExt, SearchDevices{}),
+      nat_message(kFromDev, SearchReply{{0x40, 0x800C, 0xC0168612}}),
       nat_message(kToExt, NatOffer{0x41, 0x02, 0xC0168612}),
       nat_message(kFromDev, NatIndexRequest{{0x00, 0x0014, 0x14111779}}),
       nat_message(kFromDev, NatOpaque{0x86, {1, 2, 3, 4, 5, 6, 7}}),
-      nat_message(kFromDev, Start{info}), nat_message(kFromDev, VersionInfo{info}),
-      nat_message(kToExt, Config::make(1, 0, 900, specific)), nat_message(kToExt, Webservice{{"TechReport"}}),
+      nat_message(kFromDev, Start{info}),
+      nat_message(kFromDev, VersionInfo{info}),
+      nat_message(kToExt, Config::make(1, 0, 900, specific)),
+      nat_message(kToExt, Webservice{{"TechReport"}}),
       nat_message(kFromDev, DeviceLog{{"Sent:1;Rcv:2;"}}),
       nat_message(kToExt, GroupIdentify{2, 0, 0, {{0x14123456, 1, 0}, {0xC0168612, 2, 0}}}),
-      nat_message(kToExt, w_ll), nat_message(kToExt, w_nat), nat_message(kToExt, w_py),
-      nat_message(kToExt, CompositeRgbwMagic{0x41, 0, CompositeRgbw{Fade{10}, 1, 2, 3, 4}, 0xCAFEBABE, {}}),
+      nat_message(kToExt, w_ll),
+      nat_message(kToExt, w_nat),
+      nat_message(kToExt, w_py),
+      nat_message(kToExt,
+                  CompositeRgbwMagic{0x41, 0, CompositeRgbw{Fade{10}, 1, 2, 3, 4}, 0xCAFEBABE, {}}),
       nat_message(kToExt, CryptoPacket{0x9C, std::vector<std::uint8_t>(16, 0xA5)}),
-      nat_message(kToExt, FirmwareUpdate{0xEF, 76, 1, 0x0014, 10031108, 2, 3, std::vector<std::uint8_t>(64, 0x11)}),
+      nat_message(kToExt, FirmwareUpdate{0xEF, 76, 1, 0x0014, 10031108, 2, 3,
+                                         std::vector<std::uint8_t>(64, 0x11)}),
       nat_message(kToExt, NatOpaquePacket{0x1F, {9, 8, 7, 6, 5, 4, 3, 2, 1}, ""}),
   };
 }
@@ -225,31 +249,53 @@ std::vector<LegacyMessage> legacy_samples() {
   std::vector<std::uint8_t> big(2000);
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 7);
   return {
-      {kToRelay, LegacyIdentify{}, 0}, {parse_legacy_id(0x0B000000), LegacyUpdateInit{{1, 0xDEAD, 10031107}}, 0},
+      {kToRelay, LegacyIdentify{}, 0},
+      {parse_legacy_id(0x0B000000), LegacyUpdateInit{{1, 0xDEAD, 10031107}}, 0},
       {parse_legacy_id(0x0B000000), LegacyUpdateReboot{{0, 0, 10031107}}, 0},
       {parse_legacy_id(0x0B000000), LegacyUpdateVerify{{1, 64, 10031107}}, 0},
-      {kFromExt, LegacyConfigAck{0x001F, 10031107}, 0}, {kFromRelay, LegacyUpdateAck{{10031107}}, 0},
-      {kFromRelay, LegacyUpdateNak{{10031107}}, 0}, {kFromRelay, LegacyStart{{1, 0, 10031107}}, 0},
-      {kToRelay, LegacyIdentifyLed{0x2637, 0x12345678}, 0}, {kFromExt, LegacyAlive{{1, 3, 10031107}}, 0},
+      {kFromExt, LegacyConfigAck{0x001F, 10031107}, 0},
+      {kFromRelay, LegacyUpdateAck{{10031107}}, 0},
+      {kFromRelay, LegacyUpdateNak{{10031107}}, 0},
+      {kFromRelay, LegacyStart{{1, 0, 10031107}}, 0},
+      {kToRelay, LegacyIdentifyLed{0x2637, 0x12345678}, 0},
+      {kFromExt, LegacyAlive{{1, 3, 10031107}}, 0},
       {parse_legacy_id(0x08000000), LegacyUpdateInitModules{{1, 0, 10031107}}, 0},
-      {parse_legacy_id(0), LegacyIdentifyUnknown{}, 0}, {parse_legacy_id(0), LegacySetOffline{}, 0},
-      {parse_legacy_id(0), LegacyHeartbeat{60000}, 0}, {kToRelay, LegacyBlinkPosition{1234}, 0},
-      {kToExtension, LegacyAliveReply{0}, 0}, {parse_legacy_id(0), LegacyDateTime{{2024, 6, 15, 43200000}}, 0},
-      {kToRelay, LegacyWriteWord{0x012300, 0xDEADBEEF}, 0}, {kToRelay, LegacyLogLevel{3}, 0},
-      {kFromExt, LegacySettings{2, 0x11223344}, 0}, {kToRelay, LegacyPark{}, 0},
-      {kFromRelay, LegacyCanDiagReply{1, 2, 3}, 0}, {kToRelay, LegacyCanDiagRequest{}, 0},
+      {parse_legacy_id(0), LegacyIdentifyUnknown{}, 0},
+      {parse_legacy_id(0), LegacySetOffline{}, 0},
+      {parse_legacy_id(0), LegacyHeartbeat{60000}, 0},
+      {kToRelay, LegacyBlinkPosition{1234}, 0},
+      {kToExtension, LegacyAliveReply{0}, 0},
+      {parse_legacy_id(0), LegacyDateTime{{2024, 6, 15, 43200000}}, 0},
+      {kToRelay, LegacyWriteWord{0x012300, 0xDEADBEEF}, 0},
+      {kToRelay, LegacyLogLevel{3}, 0},
+      {kFromExt, LegacySettings{2, 0x11223344}, 0},
+      {kToRelay, LegacyPark{}, 0},
+      {kFromRelay, LegacyCanDiagReply{1, 2, 3}, 0},
+      {kToRelay, LegacyCanDiagRequest{}, 0},
       {kFromExt, LegacyFragmentHeader{false, 0x0B, 13, 0x0400}, 0},
       {kFromExt, LegacyFragmentData{false, 1, {1, 2, 3, 4, 5, 6, 0}}, 0},
       {kFromExt, LegacyFragmentHeader{true, 0x06, 2000, 0x1234}, 0},
       {kFromExt, LegacyFragmentData{true, 0, {1, 2, 3, 4, 5, 6, 7}}, 0},
-      {kFromRelay, LegacyTemperature{0, 0, 0, 450}, 0}, {kToRelay, LegacyPageCrc{3, 0xAABBCCDD}, 0},
-      {kToRelay, LegacyMute{}, 0}, {kFromRelay, LegacyConfigChecksum{{1, 2, 3, 4, 5, 6, 7}}, 0},
-      {kToRelay, LegacyRequestChecksum{}, 0}, {kFromExt, LegacyAnalogInputs{{{1000, 500, 0, 1023}}}, 0},
+      {kFromRelay, LegacyTemperature{0, 0, 0, 450}, 0},
+      {kToRelay, LegacyPageCrc{3, 0xAABBCCDD}, 0},
+      {kToRelay, LegacyMute{}, 0},
+      {kFromRelay, LegacyConfigChecksum{{1, 2, 3, 4, 5, 6, 7}}, 0},
+      {kToRelay, LegacyRequestChecksum{}, 0},
+      {kFromExt, LegacyAnalogInputs{{{1000, 500, 0, 1023}}}, 0},
       {parse_legacy_id(0x11FF0A00), LegacyAnalogOutputs{{{1, 2, 3, 1000}}}, 0},
-      {kFromExt, LegacyDigitalInputs{0x0803}, 0}, {kToRelay, LegacyOutputs{0x3FFF}, 0},
-      {kFromExt, LegacyGeneric{0x1D, 1, 2, 3}, 0}, {parse_legacy_id(0x1F0B0001), LegacyFirmwareData{{1, 2, 3, 4, 5, 6, 7, 8}}, 0},
-      {kFromExt, LegacyPacket{0x0B, bytes_of(std::string("\x0A" "Uptime:5s", 10)), false}, 0},
-      {kToRelay, LegacyPacket{0x06, big, false}, 0}, {kToRelay, LegacyPacket{0x06, {1, 2, 3}, true}, 0},
+      {kFromExt, LegacyDigitalInputs{0x0803}, 0},
+      {kToRelay, LegacyOutputs{0x3FFF}, 0},
+      {kFromExt, LegacyGeneric{0x1D, 1, 2, 3}, 0},
+      {parse_legacy_id(0x1F0B0001), LegacyFirmwareData{{1, 2, 3, 4, 5, 6, 7, 8}}, 0},
+      {kFromExt,
+       LegacyPacket{0x0B,
+                    bytes_of(std::string("\x0A"
+                                         "Uptime:5s",
+                                         10)),
+                    false},
+       0},
+      {kToRelay, LegacyPacket{0x06, big, false}, 0},
+      {kToRelay, LegacyPacket{0x06, {1, 2, 3}, true}, 0},
   };
 }
 
@@ -261,8 +307,9 @@ Message decode_all(const std::vector<Frame>& frames, Bus bus) {
   for (const auto& f : frames) {
     const Decoded& d = dec.feed(f, t += 1000);
     // A lone data fragment is reported as unusable; everything else must reassemble cleanly.
-    const bool lone_data = frames.size() == 1 && (f.data[0] == 0x44 || f.data[0] == 0xC4 || f.data[0] == 0xC5 ||
-                                                   (f.id & 0xFF) == nat_cmd::kFragmentData);
+    const bool lone_data =
+        frames.size() == 1 && (f.data[0] == 0x44 || f.data[0] == 0xC4 || f.data[0] == 0xC5 ||
+                               (f.id & 0xFF) == nat_cmd::kFragmentData);
     if (!lone_data) {
       EXPECT_EQ(d.fragment_problem, nullptr);
     }
@@ -288,7 +335,8 @@ TEST(RoundTrip, EveryNatBodyType) {
     auto again = encode(n);
     ASSERT_TRUE(again.ok());
     ASSERT_EQ(again->size(), frames->size());
-    for (std::size_t i = 0; i < frames->size(); ++i) EXPECT_TRUE(same_content((*again)[i], (*frames)[i])) << i;
+    for (std::size_t i = 0; i < frames->size(); ++i)
+      EXPECT_TRUE(same_content((*again)[i], (*frames)[i])) << i;
     EXPECT_EQ(testing::fields_of(back).str, testing::fields_of(Message{m}).str);
     EXPECT_EQ(testing::fields_of(back).nums.size(), testing::fields_of(Message{m}).nums.size());
   }
@@ -311,28 +359,34 @@ TEST(RoundTrip, EveryLegacyBodyType) {
     auto again = encode(l);
     ASSERT_TRUE(again.ok());
     ASSERT_EQ(again->size(), frames->size());
-    for (std::size_t i = 0; i < frames->size(); ++i) EXPECT_TRUE(same_content((*again)[i], (*frames)[i])) << i;
+    for (std::size_t i = 0; i < frames->size(); ++i)
+      EXPECT_TRUE(same_content((*again)[i], (*frames)[i])) << i;
   }
   EXPECT_EQ(covered.size(), std::variant_size_v<LegacyBody>);
 }
 
 TEST(RoundTrip, FragmentLayouts) {
-  const auto frames = encode(nat_message(kFromDev, Start{{10031108, 0, 0, 0x14123456, 2, 0x0014, 1}}));
+  const auto frames =
+      encode(nat_message(kFromDev, Start{{10031108, 0, 0, 0x14123456, 2, 0x0014, 1}}));
   ASSERT_TRUE(frames.ok());
   ASSERT_EQ(frames->size(), 4u);
   EXPECT_EQ(format_compact((*frames)[0]), "101010F0#4102140065D1EC7A");
   EXPECT_EQ(format_compact((*frames)[3]), "101010F1#4112140214000100");
-  const auto big = encode(LegacyMessage{kToRelay, LegacyPacket{0x06, std::vector<std::uint8_t>(1531, 1), false}, 0});
+  const auto big = encode(
+      LegacyMessage{kToRelay, LegacyPacket{0x06, std::vector<std::uint8_t>(1531, 1), false}, 0});
   ASSERT_TRUE(big.ok());
   EXPECT_EQ((*big)[0].data[0], 0x46);  // > 1530 bytes: large form
   EXPECT_EQ((*big)[1].data[0], 0x45);
   EXPECT_EQ(big->size(), 1u + (1531 + 6) / 7);
-  const auto small = encode(LegacyMessage{kFromRelay, LegacyPacket{0x0B, std::vector<std::uint8_t>(1530, 1), false}, 0});
+  const auto small = encode(
+      LegacyMessage{kFromRelay, LegacyPacket{0x0B, std::vector<std::uint8_t>(1530, 1), false}, 0});
   ASSERT_TRUE(small.ok());
   EXPECT_EQ((*small)[0].data[0], 0xC4);  // 0x44 | from-extension bit
   EXPECT_EQ(small->back().data[1], 255);
-  EXPECT_FALSE(encode(nat_message(kToExt, CryptoPacket{0x9C, std::vector<std::uint8_t>(70000)})).ok());
-  EXPECT_EQ(encode_frame(nat_message(kToExt, Webservice{{"x"}})).error(), EncodeErrc::needs_fragments);
+  EXPECT_FALSE(
+      encode(nat_message(kToExt, CryptoPacket{0x9C, std::vector<std::uint8_t>(70000)})).ok());
+  EXPECT_EQ(encode_frame(nat_message(kToExt, Webservice{{"x"}})).error(),
+            EncodeErrc::needs_fragments);
 }
 
 // ---- malformed and unknown frames ---------------------------------------------------------------
@@ -410,12 +464,13 @@ TEST(Fragments, TruncatedPacketTimesOutWithItsBytes) {
   EXPECT_EQ(dec.pending_packets(), 1u);
   int calls = 0;
   EXPECT_EQ(dec.expire(500'000'000, [&](const PacketInfo&, const char*) { ++calls; }), 0u);
-  EXPECT_EQ(dec.expire(2'000'000'000, [&](const PacketInfo& p, const char* why) {
-    ++calls;
-    EXPECT_EQ(p.size, 20);
-    EXPECT_EQ(p.payload.size(), 7u);
-    EXPECT_STREQ(why, "fragmented packet timed out");
-  }),
+  EXPECT_EQ(dec.expire(2'000'000'000,
+                       [&](const PacketInfo& p, const char* why) {
+                         ++calls;
+                         EXPECT_EQ(p.size, 20);
+                         EXPECT_EQ(p.payload.size(), 7u);
+                         EXPECT_STREQ(why, "fragmented packet timed out");
+                       }),
             1u);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(dec.pending_packets(), 0u);
@@ -450,7 +505,8 @@ TEST(Fragments, BadCrcIsReportedWithPayload) {
 
 TEST(Fragments, TruncatedCrcVariantAcceptedAndNamed) {
   // The webservice vector with the [NET] CRC (payload truncated to whole words).
-  std::vector<Frame> frames = {frame_of("107020F0#00120D0011EFDA12"), frame_of("107020F1#00000B5465636852"),
+  std::vector<Frame> frames = {frame_of("107020F0#00120D0011EFDA12"),
+                               frame_of("107020F1#00000B5465636852"),
                                frame_of("107020F1#0065706F72740000")};
   Decoder dec(Bus::link);
   const Decoded* d = nullptr;
@@ -484,7 +540,8 @@ TEST(Fragments, OrphanRestartAndEviction) {
 }
 
 TEST(Fragments, LegacySequenceErrorsAndSum) {
-  const auto frames = *encode(LegacyMessage{kFromExt, LegacyPacket{0x0B, std::vector<std::uint8_t>(20, 7), false}, 0});
+  const auto frames = *encode(
+      LegacyMessage{kFromExt, LegacyPacket{0x0B, std::vector<std::uint8_t>(20, 7), false}, 0});
   ASSERT_EQ(frames.size(), 5u);
   {
     Decoder dec(Bus::link);
@@ -501,14 +558,16 @@ TEST(Fragments, LegacySequenceErrorsAndSum) {
     for (const auto& f : bad) d = &dec.feed(f, 0);
     ASSERT_TRUE(d->packet.has_value());
     EXPECT_FALSE(d->packet->crc_ok());
-    EXPECT_STREQ(std::get<MalformedMessage>(*d->packet_message).reason, "legacy fragment sum mismatch");
+    EXPECT_STREQ(std::get<MalformedMessage>(*d->packet_message).reason,
+                 "legacy fragment sum mismatch");
   }
   {
     Decoder dec(Bus::link);
     EXPECT_STREQ(dec.feed(frames[1], 0).fragment_problem, "legacy fragment data without header");
     const auto large = *encode(LegacyMessage{kFromExt, LegacyPacket{0x0B, {1, 2, 3}, true}, 0});
     dec.feed(frames[0], 1);  // small header, then a large data frame
-    EXPECT_STREQ(dec.feed(large[1], 2).fragment_problem, "legacy fragment form does not match its header");
+    EXPECT_STREQ(dec.feed(large[1], 2).fragment_problem,
+                 "legacy fragment form does not match its header");
   }
 }
 
@@ -532,12 +591,15 @@ TEST(Payloads, LayoutMismatchKeepsBytesAndSaysWhy) {
   EXPECT_STREQ(std::get<NatOpaquePacket>(decode_nat_payload(nat_cmd::kWebservice, bad_text)).note,
                "text layout mismatch");
   // Composite white: the layout follows the payload length.
-  EXPECT_EQ(std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(16))).layout,
-            CompositeWhite::Layout::ll_gl);
-  EXPECT_EQ(std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(15))).layout,
-            CompositeWhite::Layout::s_nat);
-  EXPECT_EQ(std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(13))).layout,
-            CompositeWhite::Layout::s_py);
+  EXPECT_EQ(
+      std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(16))).layout,
+      CompositeWhite::Layout::ll_gl);
+  EXPECT_EQ(
+      std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(15))).layout,
+      CompositeWhite::Layout::s_nat);
+  EXPECT_EQ(
+      std::get<CompositeWhite>(decode_nat_payload(0x8A, std::vector<std::uint8_t>(13))).layout,
+      CompositeWhite::Layout::s_py);
 }
 
 TEST(Names, CommandTables) {

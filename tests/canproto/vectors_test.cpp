@@ -46,9 +46,9 @@ Direction expected_direction(const std::string& s) {
 }
 
 // YAML keys that describe rather than state a decoded field.
-const std::set<std::string> kDocumentationOnly = {"unit", "note", "chunk_index", "data", "id", "protocol",
-                                                  "direction", "fragmented", "bus_type", "command",
-                                                  "reassembled", "crc_if_truncated"};
+const std::set<std::string> kDocumentationOnly = {
+    "unit",      "note",       "chunk_index", "data",    "id",          "protocol",
+    "direction", "fragmented", "bus_type",    "command", "reassembled", "crc_if_truncated"};
 
 struct Row {
   std::string name;
@@ -108,16 +108,26 @@ void check_reassembled(const YAML::Node& r, const Decoded& d, const std::string&
   for (const auto& kv : r) {
     const auto key = kv.first.as<std::string>();
     const double want = leading_number(kv.second.as<std::string>());
-    if (key == "firmware_version") expect_field(f, "version", want, row);
-    else if (key == "unknown") expect_field(f, "version", f.nums.at("version"), row);
-    else if (key == "cfg_size") expect_field(f, "size", want, row);
-    else if (key == "cfg_version") expect_field(f, "config_version", want, row);
-    else if (key == "offline_timeout_s") expect_field(f, "offline_timeout_s", want, row);
-    else if (key == "blink_offset") expect_field(f, "blink_offset", want, row);
-    else if (key == "config_crc_for_alive") expect_field(f, "config_crc", want, row);
-    else if (key == "frequency_input_mask") EXPECT_EQ(f.str.at("device_config"), "03000000") << row;
-    else if (key == "filler") EXPECT_EQ(d.packet->payload.size(), 16u) << row;
-    else expect_field(f, key, want, row);
+    if (key == "firmware_version")
+      expect_field(f, "version", want, row);
+    else if (key == "unknown")
+      expect_field(f, "version", f.nums.at("version"), row);
+    else if (key == "cfg_size")
+      expect_field(f, "size", want, row);
+    else if (key == "cfg_version")
+      expect_field(f, "config_version", want, row);
+    else if (key == "offline_timeout_s")
+      expect_field(f, "offline_timeout_s", want, row);
+    else if (key == "blink_offset")
+      expect_field(f, "blink_offset", want, row);
+    else if (key == "config_crc_for_alive")
+      expect_field(f, "config_crc", want, row);
+    else if (key == "frequency_input_mask")
+      EXPECT_EQ(f.str.at("device_config"), "03000000") << row;
+    else if (key == "filler")
+      EXPECT_EQ(d.packet->payload.size(), 16u) << row;
+    else
+      expect_field(f, key, want, row);
   }
 }
 
@@ -153,15 +163,17 @@ TEST_F(VectorsTest, AllFiftyOneDecodeToTheirDocumentedMeaning) {
     const auto cmd = static_cast<std::uint8_t>(f.nums.at("cmd"));
 
     if (dec["command"]) {
-      EXPECT_EQ(cmd, static_cast<std::uint8_t>(leading_number(dec["command"].as<std::string>())) & (legacy ? 0x7F : 0xFF));
+      EXPECT_EQ(cmd, static_cast<std::uint8_t>(leading_number(dec["command"].as<std::string>())) &
+                         (legacy ? 0x7F : 0xFF));
     }
-    Direction dir = legacy ? std::get<LegacyMessage>(d.message).addr.dir : std::get<NatMessage>(d.message).addr.dir;
+    Direction dir = legacy ? std::get<LegacyMessage>(d.message).addr.dir
+                           : std::get<NatMessage>(d.message).addr.dir;
     if (dec["direction"]) {
       EXPECT_EQ(dir, expected_direction(dec["direction"].as<std::string>()));
     }
     EXPECT_EQ(dir, v["dir"].as<std::string>() == "server_to_device" ? Direction::to_device
-                   : dir == Direction::shortcut                    ? Direction::shortcut
-                                                                   : Direction::from_device);
+                   : dir == Direction::shortcut                     ? Direction::shortcut
+                                                                    : Direction::from_device);
     if (dec["fragmented"]) {
       EXPECT_EQ((frame.id & kNatFragmentBit) != 0, dec["fragmented"].as<bool>());
     }
@@ -190,7 +202,8 @@ TEST_F(VectorsTest, AllFiftyOneDecodeToTheirDocumentedMeaning) {
     }
     if (dec["reassembled"]) check_reassembled(dec["reassembled"], d, name);
     // Stated on the header frame, checkable once the packet is complete.
-    if (dec["crc_if_truncated"]) truncated_crc = leading_number(dec["crc_if_truncated"].as<std::string>());
+    if (dec["crc_if_truncated"])
+      truncated_crc = leading_number(dec["crc_if_truncated"].as<std::string>());
     if (d.packet && truncated_crc) {
       EXPECT_EQ(crc32_stm32_truncated(d.packet->payload), *truncated_crc);
       EXPECT_EQ(d.packet->match, CrcMatch::padded);
@@ -217,7 +230,8 @@ TEST_F(VectorsTest, EveryVectorReencodesToItsBytes) {
     auto again = encode(m);
     ASSERT_TRUE(again.ok()) << name;
     ASSERT_EQ(again->size(), 1u) << name;
-    EXPECT_TRUE(same_content(again->front(), *frame)) << name << ": " << format_compact(again->front());
+    EXPECT_TRUE(same_content(again->front(), *frame))
+        << name << ": " << format_compact(again->front());
   }
 }
 

@@ -1,9 +1,10 @@
 // ChannelMap: the YAML channel overrides applied between the device models and MQTT.
+#include "gateway/wiring/channel_map.hpp"
+
 #include <gtest/gtest.h>
 
 #include "devices/registry.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/wiring/channel_map.hpp"
 
 namespace loxcan::wiring {
 namespace {

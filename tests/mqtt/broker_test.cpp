@@ -37,7 +37,8 @@ struct Harness {
     o.reconnect_min_s = 1;
     o.reconnect_max_s = 2;
     client = std::make_unique<MosquittoClient>(o, MqttBridge::will(o), loop.reactor());
-    bridge = std::make_unique<MqttBridge>(o, *client, [this](const BridgeCommand& c) { commands.push_back(c); });
+    bridge = std::make_unique<MqttBridge>(
+        o, *client, [this](const BridgeCommand& c) { commands.push_back(c); });
   }
   ~Harness() {
     bridge->stop();
@@ -51,10 +52,13 @@ struct Harness {
     return wait([&] { return bridge->connected() && bridge->counters().connects >= connects; });
   }
   // Until the broker's retained store equals what the bridge believes it published.
-  bool wait_in_sync(const std::string& uri, const std::string& user = {}, const std::string& pass = {}) {
+  bool wait_in_sync(const std::string& uri, const std::string& user = {},
+                    const std::string& pass = {}) {
     return wait([&] { return test::retained_snapshot(uri, user, pass) == bridge->retained(); });
   }
-  void change(const BridgeDevice& d, const char* ch, ChannelValue v) { bridge->handle(ChannelChanged{d.info, ch, std::move(v), "", 0}); }
+  void change(const BridgeDevice& d, const char* ch, ChannelValue v) {
+    bridge->handle(ChannelChanged{d.info, ch, std::move(v), "", 0});
+  }
 
   test::TestLoop loop;  // declared first: outlives the client
   std::unique_ptr<MosquittoClient> client;
@@ -62,8 +66,10 @@ struct Harness {
   std::vector<BridgeCommand> commands;
 };
 
-std::string pub_cmd(const Mosquitto& b, const std::string& topic, const std::string& payload, const char* extra = "") {
-  return "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(b.port()) + " -q 1 " + extra + " -t '" + topic + "' -m '" + payload + "'";
+std::string pub_cmd(const Mosquitto& b, const std::string& topic, const std::string& payload,
+                    const char* extra = "") {
+  return "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(b.port()) + " -q 1 " + extra + " -t '" +
+         topic + "' -m '" + payload + "'";
 }
 
 // The TCP handshake takes seconds (a far or busy broker): the non-blocking connect stays in
@@ -72,12 +78,13 @@ TEST(Broker, ConnectsWhenTheTcpHandshakeIsSlow) {
   Mosquitto broker;
   broker.start();
   const int port = test::free_port();
-  const std::string cmd = "exec /usr/bin/python3 " MQTT_TEST_DIR "/slow_listener.py " + std::to_string(port) + " " +
-                          std::to_string(broker.port()) + " 2.5";
+  const std::string cmd = "exec /usr/bin/python3 " MQTT_TEST_DIR "/slow_listener.py " +
+                          std::to_string(port) + " " + std::to_string(broker.port()) + " 2.5";
   FILE* listener = ::popen(cmd.c_str(), "r");
   ASSERT_NE(listener, nullptr);
   char line[64] = {};
-  ASSERT_NE(std::fgets(line, sizeof line, listener), nullptr);  // "backlog full <pid>": SYNs are dropped now
+  ASSERT_NE(std::fgets(line, sizeof line, listener),
+            nullptr);  // "backlog full <pid>": SYNs are dropped now
   const int pid = std::atoi(std::strchr(line, ' ') + 6);
   Harness h("tcp://127.0.0.1:" + std::to_string(port));
   h.bridge->start();
@@ -113,7 +120,9 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   ASSERT_TRUE(h.wait_connected());
   ASSERT_TRUE(h.wait([&] { return h.bridge->counters().commands_rejected == 1; }));
   EXPECT_TRUE(h.commands.empty());
-  ASSERT_EQ(test::run("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) + " -r -n -t loxcan/extension-13001234/q1/set"), 0);
+  ASSERT_EQ(test::run("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) +
+                      " -r -n -t loxcan/extension-13001234/q1/set"),
+            0);
   h.change(test::extension(), "q1", true);
   h.change(test::extension(), "ai1", 5.5);
   h.change(test::touch(), "temp", 21.25);
@@ -126,7 +135,8 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   EXPECT_EQ(snap.at("loxcan/touch-kitchen/temp"), "21.25");
   EXPECT_EQ(snap.at("loxcan/extension-13001234/availability"), "online");
   EXPECT_EQ(json::parse(snap.at("loxcan/rgbwdimmer-a1b2c3d4/rgbw"))["color"]["g"], 128);
-  EXPECT_EQ(json::parse(snap.at("loxcan/extension-13001234")), json::parse(R"({"q1":1,"ai1":5.5})"));
+  EXPECT_EQ(json::parse(snap.at("loxcan/extension-13001234")),
+            json::parse(R"({"q1":1,"ai1":5.5})"));
 
   // every discovery config on the broker passes the schema checker
   int configs = 0;
@@ -146,11 +156,11 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   ASSERT_TRUE(h.wait([&] { return h.commands.size() == 2; }));
   EXPECT_EQ(h.commands[1].value, ChannelValue{2.5});
 
-
   // Home Assistant's birth message makes the bridge republish everything
   const auto before = h.bridge->counters().published;
   ASSERT_EQ(test::run(pub_cmd(broker, "homeassistant/status", "online")), 0);
-  ASSERT_TRUE(h.wait([&] { return h.bridge->counters().published >= before + h.bridge->retained().size(); }));
+  ASSERT_TRUE(h.wait(
+      [&] { return h.bridge->counters().published >= before + h.bridge->retained().size(); }));
 }
 
 void phase1(MqttBridge& b) {
@@ -160,7 +170,8 @@ void phase1(MqttBridge& b) {
   b.handle(ChannelChanged{test::touch().info, "temp", 21.0, "", 0});
   b.handle(ChannelChanged{test::rgbw().info, "rgbw", Rgbw{10, 20, 30, 40}, "", 0});
   b.handle(ChannelChanged{test::valve().info, "pos", 30.0, "", 0});
-  b.handle(devices::DeviceStateChanged{test::dimmer().info, devices::DeviceState::online, devices::DeviceState::offline, 0});
+  b.handle(devices::DeviceStateChanged{test::dimmer().info, devices::DeviceState::online,
+                                       devices::DeviceState::offline, 0});
 }
 
 void phase2(MqttBridge& b) {
@@ -168,7 +179,8 @@ void phase2(MqttBridge& b) {
   b.handle(ChannelChanged{test::extension().info, "q1", false, "", 0});
   auto touch = test::touch();
   touch.info.name = "Touch Living";
-  b.set_devices({test::extension(), test::dimmer(), test::rgbw(), touch});  // valve removed, touch renamed
+  b.set_devices(
+      {test::extension(), test::dimmer(), test::rgbw(), touch});  // valve removed, touch renamed
   b.handle(ChannelChanged{test::extension().info, "mask", std::uint32_t{7}, "", 0});
   b.handle(ChannelChanged{test::rgbw().info, "rgbw", Rgbw{}, "", 0});
   b.handle(devices::BusEvent{"unknown_message", "test", "10A#00", 0});
@@ -250,10 +262,14 @@ TEST(Broker, BadCommandsOverTheWireAreEachRejectedWithAnEvent) {
 }
 
 TEST(Broker, Mqtt5WithLoginFromAPasswordFile) {
-  const std::string dir = std::filesystem::temp_directory_path() / ("loxcan-auth-" + std::to_string(::getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("loxcan-auth-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const std::string password = "pw-" + std::to_string(::getpid());  // made by the test, never committed
-  ASSERT_EQ(test::run("mosquitto_passwd -c -b " + dir + "/passwd loxcan " + password + " 2>/dev/null"), 0);
+  const std::string password =
+      "pw-" + std::to_string(::getpid());  // made by the test, never committed
+  ASSERT_EQ(
+      test::run("mosquitto_passwd -c -b " + dir + "/passwd loxcan " + password + " 2>/dev/null"),
+      0);
   std::ofstream(dir + "/secret") << password << "\n";
   Mosquitto broker("allow_anonymous false\npassword_file " + dir + "/passwd\n");
   broker.start();
@@ -267,7 +283,8 @@ TEST(Broker, Mqtt5WithLoginFromAPasswordFile) {
   ASSERT_TRUE(h.wait_connected());
   h.change(test::extension(), "ai1", 1.5);
   ASSERT_TRUE(h.wait_in_sync(broker.uri(), "loxcan", password));
-  test::publish_raw(broker.uri(), "loxcan/extension-13001234/q1/set", "on", false, 1, "loxcan", password);
+  test::publish_raw(broker.uri(), "loxcan/extension-13001234/q1/set", "on", false, 1, "loxcan",
+                    password);
   ASSERT_TRUE(h.wait([&] { return h.commands.size() == 1; }));
   std::filesystem::remove_all(dir);
 }
@@ -303,12 +320,25 @@ class BrokerTls : public ::testing::Test {
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/san.ext") << "subjectAltName=IP:127.0.0.1\n";
     const std::string q = " >/dev/null 2>&1";
-    ASSERT_EQ(test::run("cd " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj '/CN=loxcan test CA'" + q), 0);
-    ASSERT_EQ(test::run("cd " + dir + " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1'" + q), 0);
-    ASSERT_EQ(test::run("cd " + dir + " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.ext" + q), 0);
+    ASSERT_EQ(test::run("cd " + dir +
+                        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+                        "-days 1 -subj '/CN=loxcan test CA'" +
+                        q),
+              0);
+    ASSERT_EQ(test::run("cd " + dir +
+                        " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out "
+                        "server.csr -subj '/CN=127.0.0.1'" +
+                        q),
+              0);
+    ASSERT_EQ(test::run("cd " + dir +
+                        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+                        "-CAcreateserial -out server.crt -days 1 -extfile san.ext" +
+                        q),
+              0);
     // mosquitto started as root drops to its own user and must still read the key
     ASSERT_EQ(test::run("chmod 644 " + dir + "/server.key"), 0);
-    broker = std::make_unique<Mosquitto>("cafile " + dir + "/ca.crt\ncertfile " + dir + "/server.crt\nkeyfile " + dir + "/server.key\n");
+    broker = std::make_unique<Mosquitto>("cafile " + dir + "/ca.crt\ncertfile " + dir +
+                                         "/server.crt\nkeyfile " + dir + "/server.key\n");
     broker->start();
   }
   void TearDown() override {

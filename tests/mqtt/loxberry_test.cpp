@@ -1,5 +1,7 @@
 // LoxBerry helpers: VI-name rules of gateway V1 and V2 (examples from CONVENTIONS.md 1.4),
 // general.json parsing and change detection, subscription lines.
+#include "mqtt/loxberry.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "mqtt/loxberry.hpp"
 #include "mqtt/payload.hpp"
 #include "sample_devices.hpp"
 
@@ -30,14 +31,19 @@ TEST(BrokerAddress, EveryAcceptedFormAndTheRejectedOnes) {
   is("[fe80::1]:1999", "fe80::1", 1999, false);
   is("::1", "::1", 1883, false);
   is("broker", "broker", 1883, false);
-  for (const char* bad : {"ws://b:80", "wss://b", "http://b", "tcp://", "tcp://:1883", "tcp://b:", "tcp://b:x",
-                          "tcp://b:65536", "tcp://b:1883/path", "tcp://[::1", "tcp://[::1]x", "tcp://a b:1"}) {
+  for (const char* bad :
+       {"ws://b:80", "wss://b", "http://b", "tcp://", "tcp://:1883", "tcp://b:", "tcp://b:x",
+        "tcp://b:65536", "tcp://b:1883/path", "tcp://[::1", "tcp://[::1]x", "tcp://a b:1"}) {
     EXPECT_FALSE(broker_address(bad).has_value()) << bad;
   }
 }
 
 TEST(LoxBerryVi, PlainTopicsV1AndV2) {
-  struct Row { const char* topic; const char* v1; const char* v2; } rows[] = {
+  struct Row {
+    const char* topic;
+    const char* v1;
+    const char* v2;
+  } rows[] = {
       {"loxcan/relay-13001234/q1", "loxcan_relay-13001234_q1", "loxcan_relay-13001234_q1"},
       {"shellies/plug/relay/0", "shellies_plug_relay_0", "shellies_plug_relay_0"},
       {"a/b%c", "a_b_c", "a_b_c"},
@@ -62,9 +68,12 @@ TEST(LoxBerryVi, V1JsonExpansionExampleFromConventions) {
       "loxcan/rgbw-0a1b2c3d/rgbw1",
       R"({"state":"ON","brightness":80,"color":{"r":255,"g":0,"b":10,"w":40},"battery_low":false})");
   const std::vector<ViValue> expected = {
-      {"loxcan_rgbw-0a1b2c3d_rgbw1_battery##_low", "0"}, {"loxcan_rgbw-0a1b2c3d_rgbw1_brightness", "80"},
-      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_b", "10"},      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_g", "0"},
-      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_r", "255"},     {"loxcan_rgbw-0a1b2c3d_rgbw1_color_w", "40"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_battery##_low", "0"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_brightness", "80"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_b", "10"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_g", "0"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_r", "255"},
+      {"loxcan_rgbw-0a1b2c3d_rgbw1_color_w", "40"},
       {"loxcan_rgbw-0a1b2c3d_rgbw1_state", "1"},
   };
   EXPECT_EQ(vis, expected);
@@ -72,14 +81,19 @@ TEST(LoxBerryVi, V1JsonExpansionExampleFromConventions) {
 
 TEST(LoxBerryVi, V1PlainArraysAndBooleans) {
   EXPECT_EQ(loxberry_v1_values("loxcan/x/q1", "ON"), (std::vector<ViValue>{{"loxcan_x_q1", "1"}}));
-  EXPECT_EQ(loxberry_v1_values("loxcan/x/availability", "online"),
-            (std::vector<ViValue>{{"loxcan_x_availability", "online"}}));  // needs the conversion file
-  EXPECT_EQ(loxberry_v1_values("loxcan/x/temp", "21.5"), (std::vector<ViValue>{{"loxcan_x_temp", "21.5"}}));
-  EXPECT_EQ(loxberry_v1_values("t", R"(["on","off"])"), (std::vector<ViValue>{{"t_off", "1"}, {"t_on", "1"}}));
+  EXPECT_EQ(
+      loxberry_v1_values("loxcan/x/availability", "online"),
+      (std::vector<ViValue>{{"loxcan_x_availability", "online"}}));  // needs the conversion file
+  EXPECT_EQ(loxberry_v1_values("loxcan/x/temp", "21.5"),
+            (std::vector<ViValue>{{"loxcan_x_temp", "21.5"}}));
+  EXPECT_EQ(loxberry_v1_values("t", R"(["on","off"])"),
+            (std::vector<ViValue>{{"t_off", "1"}, {"t_on", "1"}}));
   EXPECT_EQ(loxberry_v1_values("t", R"({"a":[5,null],"k#1":true})"),
             (std::vector<ViValue>{{"t_a_0", "5"}, {"t_a_1", ""}, {"t_k##1", "1"}}));
-  for (const char* t : {"true", "Yes", " on ", "enabled", "checked", "1"}) EXPECT_EQ(loxberry_convert_boolean(t), "1") << t;
-  for (const char* f : {"false", "NO", "off", "disabled", "0"}) EXPECT_EQ(loxberry_convert_boolean(f), "0") << f;
+  for (const char* t : {"true", "Yes", " on ", "enabled", "checked", "1"})
+    EXPECT_EQ(loxberry_convert_boolean(t), "1") << t;
+  for (const char* f : {"false", "NO", "off", "disabled", "0"})
+    EXPECT_EQ(loxberry_convert_boolean(f), "0") << f;
   EXPECT_EQ(loxberry_convert_boolean("offline"), "offline");
 }
 
@@ -93,7 +107,8 @@ TEST(LoxBerryVi, LoxcanTopicsGiveTheSameNameInV1AndV2) {
 }
 
 TEST(LoxBerrySubscriptions, V1Lines) {
-  const auto lines = loxberry_v1_subscriptions(TopicScheme("loxcan"), {test::extension(), test::touch()});
+  const auto lines =
+      loxberry_v1_subscriptions(TopicScheme("loxcan"), {test::extension(), test::touch()});
   EXPECT_EQ(lines,
             "loxcan/bridge/state\n"
             "loxcan/bridge/stats/+\n"
@@ -105,8 +120,10 @@ TEST(LoxBerrySubscriptions, V1Lines) {
 TEST(LoxBerrySubscriptions, V2TopicsAndJson) {
   const auto topics = loxberry_v2_topics(TopicScheme("loxcan"), {test::rgbw()}, {"busload"});
   EXPECT_EQ(topics, (std::vector<std::string>{"loxcan/bridge/state", "loxcan/bridge/stats/busload",
-                                              "loxcan/rgbwdimmer-a1b2c3d4/availability", "loxcan/rgbwdimmer-a1b2c3d4/rgbw"}));
-  const auto doc = nlohmann::json::parse(loxberry_v2_subscriptions_json(TopicScheme("loxcan"), {test::rgbw()}, {"busload"}));
+                                              "loxcan/rgbwdimmer-a1b2c3d4/availability",
+                                              "loxcan/rgbwdimmer-a1b2c3d4/rgbw"}));
+  const auto doc = nlohmann::json::parse(
+      loxberry_v2_subscriptions_json(TopicScheme("loxcan"), {test::rgbw()}, {"busload"}));
   ASSERT_EQ(doc["Subscriptions"].size(), 4u);
   const auto& light = doc["Subscriptions"][3];
   EXPECT_EQ(light["Id"], "loxcan/rgbwdimmer-a1b2c3d4/rgbw");
@@ -116,8 +133,10 @@ TEST(LoxBerrySubscriptions, V2TopicsAndJson) {
 }
 
 TEST(LoxBerryGeneralJson, StringValuesAndDefaults) {
-  auto r = parse_general_json(R"({"Mqtt":{"Brokerhost":"localhost","Brokerport":"1883","Brokeruser":"loxberry",
-      "Brokerpass":"s3cret","Uselocalbroker":"1","Tlsenabled":"true","Tlsport":"8883"}})", "/cfg");
+  auto r = parse_general_json(
+      R"({"Mqtt":{"Brokerhost":"localhost","Brokerport":"1883","Brokeruser":"loxberry",
+      "Brokerpass":"s3cret","Uselocalbroker":"1","Tlsenabled":"true","Tlsport":"8883"}})",
+      "/cfg");
   ASSERT_TRUE(r.broker) << r.error;
   EXPECT_EQ(r.broker->host, "localhost");
   EXPECT_EQ(r.broker->port, 1883);
@@ -131,8 +150,10 @@ TEST(LoxBerryGeneralJson, StringValuesAndDefaults) {
   EXPECT_EQ(r.broker->port, 1883);
   EXPECT_EQ(r.broker->user, "");
 
-  r = parse_general_json(R"({"Mqtt":{"Brokerhost":"mqtt.lan","Brokerport":8884,"Uselocalbroker":false,
-      "TlsExternalEnabled":"1","TlsExternalValidatecert":"0"}})", "/cfg");
+  r = parse_general_json(
+      R"({"Mqtt":{"Brokerhost":"mqtt.lan","Brokerport":8884,"Uselocalbroker":false,
+      "TlsExternalEnabled":"1","TlsExternalValidatecert":"0"}})",
+      "/cfg");
   ASSERT_TRUE(r.broker) << r.error;
   EXPECT_TRUE(r.broker->tls);
   EXPECT_FALSE(r.broker->tls_verify);
@@ -145,11 +166,15 @@ TEST(LoxBerryGeneralJson, StringValuesAndDefaults) {
 }
 
 TEST(LoxBerryGeneralJson, Errors) {
-  EXPECT_NE(parse_general_json("{not json", "/cfg").error.find("not valid JSON"), std::string::npos);
-  EXPECT_NE(parse_general_json(R"({"Mqtt":{"Brokerport":"18x3"}})", "/cfg").error.find("Mqtt.Brokerport \"18x3\""), std::string::npos);
+  EXPECT_NE(parse_general_json("{not json", "/cfg").error.find("not valid JSON"),
+            std::string::npos);
+  EXPECT_NE(parse_general_json(R"({"Mqtt":{"Brokerport":"18x3"}})", "/cfg")
+                .error.find("Mqtt.Brokerport \"18x3\""),
+            std::string::npos);
   EXPECT_FALSE(parse_general_json(R"({"Mqtt":{"Brokerport":"70000"}})", "/cfg").broker);
   EXPECT_FALSE(parse_general_json(R"({"Mqtt":[]})", "/cfg").broker);
-  EXPECT_FALSE(parse_general_json("40615E77770", "/cfg").broker);  // overflow: fuzz_mqtt_general_json crash
+  EXPECT_FALSE(
+      parse_general_json("40615E77770", "/cfg").broker);  // overflow: fuzz_mqtt_general_json crash
   EXPECT_FALSE(parse_general_json(R"({"Mqtt":{"Brokerport":1e999}})", "/cfg").broker);
 }
 
@@ -162,7 +187,8 @@ TEST(LoxBerryGeneralJson, ApplyLoginOnlyWithUser) {
 }
 
 TEST(LoxBerryGeneralJson, WatcherSeesChanges) {
-  const auto dir = std::filesystem::temp_directory_path() / ("loxcan-lb-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("loxcan-lb-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "general.json").string();
   auto write = [&](const std::string& text) {
@@ -226,7 +252,8 @@ TEST(Options, ValidateAndDefaults) {
 }
 
 TEST(Options, PasswordFile) {
-  const auto path = std::filesystem::temp_directory_path() / ("loxcan-pw-" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("loxcan-pw-" + std::to_string(::getpid()));
   std::ofstream(path) << "first-line\r\nsecond\n";
   MqttOptions o;
   o.password = "ignored";

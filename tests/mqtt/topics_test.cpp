@@ -1,17 +1,26 @@
 // Topic naming: segments, reserved names, base topic checks, parsing of subscribed topics.
+#include "mqtt/topics.hpp"
+
 #include <gtest/gtest.h>
 
-#include "mqtt/topics.hpp"
 #include "sample_devices.hpp"
 
 namespace loxcan::mqtt {
 namespace {
 
 TEST(Topics, SanitizeSegment) {
-  struct Row { const char* in; const char* out; } rows[] = {
-      {"DI Extension #2", "di-extension-2"}, {"relay_ext", "relay-ext"}, {"a/b%c", "a-b-c"},
-      {"  --x--  ", "x"}, {"", "unnamed"}, {"%%%", "unnamed"}, {"Küche", "k-che"},
-      {"extension-13001234", "extension-13001234"}, {"ABC123", "abc123"}};
+  struct Row {
+    const char* in;
+    const char* out;
+  } rows[] = {{"DI Extension #2", "di-extension-2"},
+              {"relay_ext", "relay-ext"},
+              {"a/b%c", "a-b-c"},
+              {"  --x--  ", "x"},
+              {"", "unnamed"},
+              {"%%%", "unnamed"},
+              {"Küche", "k-che"},
+              {"extension-13001234", "extension-13001234"},
+              {"ABC123", "abc123"}};
   for (const auto& r : rows) EXPECT_EQ(sanitize_segment(r.in), r.out) << "input \"" << r.in << "\"";
   EXPECT_EQ(sanitize_segment(std::string(200, 'a')).size(), kMaxSegment);
 }
@@ -61,7 +70,12 @@ TEST(Topics, Builders) {
 TEST(Topics, Parse) {
   TopicScheme t("loxcan");
   using K = TopicScheme::Kind;
-  struct Row { const char* topic; K kind; const char* dev; const char* ch; } rows[] = {
+  struct Row {
+    const char* topic;
+    K kind;
+    const char* dev;
+    const char* ch;
+  } rows[] = {
       {"loxcan/ext/q1/set", K::set, "ext", "q1"},
       {"loxcan/ext/q1/get", K::get, "ext", "q1"},
       {"loxcan/bridge/request/republish", K::request, "", "republish"},
