@@ -451,6 +451,8 @@ void MiniserverSim::begin_auth(Peer& peer, Millis now) {
   if (++peer.auth_tries > options_.auth_retries) {
     log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" + hex8(peer.cfg.serial) + ") after " +
                              std::to_string(options_.auth_retries) + " attempts; its values are ignored");
+    if (peer.held_frames > 0 && !std::exchange(peer.ignoring_said, true))
+      log(LogLevel::warn, peer.cfg.name + " (" + hex8(peer.cfg.serial) + "): ignoring its values: authentication failed");
     peer.ignored_frames += peer.held_frames;
     peer.held_frames = 0;
     peer.held_names.clear();
