@@ -415,6 +415,12 @@ std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model
   for (const auto& c : model.channels) {
     if (c.spec.direction != dir || !emulated(c.binding.codec) || !is_legacy(c.binding.codec)) continue;
     if (c.binding.codec == Codec::legacy_frequency) continue;  // below, only the non-zero ones
+    // A temperature is reported once set: an emulated extension has no CPU sensor, and a set value
+    // is never exactly 0 (0 degC travels as -0.05, the nearest ADC count).
+    if (c.binding.codec == Codec::legacy_temperature) {
+      const auto* v = find_value(values, c.spec.name);
+      if (!v || as_number(*v) == 0) continue;
+    }
     bool seen = false;
     for (auto cmd : cmds) seen = seen || cmd == c.binding.cmd;
     if (seen) continue;

@@ -12,7 +12,8 @@
 // out as value x 1000 with format flags 0x05 (unsigned, /1000) or 0x15 (signed, /1000). Legacy
 // 0x53 temperatures go out as raw ADC counts with the D2 = 1 selector (about 0.22 degC a step) and
 // 0x51 frequencies as whole Hz, up to four per frame and only while non-zero; apply() stores such a
-// value as it will arrive (set 22.5 degC -> 22.53), so both sides of the bus agree on it.
+// value as it will arrive (set 22.5 degC -> 22.53), so both sides of the bus agree on it. A
+// temperature never set (0) is not reported by legacy_bytes_for_all().
 
 #include <map>
 #include <optional>

@@ -510,6 +510,8 @@ TEST_F(Lifecycle, LegacyTemperaturesAndFrequenciesReachTheSimulator) {
   start_all();
   bus.run_for(10000);
   ASSERT_TRUE(sim->all_ready());
+  EXPECT_EQ(sim->value("ext1", "temperature"), std::nullopt);  // never set: not reported
+  EXPECT_EQ(sim->value("ext1", "i1"), ChannelValue(false));     // reported at 0x0E
   // Emulated legacy extensions send raw ADC counts (about 0.22 degC a step): both sides keep the
   // value as it travels.
   auto on_wire = [](double c) {
