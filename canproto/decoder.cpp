@@ -34,8 +34,40 @@ const Decoded& Decoder::feed(const Frame& frame, std::int64_t now_ns) {
   out_.abandon_reason = nullptr;
   out_.fragment_problem = nullptr;
   out_.message = decode_frame(frame, bus_);
+  if (auto* l = std::get_if<LegacyMessage>(&out_.message)) track_legacy(*l);
   reassemble(frame, now_ns);
   return out_;
+}
+
+std::optional<std::uint8_t> Decoder::legacy_hw_version(std::uint32_t serial) const {
+  for (std::size_t i = 0; i < legacy_count_; ++i)
+    if (legacy_senders_[i].serial == serial) return legacy_senders_[i].hw_version;
+  return std::nullopt;
+}
+
+void Decoder::track_legacy(LegacyMessage& m) {
+  if (m.addr.kind != LegacyKind::direct || m.addr.dir != Direction::from_device) return;
+  const std::uint32_t serial = m.addr.serial();
+  if (auto* t = std::get_if<LegacyTemperature>(&m.body)) {
+    t->hw_version = legacy_hw_version(serial);
+    return;
+  }
+  const LegacyDeviceInfo* info = std::get_if<LegacyStart>(&m.body);
+  if (!info) info = std::get_if<LegacyAlive>(&m.body);
+  if (!info) return;
+  for (std::size_t i = 0; i < legacy_count_; ++i) {
+    if (legacy_senders_[i].serial != serial) continue;
+    legacy_senders_[i].hw_version = info->hw_version;
+    return;
+  }
+  std::size_t slot = legacy_count_;
+  if (legacy_count_ < kLegacySenders) {
+    ++legacy_count_;
+  } else {
+    slot = legacy_next_;
+    legacy_next_ = (legacy_next_ + 1) % kLegacySenders;
+  }
+  legacy_senders_[slot] = {serial, info->hw_version};
 }
 
 void Decoder::reassemble(const Frame& frame, std::int64_t now_ns) {

@@ -14,11 +14,19 @@
 //
 // feed() does not allocate for frames that are not fragments (the 50 ns path); fragment frames
 // allocate only when a packet completes (its payload and decoded body).
+//
+// Per-sender state besides fragments: the hardware version of each legacy extension, from its last
+// Start 0x07 or Alive 0x09 (both carry it in D1). A legacy 0x53 temperature from a sender seen
+// that way gets LegacyTemperature::hw_version, so that its rule() / celsius() are those of
+// LOXONE_CAN.md section 6 ("decode with the hardware version from the Start frame first") and agree
+// with the device inventory. The table holds kLegacySenders serials (a fixed array, no allocation);
+// beyond that the oldest entry is replaced.
 // packet_message is a NatMessage/LegacyMessage with the typed body of the payload
 // (decode_nat_payload / decode_legacy_payload), or a MalformedMessage("fragment CRC mismatch" /
 // "legacy fragment sum mismatch") when the checksum did not match (the payload is still in
 // `packet` — never dropped).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -65,13 +73,28 @@ class Decoder {
   std::size_t pending_packets() const { return reassembler_.pending(); }
   Bus bus() const { return bus_; }
 
+  /// The hardware version of legacy extension `serial` (LegacyId::serial(): type << 24 | serial24)
+  /// from its last Start/Alive; nullopt when none was seen.
+  std::optional<std::uint8_t> legacy_hw_version(std::uint32_t serial) const;
+
+  static constexpr std::size_t kLegacySenders = 256;
+
  private:
   void reassemble(const Frame& frame, std::int64_t now_ns);
   void take(FragmentOutcome&& outcome, const Frame& frame);
+  void track_legacy(LegacyMessage& m);
+
+  struct LegacySender {
+    std::uint32_t serial = 0;
+    std::uint8_t hw_version = 0;
+  };
 
   Bus bus_;
   Reassembler reassembler_;
   Decoded out_;
+  std::array<LegacySender, kLegacySenders> legacy_senders_{};
+  std::size_t legacy_count_ = 0;  ///< entries in use (then replaced round-robin from 0)
+  std::size_t legacy_next_ = 0;   ///< next entry to replace when full
 };
 
 }  // namespace loxcan::canproto

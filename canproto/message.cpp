@@ -1,5 +1,6 @@
 #include "canproto/message.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -1135,10 +1136,23 @@ Config Config::make(std::uint8_t version, std::uint8_t blink_offset,
   return c;
 }
 
-double LegacyTemperature::celsius(std::optional<std::uint8_t> hw_version) const {
-  const bool raw_adc = selector_d1 == 1 || selector_d2 == 1 || (hw_version && *hw_version <= 1);
-  if (raw_adc) return (1475.0 - double(value) * 2245.0 / 1024.0) / 10.0;
+std::string_view to_string(TemperatureRule r) {
+  return r == TemperatureRule::adc ? "adc" : "deci_celsius";
+}
+
+TemperatureRule LegacyTemperature::rule(std::optional<std::uint8_t> hw) const {
+  const bool raw_adc = selector_d1 == 1 || selector_d2 == 1 || (hw && *hw <= 1);
+  return raw_adc ? TemperatureRule::adc : TemperatureRule::deci_celsius;
+}
+
+double LegacyTemperature::celsius(std::optional<std::uint8_t> hw) const {
+  if (rule(hw) == TemperatureRule::adc) return (1475.0 - double(value) * 2245.0 / 1024.0) / 10.0;
   return double(static_cast<std::int32_t>(value)) / 10.0;
+}
+
+std::uint32_t LegacyTemperature::adc_from_celsius(double celsius) {
+  const double raw = std::round((1475.0 - celsius * 10.0) * 1024.0 / 2245.0);
+  return raw <= 0 ? 0u : static_cast<std::uint32_t>(std::min(raw, 4095.0));
 }
 
 std::string LegacyPacket::text() const {

@@ -38,8 +38,10 @@
 //      other lengths >= 13 -> P[1..4]/P[5..12] ([S-PY]). Encoding uses the layout stored in the
 //      body.
 //   7. Alive val16 and Start bytes 4..7 are kept as `config_version` and `unknown`.
-//  15. legacy 0x53 raw/0.1 degC selector: both D1 and D2 are kept; celsius() treats either == 1 (or
-//      a hardware version <= 1 when known) as raw ADC.
+//  15. legacy 0x53 raw/0.1 degC selector: both D1 and D2 are kept; rule()/celsius() treat either ==
+//  1
+//      (or a hardware version <= 1 when known: the Decoder fills it in from the sender's Start) as
+//      raw ADC.
 //
 // Field visitors: every body has `template <class V> void visit(V& v) const` that reports its
 // fields by name (used by `loxcan decode`, tests, and anyone printing messages). V must provide:
@@ -809,20 +811,40 @@ struct LegacyFragmentData {
     v.bytes("chunk", chunk());
   }
 };
+/// Which formula a 0x53 temperature uses (LOXONE_CAN.md section 6).
+enum class TemperatureRule : std::uint8_t {
+  adc,           ///< raw CPU ADC value: degC = (1475 - raw * 2245 / 1024) / 10
+  deci_celsius,  ///< val32 in 0.1 degC (signed)
+};
+std::string_view to_string(TemperatureRule r);  ///< "adc", "deci_celsius"
+
 /// 0x53 temperature: D1 / D2 raw-ADC selectors (see open question 15), D3 shutdown flag, val32.
+/// `hw_version` is not on the wire: it is the sender's hardware version from its last Start 0x07
+/// (or Alive 0x09), filled in by the Decoder (decoder.hpp) when it has seen one; decode_frame()
+/// alone leaves it unset, encode() ignores it.
 struct LegacyTemperature {
   std::uint8_t selector_d1 = 0;
   std::uint8_t selector_d2 = 0;
   std::uint8_t shutdown = 0;
   std::uint32_t value = 0;
-  /// degC: raw ADC formula when a selector is 1 or hw_version <= 1 (if known), else value / 10.
-  double celsius(std::optional<std::uint8_t> hw_version = std::nullopt) const;
+  std::optional<std::uint8_t> hw_version{};
+  /// adc when a selector is 1 or the hardware version (if known) is <= 1, else deci_celsius.
+  TemperatureRule rule(std::optional<std::uint8_t> hw) const;
+  TemperatureRule rule() const { return rule(hw_version); }
+  /// degC by rule(hw).
+  double celsius(std::optional<std::uint8_t> hw) const;
+  double celsius() const { return celsius(hw_version); }
+  /// The raw ADC value whose temperature is nearest to `celsius` (the inverse of the adc rule,
+  /// about 0.22 degC per step), for senders that report with the adc rule.
+  static std::uint32_t adc_from_celsius(double celsius);
   template <class V>
   void visit(V& v) const {
     v.num("selector_d1", selector_d1);
     v.num("selector_d2", selector_d2);
     v.flag("shutdown", shutdown != 0);
     v.num("raw", value);
+    if (hw_version) v.num("hw_version", *hw_version);
+    v.text("temperature_rule", to_string(rule()));
     v.real("value", celsius());
   }
 };

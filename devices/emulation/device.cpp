@@ -13,6 +13,9 @@ using devices::DeviceState;
 constexpr std::uint8_t kReasonPowerOn = 0x20;
 constexpr std::uint8_t kReasonPairing = 0x02;
 constexpr std::uint8_t kReasonAlive = 0x05;
+// A second offer of the same NAT this soon is the same offer twice (a Miniserver answering our
+// request and offering on its own): one Start answers both. Later ones are new offers.
+constexpr Millis kDuplicateOfferMs = 500;
 
 void put32(std::vector<std::uint8_t>& v, std::size_t at, std::uint32_t x) {
   for (int i = 0; i < 4; ++i) v[at + i] = static_cast<std::uint8_t>(x >> (8 * i));
@@ -340,6 +343,13 @@ void NatDevice::accept_offer(const NatPacket& p, Millis now) {
     return;
   }
   if (new_nat == 0 || new_nat == 0xFF) return;
+  const auto same = park ? DeviceState::parked : DeviceState::online;
+  if (state_ == same && nat_ == new_nat && last_offer_ && now - *last_offer_ < kDuplicateOfferMs) {
+    log(LogLevel::debug,
+        info_.name + ": duplicate NAT offer " + std::to_string(new_nat) + " ignored");
+    return;
+  }
+  last_offer_ = now;
   nat_ = new_nat;
   authenticated_ = false;
   auth_error_said_ = false;

@@ -11,7 +11,8 @@
 //   offline  -- NAT index requests 0xFE from NAT CRC8(serial)|0x80; delays: first 10..500 ms, then
 //               1..2.5 s (3x), 5..10 s (until the 10th), then 10..30 s ([LL]); a Tree Extension
 //               uses 1.0..1.5 s ([S-NAT]). Jitter from Hooks::random.
-//   0xFD offer with our serial, in any state: park flag -> parked; NAT 0x01..0x7E -> online; then
+//   0xFD offer with our serial, in any state (the same NAT and flag again within 500 ms of the last
+//               one is a duplicate: ignored): park flag -> parked; NAT 0x01..0x7E -> online; then
 //               Start 0x02 (20 bytes: firmware, 0, config CRC, serial, reason, type, hw) with
 //               reason 0x20 (power-on) the first time, 0x02 after; online and flag bit 1 clear ->
 //               all inputs (a Tree Extension: two 0x18 CAN error replies).
@@ -207,6 +208,7 @@ class NatDevice : public Emulated {
   std::optional<std::uint32_t> server_random_;
   bool authenticated_ = false;
   Millis started_at_ = 0;
+  std::optional<Millis> last_offer_;  ///< when the last accepted offer arrived
   // Jittered replies (0xFC search, 0xFE identify-unknown): due time and command.
   struct Delayed {
     Millis due;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
+#include <utility>
 
 namespace loxcan::emulation {
 namespace {
@@ -13,6 +15,9 @@ constexpr Millis kStartupGap = 50;
 constexpr Millis kAuthTimeout = 1000;
 constexpr Millis kAnswerTimeout = 3000;
 constexpr int kConfigTries = 3;
+// An offer is not repeated for a NAT request that crossed it on the bus: devices retry after 1 s at
+// the earliest (LOXONE_CAN.md 9.1), a request within this time was sent before ours arrived.
+constexpr Millis kOfferHold = 250;
 
 std::string hex8(std::uint32_t v) {
   char buf[12];
@@ -59,8 +64,20 @@ struct MiniserverSim::Peer {
   int config_tries = 0;
   std::uint64_t session = 0;
   Millis alive_deadline = kNever;
+  std::optional<std::uint8_t> hw_version;  ///< legacy: from its Start / Alive (0x53 formula)
   ValueMap inputs;
   ValueMap outputs;
+  std::set<std::string, std::less<>> reported;  ///< inputs the device reported (value() knows them)
+  // Authentication gate (only with keys): values count once the device answered our challenge.
+  bool authorized = false;
+  ValueMap held;  ///< inputs received while authenticating, applied when authorized
+  std::set<std::string> held_names;
+  std::uint64_t held_frames = 0;
+  std::uint64_t ignored_frames = 0;  ///< value frames dropped: never authenticated
+  bool ignoring_said = false;        ///< logged once per session
+  // NAT offers: one per request.
+  bool offer_pending = false;  ///< an offer is scheduled
+  std::optional<Millis> last_offer;
 
   devices::DeviceInfo info() const {
     devices::DeviceInfo i;
@@ -208,6 +225,9 @@ void MiniserverSim::start(Millis now) {
     p->session++;
     p->alive_deadline = kNever;
     p->auth_tries = p->config_tries = 0;
+    p->authorized = false;
+    p->offer_pending = false;
+    p->last_offer.reset();
   }
   log(LogLevel::info, "Miniserver start: extensions offline");
   for (int i = 0; i < 2; ++i) {
@@ -217,13 +237,14 @@ void MiniserverSim::start(Millis now) {
     });
   }
   Millis t = now + 2 * kStartupGap;
+  startup_offers_at_ = t;
   for (auto& p : peers_) {
     if (!p->configured || p->tree_device) continue;
     Peer* peer = p.get();
     if (p->legacy)
       at(t, [this, peer](Millis) { send_legacy(false, peer, 0x00); });
     else
-      at(t, [this, peer](Millis n) { offer(*peer, n); });
+      schedule_offer(*peer, t);
     t += 10;
   }
   at(t + 500, [this](Millis) {
@@ -297,7 +318,18 @@ Millis MiniserverSim::next_deadline() const {
 
 // ---- NAT assignment ---------------------------------------------------------------------------
 
-void MiniserverSim::offer(Peer& peer, Millis) {
+void MiniserverSim::schedule_offer(Peer& peer, Millis due) {
+  if (peer.offer_pending) return;
+  peer.offer_pending = true;
+  Peer* pp = &peer;
+  at(due, [this, pp](Millis n) {
+    if (!pp->offer_pending) return;  // start() began anew
+    pp->offer_pending = false;
+    offer(*pp, n);
+  });
+}
+
+void MiniserverSim::offer(Peer& peer, Millis now) {
   const std::uint8_t flags = peer.configured ? 0 : kOfferPark;
   if (peer.tree_device) {
     if (!peer.tree || peer.tree->phase != Phase::ready) return;
@@ -305,6 +337,8 @@ void MiniserverSim::offer(Peer& peer, Millis) {
   } else {
     send(short_packet(true, 0xFF, 0x00, 0xFD, peer.nat, flags, peer.cfg.serial));
   }
+  peer.last_offer = now;
+  ++offers_sent_;
   log(LogLevel::info, "send NAT offer to " +
                           std::string(peer.tree_device ? "Tree device " : "Extension ") +
                           hex8(peer.cfg.serial) + ", new NAT index: " + std::to_string(peer.nat) +
@@ -315,8 +349,7 @@ void MiniserverSim::offer_tree_devices(Peer& tree, Millis now) {
   Millis t = now + kStartupGap;
   for (auto& p : peers_) {
     if (!p->tree_device || p->tree != &tree || !p->configured) continue;
-    Peer* peer = p.get();
-    at(t, [this, peer](Millis n) { offer(*peer, n); });
+    schedule_offer(*p, t);
     t += 10;
   }
   Peer* tp = &tree;
@@ -336,7 +369,7 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
   if (peer && peer->configured) {
     if (peer->tree_device != (tree != nullptr) || (tree && peer->tree != tree))
       return;  // wrong place
-    offer(*peer, now);
+    answer_nat_request(*peer, now);
     return;
   }
   if (!peer) {
@@ -353,7 +386,24 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
     peer = np.get();
     peers_.push_back(std::move(np));
   }
-  offer(*peer, now);
+  answer_nat_request(*peer, now);
+}
+
+// One offer per request: none while one is scheduled (the start-up offers, the offers to a Tree
+// Extension's devices), none for a request that crossed our offer, and none before the start-up
+// "extensions offline" broadcasts are out (they would park the device again).
+void MiniserverSim::answer_nat_request(Peer& peer, Millis now) {
+  if (peer.offer_pending) {
+    log(LogLevel::debug, hex8(peer.cfg.serial) + ": NAT offer already scheduled");
+    return;
+  }
+  if (peer.last_offer && now - *peer.last_offer < kOfferHold) {
+    log(LogLevel::debug, hex8(peer.cfg.serial) + ": NAT offer sent " +
+                             std::to_string(now - *peer.last_offer) + " ms ago, not repeated");
+    return;
+  }
+  if (now < startup_offers_at_) return schedule_offer(peer, startup_offers_at_);
+  offer(peer, now);
 }
 
 void MiniserverSim::on_start(const NatPacket& p, Millis now) {
@@ -376,10 +426,36 @@ void MiniserverSim::on_start(const NatPacket& p, Millis now) {
   peer->session++;
   peer->auth_tries = peer->config_tries = 0;
   peer->alive_deadline = kNever;
+  new_session(*peer);
   if (options_.keys)
     begin_auth(*peer, now);
   else
     send_config(*peer, now);
+}
+
+void MiniserverSim::new_session(Peer& peer) {
+  peer.authorized = options_.keys == nullptr;
+  peer.ignored_frames += peer.held_frames;
+  peer.held = peer.inputs;
+  peer.held_names.clear();
+  peer.held_frames = 0;
+  peer.ignoring_said = false;
+}
+
+void MiniserverSim::authorize(Peer& peer, Millis now) {
+  log(LogLevel::info, peer.cfg.name + ": authorized");
+  peer.authorized = true;
+  for (const auto& name : peer.held_names) {
+    const auto& v = peer.held[name];
+    peer.reported.insert(name);
+    auto it = peer.inputs.find(name);
+    if (it != peer.inputs.end() && it->second == v) continue;
+    peer.inputs[name] = v;
+    input_changed(peer, name, now);
+  }
+  peer.held_names.clear();
+  peer.held_frames = 0;
+  send_config(peer, now);
 }
 
 // ---- authentication and configuration ---------------------------------------------------------
@@ -387,7 +463,14 @@ void MiniserverSim::on_start(const NatPacket& p, Millis now) {
 void MiniserverSim::begin_auth(Peer& peer, Millis now) {
   if (++peer.auth_tries > options_.auth_retries) {
     log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" + hex8(peer.cfg.serial) +
-                             ") after " + std::to_string(options_.auth_retries) + " attempts");
+                             ") after " + std::to_string(options_.auth_retries) +
+                             " attempts; its values are ignored");
+    if (peer.held_frames > 0 && !std::exchange(peer.ignoring_said, true))
+      log(LogLevel::warn, peer.cfg.name + " (" + hex8(peer.cfg.serial) +
+                              "): ignoring its values: authentication failed");
+    peer.ignored_frames += peer.held_frames;
+    peer.held_frames = 0;
+    peer.held_names.clear();
     if (hooks_.event)
       hooks_.event(devices::BusEvent{"auth_failed", peer.cfg.name, "", now * 1000000});
     set_phase(peer, Phase::auth_failed, now);
@@ -545,8 +628,7 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
         log(LogLevel::warn, peer->cfg.name + ": challenge reply does not verify");
         return;
       }
-      log(LogLevel::info, peer->cfg.name + ": authorized");
-      send_config(*peer, now);
+      authorize(*peer, now);
       return;
     }
     case 0x16:
@@ -560,13 +642,44 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
     default: break;
   }
   if (p.cmd < 0x80 || p.cmd > 0x8F || !peer->cfg.model) return;
-  for (const auto& name : decode_nat(*peer->cfg.model, ChannelDirection::input, p, peer->inputs)) {
-    const auto& v = peer->inputs[name];
-    log(LogLevel::info, "input " + peer->cfg.name + " " + name + " = " + devices::to_plain(v));
-    if (hooks_.event)
-      hooks_.event(devices::ChannelChanged{peer->info(), name, v,
-                                           peer->cfg.model->find(name)->spec.unit, now * 1000000});
+  const auto& m = *peer->cfg.model;
+  if (!carries(m, ChannelDirection::input, p.cmd)) return;
+  ValueMap scratch;
+  on_values(*peer, decode_nat(m, ChannelDirection::input, p, scratch), now,
+            [&](ValueMap& into) { return decode_nat(m, ChannelDirection::input, p, into); });
+}
+
+// The authentication gate for input values (only with keys): accepted from an authorized device;
+// held while it is being authenticated (applied once it is, dropped if it fails); otherwise
+// ignored and counted, like a Miniserver ignores an extension that did not authenticate.
+void MiniserverSim::on_values(Peer& peer, const std::vector<std::string>& carried, Millis now,
+                              const std::function<std::vector<std::string>(ValueMap&)>& decode) {
+  if (carried.empty()) return;
+  if (peer.authorized || !options_.keys) {
+    const auto changed = decode(peer.inputs);
+    for (const auto& name : carried) peer.reported.insert(name);
+    for (const auto& name : changed) input_changed(peer, name, now);
+    return;
   }
+  if (peer.phase == Phase::authenticating) {
+    decode(peer.held);
+    peer.held_names.insert(carried.begin(), carried.end());
+    ++peer.held_frames;
+    return;
+  }
+  ++peer.ignored_frames;
+  if (!std::exchange(peer.ignoring_said, true))
+    log(LogLevel::warn,
+        peer.cfg.name + " (" + hex8(peer.cfg.serial) + "): ignoring its values: " +
+            (peer.phase == Phase::auth_failed ? "authentication failed" : "not authenticated"));
+}
+
+void MiniserverSim::input_changed(Peer& peer, const std::string& name, Millis now) {
+  const auto& v = peer.inputs[name];
+  log(LogLevel::info, "input " + peer.cfg.name + " " + name + " = " + devices::to_plain(v));
+  if (hooks_.event)
+    hooks_.event(devices::ChannelChanged{peer.info(), name, v,
+                                         peer.cfg.model->find(name)->spec.unit, now * 1000000});
 }
 
 void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
@@ -578,8 +691,7 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
       return;
     if (check_challenge_reply(options_.keys->master_device_id, peer->cfg.serial, peer->challenge,
                               p.payload)) {
-      log(LogLevel::info, peer->cfg.name + ": authorized");
-      send_config(*peer, now);
+      authorize(*peer, now);
     } else {
       log(LogLevel::warn, peer->cfg.name + ": challenge reply does not verify");
     }
@@ -602,12 +714,14 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
       send_legacy(false, peer, 0x37);
       return;
     }
+    peer->hw_version = p.b0;
     if (peer->phase == Phase::authenticating) return;  // start repeated while we ask
     peer->firmware = p.val32;
     log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(peer->cfg.serial) +
                             ", firmware " + std::to_string(peer->firmware) + ")");
     peer->session++;
     peer->auth_tries = 0;
+    new_session(*peer);
     if (peer->phase == Phase::ready) set_phase(*peer, Phase::waiting, now);
     if (options_.keys)
       begin_auth(*peer, now);
@@ -617,18 +731,16 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
   }
   if (!peer || !peer->configured) return;
   if (p.cmd == 0x09) {
+    peer->hw_version = p.b0;
     send_legacy(false, peer, 0x0F, 0, 0, 0);
     return;
   }
-  if (!peer->cfg.model) return;
-  for (const auto& name :
-       decode_legacy(*peer->cfg.model, ChannelDirection::input, p, peer->inputs)) {
-    const auto& v = peer->inputs[name];
-    log(LogLevel::info, "input " + peer->cfg.name + " " + name + " = " + devices::to_plain(v));
-    if (hooks_.event)
-      hooks_.event(devices::ChannelChanged{peer->info(), name, v,
-                                           peer->cfg.model->find(name)->spec.unit, now * 1000000});
-  }
+  if (!peer->cfg.model || !carries(*peer->cfg.model, ChannelDirection::input, p.cmd)) return;
+  const auto& m = *peer->cfg.model;
+  const auto hw = peer->hw_version;
+  ValueMap scratch;
+  on_values(*peer, decode_legacy(m, ChannelDirection::input, p, scratch, hw), now,
+            [&](ValueMap& into) { return decode_legacy(m, ChannelDirection::input, p, into, hw); });
 }
 
 // ---- outputs and queries ----------------------------------------------------------------------
@@ -660,9 +772,25 @@ std::optional<devices::ChannelValue> MiniserverSim::value(std::string_view devic
                                                           std::string_view channel) const {
   const Peer* peer = by_name(device);
   if (!peer) return std::nullopt;
-  if (auto it = peer->inputs.find(channel); it != peer->inputs.end()) return it->second;
+  if (auto it = peer->inputs.find(channel); it != peer->inputs.end()) {
+    if (!peer->reported.count(channel)) return std::nullopt;
+    return it->second;
+  }
   if (auto it = peer->outputs.find(channel); it != peer->outputs.end()) return it->second;
   return std::nullopt;
+}
+
+std::uint64_t MiniserverSim::ignored_values(std::string_view device) const {
+  const Peer* peer = by_name(device);
+  return peer ? peer->ignored_frames : 0;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> MiniserverSim::ignored_values() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& p : peers_)
+    if (p->ignored_frames + p->held_frames > 0)
+      out.emplace_back(p->cfg.name, p->ignored_frames + p->held_frames);
+  return out;
 }
 
 MiniserverSim::Phase MiniserverSim::phase(std::string_view device) const {

@@ -25,7 +25,17 @@
 //   periodic    time sync 0x0C every `time_sync_ms`, Alive 0x08 to each ready NAT device every
 //               `alive_ms` (3 s to answer, else offline), optional ping 0x05 every `ping_ms`,
 //               legacy heartbeat 0x0D every 60 s.
-//   values      input frames -> ChannelChanged events; set_output() -> value frames.
+//   values      input frames -> ChannelChanged events; set_output() -> value frames. Legacy 0x51
+//               frequencies and 0x53 temperatures as `loxcan devices` decodes them (0x53 with the
+//               hardware version of the extension's Start).
+//   strict      with keys, values count only from a device that answered this session's challenge:
+//               held while it is being authenticated (applied when it is), otherwise ignored and
+//               counted (ignored_values()): after "authorization failed", before its Start. value()
+//               knows only inputs a device reported and the sim accepted.
+//   offers      one NAT offer per request: a request while an offer is scheduled (start-up, a Tree
+//               Extension's devices) or within 250 ms of the last offer (it crossed ours) gets
+//               none; requests before the start-up "offline" broadcasts are out get the scheduled
+//               offer.
 
 #include <cstdint>
 #include <functional>
@@ -100,6 +110,12 @@ class MiniserverSim {
   std::vector<std::string> not_ready() const;
   /// Serials of devices that were parked (not in the configuration).
   std::vector<std::uint32_t> parked() const;
+  /// Value frames of a device ignored because it was not authenticated (0 for unknown devices).
+  std::uint64_t ignored_values(std::string_view device) const;
+  /// (name, count) for every device with ignored value frames.
+  std::vector<std::pair<std::string, std::uint64_t>> ignored_values() const;
+  /// NAT offers sent since construction.
+  std::uint64_t offers_sent() const { return offers_sent_; }
 
  private:
   struct Peer;
@@ -120,6 +136,13 @@ class MiniserverSim {
   void send_legacy(bool broadcast, const Peer* peer, std::uint8_t cmd, std::uint8_t b0 = 0,
                    std::uint16_t v16 = 0, std::uint32_t v32 = 0);
   void offer(Peer& peer, Millis now);
+  void schedule_offer(Peer& peer, Millis due);
+  void answer_nat_request(Peer& peer, Millis now);
+  void new_session(Peer& peer);
+  void authorize(Peer& peer, Millis now);
+  void on_values(Peer& peer, const std::vector<std::string>& carried, Millis now,
+                 const std::function<std::vector<std::string>(ValueMap&)>& decode);
+  void input_changed(Peer& peer, const std::string& name, Millis now);
   void offer_tree_devices(Peer& tree, Millis now);
   void on_nat(const NatPacket& p, Millis now);
   void on_nat_request(const NatPacket& p, Millis now);
@@ -145,6 +168,8 @@ class MiniserverSim {
   LegacyReceiver legacy_rx_;
   std::vector<Action> actions_;
   std::uint64_t seq_ = 0;
+  Millis startup_offers_at_ = 0;
+  std::uint64_t offers_sent_ = 0;
   std::uint8_t next_park_nat_ = 0x81;
   std::uint8_t next_park_right_ = 0x81;
   std::uint8_t next_park_left_ = 0xC1;

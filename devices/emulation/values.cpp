@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "canproto/message.hpp"
+#include "devices/codec.hpp"
 
 namespace loxcan::emulation {
 namespace {
@@ -38,9 +39,48 @@ bool emulated(Codec c) {
     case Codec::nat_rgbw:
     case Codec::nat_white:
     case Codec::legacy_bit:
-    case Codec::legacy_analog10: return true;
+    case Codec::legacy_analog10:
+    case Codec::legacy_frequency:
+    case Codec::legacy_temperature: return true;
     default: return false;
   }
+}
+
+constexpr std::uint8_t kUnusedSlot = 0xF;  // 0x51: input number nibble of an unused slot
+
+/// The value a legacy channel keeps after a round trip over the bus: 0x53 temperatures travel as
+/// raw ADC counts (emulated extensions report hardware version 1, LOXONE_CAN.md 6), rounded to
+/// 0.01 degC as every decoder here does; 0x51 frequencies as whole Hz.
+ChannelValue on_the_wire(const ModelChannel& c, const ChannelValue& v) {
+  const auto* d = std::get_if<double>(&v);
+  if (!d) return v;
+  if (c.binding.codec == Codec::legacy_frequency) return std::round(*d);
+  if (c.binding.codec != Codec::legacy_temperature) return v;
+  canproto::LegacyTemperature t;
+  t.selector_d2 = 1;
+  t.value = canproto::LegacyTemperature::adc_from_celsius(*d);
+  return std::round(t.celsius() * 100) / 100;
+}
+
+/// 0x51 with up to four (input index, Hz) pairs; unused slots get input number 15.
+std::array<std::uint8_t, 8> frequency_frame(
+    const std::vector<std::pair<std::uint8_t, std::uint8_t>>& slots) {
+  std::array<std::uint8_t, 8> d{0x51};
+  std::uint16_t inputs = 0xFFFF;
+  for (std::size_t k = 0; k < slots.size() && k < 4; ++k) {
+    d[1 + k] = slots[k].second;
+    inputs = static_cast<std::uint16_t>((inputs & ~(0xFu << (4 * k))) | (slots[k].first & 0xFu)
+                                                                            << (4 * k));
+  }
+  d[5] = static_cast<std::uint8_t>(inputs);
+  d[6] = static_cast<std::uint8_t>(inputs >> 8);
+  return d;
+}
+
+std::uint8_t hz_byte(const ChannelValue* v) {
+  if (!v) return 0;
+  const auto* d = std::get_if<double>(v);
+  return d ? static_cast<std::uint8_t>(std::clamp(std::round(*d), 0.0, 255.0)) : 0;
 }
 
 /// Channels that travel in the same frame.
@@ -255,7 +295,8 @@ std::vector<std::string> apply(const Model& model, const ModelChannel& channel,
               : (raw & ~mask) | contribution(channel, value);
     return apply_raw_group(model, channel, raw, values);
   }
-  if (set_if_changed(values, channel.spec.name, value)) return {channel.spec.name};
+  if (set_if_changed(values, channel.spec.name, on_the_wire(channel, value)))
+    return {channel.spec.name};
   return {};
 }
 
@@ -335,8 +376,70 @@ std::optional<std::array<std::uint8_t, 8>> legacy_bytes_for(const Model& model,
     }
     return d;
   }
+  if (b.codec == Codec::legacy_frequency) {
+    if (b.bit >= kUnusedSlot) return std::nullopt;
+    return frequency_frame({{b.bit, hz_byte(find_value(values, channel.spec.name))}});
+  }
+  if (b.codec == Codec::legacy_temperature) {
+    // D2 = 1: the raw-ADC selector, so that the frame says its rule even to a receiver that
+    // missed our Start.
+    const auto* v = find_value(values, channel.spec.name);
+    const auto raw = canproto::LegacyTemperature::adc_from_celsius(v ? as_number(*v) : 0);
+    return std::array<std::uint8_t, 8>{b.cmd,
+                                       0,
+                                       1,
+                                       0,
+                                       static_cast<std::uint8_t>(raw),
+                                       static_cast<std::uint8_t>(raw >> 8),
+                                       static_cast<std::uint8_t>(raw >> 16),
+                                       static_cast<std::uint8_t>(raw >> 24)};
+  }
   return std::nullopt;
 }
+
+namespace {
+
+/// Every non-zero 0x51 frequency of `dir`, four per frame (none when all are 0).
+void append_frequencies(const Model& model, ChannelDirection dir, const ValueMap& values,
+                        std::vector<std::array<std::uint8_t, 8>>& out) {
+  std::vector<std::pair<std::uint8_t, std::uint8_t>> slots;
+  for (const auto& c : model.channels) {
+    if (c.spec.direction != dir || c.binding.codec != Codec::legacy_frequency ||
+        c.binding.bit >= kUnusedSlot)
+      continue;
+    const std::uint8_t hz = hz_byte(find_value(values, c.spec.name));
+    if (hz == 0) continue;
+    slots.emplace_back(c.binding.bit, hz);
+    if (slots.size() == 4) {
+      out.push_back(frequency_frame(slots));
+      slots.clear();
+    }
+  }
+  if (!slots.empty()) out.push_back(frequency_frame(slots));
+}
+
+/// 0x51 / 0x53 channels decoded as `loxcan devices` decodes them (devices/codec.hpp).
+void decode_with_codec(const Model& model, ChannelDirection dir, const LegacyPacket& p,
+                       std::optional<std::uint8_t> hw_version, ValueMap& values,
+                       std::vector<std::string>& changed) {
+  const auto msg = canproto::decode_frame(legacy_frame_raw(p.from_server, p.type, p.serial, p.raw),
+                                          canproto::Bus::link);
+  const auto* l = std::get_if<canproto::LegacyMessage>(&msg);
+  if (!l) return;
+  devices::DecodeScratch scratch;
+  std::vector<devices::DecodedValue> decoded;
+  devices::decode_legacy(model, l->body, !p.from_server, hw_version, scratch, decoded);
+  for (auto& d : decoded) {
+    const auto* c = model.find(d.channel);
+    if (!c || c->spec.direction != dir) continue;
+    if (c->binding.codec != Codec::legacy_frequency &&
+        c->binding.codec != Codec::legacy_temperature)
+      continue;
+    if (set_if_changed(values, c->spec.name, std::move(d.value))) changed.push_back(c->spec.name);
+  }
+}
+
+}  // namespace
 
 std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model,
                                                               ChannelDirection dir,
@@ -346,12 +449,20 @@ std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model
   for (const auto& c : model.channels) {
     if (c.spec.direction != dir || !emulated(c.binding.codec) || !is_legacy(c.binding.codec))
       continue;
+    if (c.binding.codec == Codec::legacy_frequency) continue;  // below, only the non-zero ones
+    // A temperature is reported once set: an emulated extension has no CPU sensor, and a set value
+    // is never exactly 0 (0 degC travels as -0.05, the nearest ADC count).
+    if (c.binding.codec == Codec::legacy_temperature) {
+      const auto* v = find_value(values, c.spec.name);
+      if (!v || as_number(*v) == 0) continue;
+    }
     bool seen = false;
     for (auto cmd : cmds) seen = seen || cmd == c.binding.cmd;
     if (seen) continue;
     cmds.push_back(c.binding.cmd);
     if (auto d = legacy_bytes_for(model, c, values)) out.push_back(*d);
   }
+  append_frequencies(model, dir, values, out);
   return out;
 }
 
@@ -397,9 +508,14 @@ std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, co
 }
 
 std::vector<std::string> decode_legacy(const Model& model, ChannelDirection dir,
-                                       const LegacyPacket& p, ValueMap& values) {
+                                       const LegacyPacket& p, ValueMap& values,
+                                       std::optional<std::uint8_t> hw_version) {
   std::vector<std::string> changed;
   if (p.fragment) return changed;
+  if (p.cmd == 0x51 || p.cmd == 0x53) {
+    decode_with_codec(model, dir, p, hw_version, values, changed);
+    return changed;
+  }
   for (const auto& c : model.channels) {
     if (c.spec.direction != dir || c.binding.cmd != p.cmd) continue;
     std::optional<ChannelValue> v;

@@ -9,7 +9,11 @@
 // then packets_for() builds the frame(s) that carry the new state.
 //
 // Encoding choices (decoders always apply the flags, LOXONE_CAN.md 4.2.1): NAT analog values go
-// out as value x 1000 with format flags 0x05 (unsigned, /1000) or 0x15 (signed, /1000).
+// out as value x 1000 with format flags 0x05 (unsigned, /1000) or 0x15 (signed, /1000). Legacy
+// 0x53 temperatures go out as raw ADC counts with the D2 = 1 selector (about 0.22 degC a step) and
+// 0x51 frequencies as whole Hz, up to four per frame and only while non-zero; apply() stores such a
+// value as it will arrive (set 22.5 degC -> 22.53), so both sides of the bus agree on it. A
+// temperature never set (0) is not reported by legacy_bytes_for_all().
 
 #include <map>
 #include <optional>
@@ -70,8 +74,11 @@ std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const devices::Mod
 /// ignored (empty result).
 std::vector<std::string> decode_nat(const devices::Model& model, devices::ChannelDirection dir,
                                     const NatPacket& p, ValueMap& values);
+/// Legacy 0x51 frequencies and 0x53 temperatures are decoded by devices/codec.hpp (the rules of
+/// `loxcan devices`); `hw_version` is the sender's from its Start (selects the 0x53 formula).
 std::vector<std::string> decode_legacy(const devices::Model& model, devices::ChannelDirection dir,
-                                       const LegacyPacket& p, ValueMap& values);
+                                       const LegacyPacket& p, ValueMap& values,
+                                       std::optional<std::uint8_t> hw_version = std::nullopt);
 
 /// Whether the model has a channel in `dir` bound to NAT command `cmd` / legacy command `cmd`.
 bool carries(const devices::Model& model, devices::ChannelDirection dir, std::uint8_t cmd);

@@ -41,8 +41,8 @@ constexpr const char* kSimUsage =
     "\n"
     "  -i, --iface IF            CAN interface (the Link bus), e.g. vcan0\n"
     "  -c, --config FILE         the YAML device map\n"
-    "  -s, --scenario FILE       steps to run (set/expect/state/wait/restart/silence, see "
-    "README);\n"
+    "  -s, --scenario FILE       steps to run (set/expect/state/wait/restart/silence, expect\n"
+    "                            auth_failed, see README);\n"
     "                            the exit status is 0 when every expectation held, 1 otherwise\n"
     "  -d, --duration S          stop after S seconds (default: at the end of the scenario, or "
     "never)\n"
@@ -59,7 +59,8 @@ constexpr const char* kSimUsage =
     "\n"
     "stdout: one line per event: 'state <device> online|offline', 'input <device> <channel> "
     "<value>',\n"
-    "'auth_failed <device>'; stderr: the log. Stops on SIGINT/SIGTERM.\n"
+    "'auth_failed <device>'; stderr: the log. Values from a device that did not authenticate are\n"
+    "ignored, and counted on stderr at the end. Stops on SIGINT/SIGTERM.\n"
     "Example: loxcan sim --iface vcan0 --config etc/demo.yaml\n";
 
 constexpr const char* kEmulateUsage =
@@ -278,6 +279,10 @@ class SimTarget : public sim::ScenarioTarget {
            : p == emulation::MiniserverSim::Phase::parked ? "parked"
                                                           : "offline";
   }
+  std::optional<bool> auth_failed(std::string_view device) const override {
+    if (!s_.miniserver().find(device)) return false;
+    return s_.miniserver().phase(device) == emulation::MiniserverSim::Phase::auth_failed;
+  }
   bool restart() override {
     s_.start();
     return true;
@@ -395,6 +400,9 @@ int run_sim(int argc, char** argv) {
   simulator->start();
   SimTarget target(*simulator);
   const int rc = run_loop("sim", loop, target, a, [&] { return simulator->now(); });
+  for (const auto& [name, n] : simulator->miniserver().ignored_values())
+    spdlog::get("sim")->warn("{}: {} value frame(s) ignored: the device did not authenticate", name,
+                             n);
   ports.stop_all();
   return rc;
 }

@@ -70,6 +70,12 @@ Step parse_step(std::string_view text, const std::string& where) {
     if (w.size() != 4) fail(where, "set: expected 'set <device> <channel> <value>'");
     s.kind = Step::Kind::set;
     s.device = w[1], s.channel = w[2], s.value = w[3];
+  } else if (verb == "expect" && w.size() >= 2 && w[1] == "auth_failed") {
+    if (w.size() < 3 || w.size() == 4 || w.size() > 5)
+      fail(where, "expect auth_failed: expected 'expect auth_failed <device> [within <ms>]'");
+    s.kind = Step::Kind::auth_failed;
+    s.device = w[2];
+    s.ms = w.size() == 3 ? kDefaultOnline : within(w, 3, where, "expect auth_failed");
   } else if (verb == "expect") {
     if (w.size() < 4)
       fail(where, "expect: expected 'expect <device> <channel> <value> [within <ms>]'");
@@ -172,8 +178,11 @@ void check(const Scenario& s, const ScenarioTarget& target) {
         fail(st.where, st.text + ": '" + st.value + "' is not a value of " + st.channel + " (" +
                            std::string(devices::to_string(spec->type)) + ")");
     }
-    if (st.kind == Step::Kind::state && target.state(st.device).empty())
+    if ((st.kind == Step::Kind::state || st.kind == Step::Kind::auth_failed) &&
+        target.state(st.device).empty())
       fail(st.where, st.text + ": unknown device");
+    if (st.kind == Step::Kind::auth_failed && !target.auth_failed(st.device))
+      fail(st.where, st.text + ": expect auth_failed is a `loxcan sim` step");
   }
 }
 
@@ -206,7 +215,8 @@ void ScenarioRunner::abort(const std::string& why) {
   for (; index_ < scenario_.steps.size(); ++index_) {
     const auto& st = scenario_.steps[index_];
     if (st.kind == Step::Kind::expect || st.kind == Step::Kind::state ||
-        st.kind == Step::Kind::wait_online || st.kind == Step::Kind::set) {
+        st.kind == Step::Kind::wait_online || st.kind == Step::Kind::set ||
+        st.kind == Step::Kind::auth_failed) {
       ++failures_;
       report_("FAIL: " + st.where + ": " + st.text + ": " + why);
     }
@@ -252,6 +262,15 @@ bool ScenarioRunner::run_current(Millis now) {
         return true;
       }
       return elapsed >= st.ms ? failed("state is " + target_.state(st.device)) : false;
+    case Step::Kind::auth_failed: {
+      const auto failed_now = target_.auth_failed(st.device);
+      if (!failed_now) return failed("expect auth_failed is a `loxcan sim` step");
+      if (*failed_now) {
+        report_("ok: " + st.text + " (after " + std::to_string(elapsed) + " ms)");
+        return true;
+      }
+      return elapsed >= st.ms ? failed("state is " + target_.state(st.device)) : false;
+    }
     case Step::Kind::expect: {
       const auto* spec = target_.spec(st.device, st.channel);
       auto want = spec ? emulation::parse_value(*spec, st.value) : std::nullopt;

@@ -8,14 +8,17 @@
 //   - expect di1 i3 1 within 5000  # sim: an input reported by a device; emulate: an output
 //   received
 //   - state touch1 online within 3000
+//   - expect auth_failed di9 within 15000  # sim only: the Miniserver refused the device (its
+//                                          # authentication failed; its values are ignored)
 //   - wait 500                     # milliseconds
 //   - restart                      # sim only: the Miniserver starts again (NAT assignment anew)
 //   - silence 8000                 # sim only: the Miniserver neither sends nor listens for 8 s
 //
 // Devices by friendly name or serial; channels by the model's channel names; values as the
 // channel takes them (bool 0/1/on/off/true/false, numbers, masks decimal or 0x, RGBW "r,g,b,w").
-// `within` defaults to 5000 ms, `wait online` to 15000 ms. Numbers compare with a tolerance of
-// 1e-6 (relative, at least 1e-9).
+// `within` defaults to 5000 ms, `wait online` and `expect auth_failed` to 15000 ms (the simulated
+// Miniserver gives up after 6 challenges 1 s apart). A device cannot be named `auth_failed`.
+// Numbers compare with a tolerance of 1e-6 (relative, at least 1e-9).
 //
 // Errors: parse_scenario()/load_scenario() throw ScenarioError "file:line:column: problem" for
 // YAML errors, unknown steps, missing or malformed arguments; check() reports steps naming
@@ -43,7 +46,16 @@ class ScenarioError : public std::runtime_error {
 };
 
 struct Step {
-  enum class Kind : std::uint8_t { set, expect, wait, wait_online, state, restart, silence };
+  enum class Kind : std::uint8_t {
+    set,
+    expect,
+    wait,
+    wait_online,
+    state,
+    restart,
+    silence,
+    auth_failed
+  };
   Kind kind = Kind::wait;
   std::string device, channel, value;  ///< value: the text (state: online/parked/offline)
   emulation::Millis ms = 0;            ///< wait / within / silence
@@ -80,6 +92,8 @@ class ScenarioTarget {
   virtual std::string state(std::string_view device) const = 0;
   virtual bool restart() { return false; }                   ///< false: not supported here
   virtual bool silence(emulation::Millis) { return false; }  ///< false: not supported here
+  /// Whether the device's authentication failed; nullopt: not supported here.
+  virtual std::optional<bool> auth_failed(std::string_view) const { return std::nullopt; }
 };
 
 /// Checks every step against the target before running (throws ScenarioError).

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 
+#include "canproto/candump.hpp"
+#include "canproto/message.hpp"
 #include "devices/emulation/device.hpp"
 #include "devices/emulation/miniserver.hpp"
 #include "devices/registry.hpp"
@@ -140,6 +143,37 @@ class Lifecycle : public ::testing::Test {
                        [&](const std::string& s) { return s.find(needle) != std::string::npos; });
   }
 
+  /// A node that sends hand-made frames (a foreign device, a second Miniserver).
+  Hooks injector() {
+    const int node = bus.reserve();
+    bus.attach(node, {});
+    return bus.hooks(node);
+  }
+
+  /// serial -> NAT offers (0xFD) the simulated Miniserver sent since `from`.
+  std::map<std::uint32_t, int> offers(Millis from = 0) {
+    std::map<std::uint32_t, int> n;
+    for (const auto& s : bus.sent())
+      if (s.node == sim_node && s.at >= from && (s.frame.id & 0x1F0000FF) == 0x100000FD)
+        ++n[std::uint32_t{s.frame.data[4]} | s.frame.data[5] << 8 | s.frame.data[6] << 16 |
+            std::uint32_t{s.frame.data[7]} << 24];
+    return n;
+  }
+
+  /// serial -> NAT Starts (0x02) the emulated devices sent since `from`.
+  std::map<std::uint32_t, int> starts(Millis from = 0) {
+    std::map<std::uint32_t, int> n;
+    NatReceiver rx;
+    for (const auto& s : bus.sent()) {
+      if (s.node != emu_node || !is_nat_frame(s.frame)) continue;
+      auto p = rx.push(s.frame);
+      if (p && s.at >= from && p->cmd == 0x02 && p->payload.size() >= 16)
+        ++n[std::uint32_t{p->payload[12]} | p->payload[13] << 8 | p->payload[14] << 16 |
+            std::uint32_t{p->payload[15]} << 24];
+    }
+    return n;
+  }
+
   int frames_with(std::uint32_t id_mask, std::uint32_t id, Millis from = 0) {
     int n = 0;
     for (const auto& s : bus.sent())
@@ -251,6 +285,14 @@ TEST_F(Lifecycle, InputsSetBeforeStartAreReportedOnStart) {
   bus.run_for(10000);
   EXPECT_EQ(sim->value("di1", "i1"), ChannelValue(true));
   EXPECT_EQ(sim->value("touch1", "temperature"), ChannelValue(19.5));
+  // Sent right after the offer, before the challenge was answered: held, applied once authorized.
+  auto at = [&](const std::string& line) {
+    return std::find_if(sim_logs.begin(), sim_logs.end(),
+                        [&](const std::string& s) { return s.find(line) == 0; });
+  };
+  EXPECT_LT(at("di1: authorized"), at("input di1 i1 = 1"));
+  EXPECT_NE(at("input di1 i1 = 1"), sim_logs.end());
+  EXPECT_EQ(sim->ignored_values("di1"), 0u);
 }
 
 TEST_F(Lifecycle, SimulatorRestartReassignsEveryDevice) {
@@ -450,6 +492,146 @@ TEST_F(Lifecycle, DeviceAnswersRuntimeRequests) {
   bus.run_for(1);
   EXPECT_EQ(di.state(), DeviceState::parked);
   EXPECT_EQ(di.nat(), random_nat(0x14123456));
+}
+
+// ---- the simulated Miniserver as a strict oracle (issue 19)
+// --------------------------------------
+
+TEST_F(Lifecycle, OneOfferAndOneStartPerDevice) {
+  start_all();
+  // A request inside the Miniserver's first 100 ms (before its "extensions offline" broadcasts are
+  // out): answered by the scheduled start-up offer, not by a second one.
+  Hooks ih = injector();
+  bus.run_until(20);
+  for (auto& f :
+       to_frames(short_packet(false, random_nat(0x14123456), 0, 0xFE, 0, 0x14, 0x14123456)))
+    ih.send(f);
+  bus.run_for(15000);
+  ASSERT_TRUE(sim->all_ready()) << ::testing::PrintToString(sim->not_ready());
+  const auto o = offers(), st = starts();
+  for (const auto& d : kDevices) {
+    if (reg.find(d.model)->protocol == devices::Protocol::legacy) continue;
+    // Tree devices request (and are refused: their Tree Extension is not online yet) long before
+    // their offer comes; the one offer is the scheduled one.
+    EXPECT_EQ(o.count(d.serial) ? o.at(d.serial) : 0, 1) << d.name << " offers";
+    EXPECT_EQ(st.count(d.serial) ? st.at(d.serial) : 0, 1) << d.name << " Starts";
+  }
+  EXPECT_EQ(sim->offers_sent(), 14u);
+}
+
+TEST_F(Lifecycle, DevicesTolerateADuplicateOffer) {
+  start_all();
+  bus.run_for(10000);
+  ASSERT_TRUE(sim->all_ready());
+  auto& di = dynamic_cast<NatDevice&>(dev("di1"));
+  Hooks ih = injector();
+  const Millis t = bus.now();
+  auto offer = [&] {
+    for (auto& f : to_frames(short_packet(true, 0xFF, 0x00, 0xFD, di.nat(), 0, 0x14123456)))
+      ih.send(f);
+  };
+  offer();  // a new offer (the last one was seconds ago): a new Start
+  bus.run_for(30);
+  offer();  // the same offer again 30 ms later: one Start answers both
+  bus.run_for(600);
+  EXPECT_EQ(starts(t)[0x14123456], 1);
+  offer();  // 630 ms later: a new offer again
+  bus.run_for(3000);
+  EXPECT_EQ(starts(t)[0x14123456], 2);
+  EXPECT_EQ(di.state(), DeviceState::online);
+  EXPECT_TRUE(sim->all_ready());
+}
+
+TEST_F(Lifecycle, LegacyTemperaturesAndFrequenciesReachTheSimulator) {
+  start_all();
+  bus.run_for(10000);
+  ASSERT_TRUE(sim->all_ready());
+  EXPECT_EQ(sim->value("ext1", "temperature"), std::nullopt);  // never set: not reported
+  EXPECT_EQ(sim->value("ext1", "i1"), ChannelValue(false));    // reported at 0x0E
+  // Emulated legacy extensions send raw ADC counts (about 0.22 degC a step): both sides keep the
+  // value as it travels.
+  auto on_wire = [](double c) {
+    canproto::LegacyTemperature t{0, 1, 0, canproto::LegacyTemperature::adc_from_celsius(c)};
+    return std::round(t.celsius() * 100) / 100;
+  };
+  EXPECT_EQ(dev("ext1").set_input("temperature", 22.5, bus.now()), SetResult::ok);
+  EXPECT_EQ(dev("relay1").set_input("temperature", 45.0, bus.now()), SetResult::ok);
+  EXPECT_EQ(dev("ext1").set_input("f3", 42.0, bus.now()), SetResult::ok);
+  EXPECT_EQ(dev("ext1").set_input("f12", 7.0, bus.now()), SetResult::ok);
+  bus.run_for(200);
+  EXPECT_DOUBLE_EQ(on_wire(22.5), 22.53);
+  EXPECT_EQ(dev("ext1").value("temperature"), ChannelValue(on_wire(22.5)));
+  EXPECT_EQ(sim->value("ext1", "temperature"), ChannelValue(on_wire(22.5)));
+  EXPECT_EQ(sim->value("relay1", "temperature"), ChannelValue(on_wire(45.0)));
+  EXPECT_EQ(sim->value("ext1", "f3"), ChannelValue(42.0));
+  EXPECT_EQ(sim->value("ext1", "f12"), ChannelValue(7.0));
+  EXPECT_TRUE(logged(sim_logs, "input ext1 temperature = 22.53"));
+  EXPECT_EQ(dev("ext1").set_input("f3", 0.0, bus.now()), SetResult::ok);
+  bus.run_for(200);
+  EXPECT_EQ(sim->value("ext1", "f3"), ChannelValue(0.0));
+  EXPECT_EQ(sim->value("ext1", "f12"), ChannelValue(7.0));
+  EXPECT_EQ(dev("ext1").set_input("f1", 151.0, bus.now()), SetResult::bad_value);
+  // A Miniserver restart: the extension reports its current temperature and frequencies again.
+  build_sim();
+  bus.run_for(10000);
+  EXPECT_EQ(sim->value("ext1", "temperature"), ChannelValue(on_wire(22.5)));
+  EXPECT_EQ(sim->value("ext1", "f12"), ChannelValue(7.0));
+  EXPECT_EQ(sim->value("ext1", "f3"), std::nullopt);  // 0 Hz is not reported
+}
+
+TEST_F(Lifecycle, ForeignLegacyExtensionIsDecodedWithItsStart) {
+  // The frames of issue 19 from an extension that is not ours (auth off: a pre-10.3 Miniserver).
+  sim_keys = nullptr;
+  sim_node = bus.reserve();
+  std::vector<SimDevice> devs{{reg.find("extension"), 0x01AB0001, "ext9", "", false}};
+  SimOptions o;
+  sim = std::make_unique<MiniserverSim>(devs, o, bus.hooks(sim_node, &sim_events, &sim_logs));
+  bus.attach(sim_node,
+             {[this](const canproto::Frame& f, Millis n) { sim->on_frame(f, n); },
+              [this](Millis n) { sim->tick(n); }, [this] { return sim->next_deadline(); }});
+  sim->start(0);
+  Hooks ih = injector();
+  auto send = [&](const char* compact) {
+    ih.send(*canproto::parse_compact(compact));
+    bus.run_for(10);
+  };
+  bus.run_for(200);
+  send("01AB0001#8700000003109900");  // Start, hardware version 0
+  EXPECT_EQ(sim->phase("ext9"), MiniserverSim::Phase::ready);
+  send("01AB0001#D300000060010000");  // raw 352: (1475 - 352 * 2245 / 1024) / 10
+  EXPECT_EQ(sim->value("ext9", "temperature"), ChannelValue(70.33));
+  EXPECT_TRUE(logged(sim_logs, "input ext9 temperature = 70.33"));
+  send("01AB0001#8902000003109900");  // Alive, hardware version 2: 0.1 degC
+  send("01AB0001#D300000060010000");
+  EXPECT_EQ(sim->value("ext9", "temperature"), ChannelValue(35.2));
+  send("01AB0001#D12A000000F2FF00");  // 42 Hz on input 3 (index 2), three unused slots
+  EXPECT_EQ(sim->value("ext9", "f3"), ChannelValue(42.0));
+  EXPECT_EQ(sim->value("ext9", "f1"), std::nullopt);
+}
+
+TEST_F(Lifecycle, RefusedDevicesValuesAreIgnoredAndCounted) {
+  static const KeySet wrong = other_keys();
+  device_keys = &wrong;  // the devices' keys do not match the Miniserver's
+  start_all();
+  bus.run_for(20000);
+  for (const char* name : {"di1", "ai1", "tree1", "ext1"})
+    EXPECT_EQ(sim->phase(name), MiniserverSim::Phase::auth_failed) << name;
+  sim_events.clear();
+  EXPECT_EQ(dev("di1").set_input("i3", true, bus.now()), SetResult::ok);
+  EXPECT_EQ(dev("ai1").set_input("ai2", 7.25, bus.now()), SetResult::ok);
+  bus.run_for(200);
+  // Sent (the devices think they are online), but not used: no value, no event, counted.
+  EXPECT_GT(frames_with(0x1F0000FF, 0x10000080), 0);
+  EXPECT_EQ(sim->value("di1", "i3"), std::nullopt);
+  EXPECT_EQ(sim->value("ai1", "ai2"), std::nullopt);
+  EXPECT_GE(sim->ignored_values("di1"), 2u);  // the report after the offer, and this one
+  EXPECT_GE(sim->ignored_values("ai1"), 2u);
+  EXPECT_TRUE(logged(sim_logs, "di1 (14123456): ignoring its values: authentication failed"));
+  EXPECT_FALSE(logged(sim_logs, "input di1"));
+  for (const auto& e : sim_events) EXPECT_FALSE(std::holds_alternative<devices::ChannelChanged>(e));
+  const auto all = sim->ignored_values();
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                          [](const auto& p) { return p.first == "di1" && p.second >= 2; }));
 }
 
 }  // namespace

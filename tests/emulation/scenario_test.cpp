@@ -163,6 +163,73 @@ TEST(Scenario, AbortFailsWhatIsLeft) {
   EXPECT_EQ(out.back(), "FAIL: s.yaml:3: expect d buzzer 1: --duration ran out");
 }
 
+// A Miniserver-side target: "d" is known; its authentication fails when `refused` is set.
+class AuthTarget : public FakeTarget {
+ public:
+  bool refused = false;
+  std::optional<bool> auth_failed(std::string_view device) const override {
+    if (device != "d") return false;
+    return refused;
+  }
+};
+
+TEST(Scenario, ExpectAuthFailed) {
+  auto sc = parse_scenario("- expect auth_failed d\n- expect auth_failed d within 900\n", "s.yaml");
+  ASSERT_EQ(sc.steps.size(), 2u);
+  EXPECT_EQ(sc.steps[0].kind, Step::Kind::auth_failed);
+  EXPECT_EQ(sc.steps[0].device, "d");
+  EXPECT_EQ(sc.steps[0].ms, 15000);
+  EXPECT_EQ(sc.steps[1].ms, 900);
+  for (const char* bad :
+       {"- expect auth_failed\n", "- expect auth_failed d 5\n", "- expect auth_failed d after 5\n",
+        "- expect auth_failed d within 5 more\n"}) {
+    try {
+      parse_scenario(bad, "s.yaml");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const ScenarioError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("s.yaml:1: expect auth_failed: expected", 0), 0u)
+          << e.what();
+    }
+  }
+
+  // check(): unknown devices, and targets that do not authenticate (loxcan emulate).
+  AuthTarget sim;
+  FakeTarget emulate;
+  EXPECT_NO_THROW(check(parse_scenario("- expect auth_failed d\n", "s.yaml"), sim));
+  EXPECT_THROW(check(parse_scenario("- expect auth_failed x\n", "s.yaml"), sim), ScenarioError);
+  try {
+    check(parse_scenario("- expect auth_failed d\n", "s.yaml"), emulate);
+    ADD_FAILURE() << "emulate accepted expect auth_failed";
+  } catch (const ScenarioError& e) {
+    EXPECT_STREQ(e.what(),
+                 "s.yaml:1: expect auth_failed d: expect auth_failed is a `loxcan sim` step");
+  }
+
+  // The runner: holds once the device is refused, fails when it is still not by the deadline.
+  std::vector<std::string> out;
+  ScenarioRunner r(parse_scenario("- expect auth_failed d within 1000\n", "s.yaml"), sim,
+                   [&](const std::string& s) { out.push_back(s); });
+  r.poll(0);
+  r.poll(500);
+  EXPECT_TRUE(out.empty());
+  sim.refused = true;
+  r.poll(700);
+  ASSERT_TRUE(r.done());
+  sim.refused = false;
+  ScenarioRunner r2(parse_scenario("- wait 10\n- expect auth_failed d within 100\n", "s.yaml"), sim,
+                    [&](const std::string& s) { out.push_back(s); });
+  r2.poll(0);
+  r2.poll(10);
+  r2.poll(90);
+  EXPECT_FALSE(r2.done());
+  r2.poll(110);
+  ASSERT_TRUE(r2.done());
+  EXPECT_EQ(r.failures() + r2.failures(), 1);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "ok: expect auth_failed d within 1000 (after 700 ms)");
+  EXPECT_EQ(out[1], "FAIL: s.yaml:2: expect auth_failed d within 100: state is offline");
+}
+
 TEST(Scenario, ValuesMatchWithTolerance) {
   EXPECT_TRUE(values_match(22.5, 22.5000000001));
   EXPECT_FALSE(values_match(22.5, 22.51));
