@@ -9,11 +9,9 @@
 namespace loxcan::emulation {
 namespace {
 
-using devices::hex8_text;
-using devices::serial_text;
-
 using devices::ChannelDirection;
 using devices::DeviceState;
+using devices::serial_text;
 
 constexpr std::uint8_t kReasonPowerOn = 0x20;
 constexpr std::uint8_t kReasonPairing = 0x02;

@@ -349,12 +349,9 @@ Gateway::Port* Gateway::link_port() {
 namespace {
 
 mqtt::RawDirection raw_direction(devices::FrameDirection dir) {
-  switch (dir) {
-    case devices::FrameDirection::rx: return mqtt::RawDirection::rx;
-    case devices::FrameDirection::tx: return mqtt::RawDirection::tx;
-    case devices::FrameDirection::unknown: return mqtt::RawDirection::unknown;
-  }
-  return mqtt::RawDirection::rx;
+  constexpr mqtt::RawDirection kByFrameDirection[] = {
+      mqtt::RawDirection::rx, mqtt::RawDirection::tx, mqtt::RawDirection::unknown};
+  return kByFrameDirection[static_cast<int>(dir)];
 }
 
 }  // namespace

@@ -55,24 +55,12 @@ class FakeClock : public Timers {
 constexpr const char* kYaml = R"(
 interfaces: [{name: vcan0, role: link}]
 devices:
-  - serial: "14111775"
-    type: di_extension
-    name: hall
-    channels:
-      i1: {name: door, invert: true, debounce_ms: 50}
-      i2: {publish: false}
-  - serial: "19000001"
-    type: ai_extension
-    name: tank
-    channels:
-      ai1: {name: level, unit: "%", scale: 10, offset: -5}
-  - serial: "14000002"
-    type: di_extension
-    name: played
-    mode: emulate
-    interface: vcan0
-    channels:
-      i1: {invert: true}
+  - {serial: "14111775", type: di_extension, name: hall,
+     channels: {i1: {name: door, invert: true, debounce_ms: 50}, i2: {publish: false}}}
+  - {serial: "19000001", type: ai_extension, name: tank,
+     channels: {ai1: {name: level, unit: "%", scale: 10, offset: -5}}}
+  - {serial: "14000002", type: di_extension, name: played, mode: emulate, interface: vcan0,
+     channels: {i1: {invert: true}}}
 )";
 
 constexpr std::uint32_t kHall = 0x14111775, kTank = 0x19000001, kPlayed = 0x14000002;
