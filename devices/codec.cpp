@@ -1,6 +1,7 @@
 #include "devices/codec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -246,6 +247,17 @@ std::string hex_bytes(std::span<const std::uint8_t> bytes) {
   return s;
 }
 
+// D1..D7 of a legacy frame as on the wire: B0, val16 and val32 little-endian.
+std::array<std::uint8_t, 7> d1_to_d7(const cp::LegacyGeneric& g) {
+  return {g.b0,
+          static_cast<std::uint8_t>(g.val16),
+          static_cast<std::uint8_t>(g.val16 >> 8),
+          static_cast<std::uint8_t>(g.val32),
+          static_cast<std::uint8_t>(g.val32 >> 8),
+          static_cast<std::uint8_t>(g.val32 >> 16),
+          static_cast<std::uint8_t>(g.val32 >> 24)};
+}
+
 void decode_dmx(const cp::LegacyBody& body, bool from_device, std::vector<DecodedValue>& out) {
   auto* p = std::get_if<cp::LegacyPacket>(&body);
   if (from_device || !p || (p->type != 0x0D && p->type != 0x0E && p->type != 0x13) ||
@@ -275,13 +287,7 @@ void decode_onewire(const cp::LegacyBody& body, bool from_device, std::vector<De
     const double c = d2 + (g->val16 >> 8) / 16.0;
     out.push_back({"t" + std::to_string(g->b0 + 1), c, "°C"});
   } else if (g->cmd == 0x7A || g->cmd == 0x7B) {
-    std::uint8_t rom[7] = {g->b0,
-                           static_cast<std::uint8_t>(g->val16),
-                           static_cast<std::uint8_t>(g->val16 >> 8),
-                           static_cast<std::uint8_t>(g->val32),
-                           static_cast<std::uint8_t>(g->val32 >> 8),
-                           static_cast<std::uint8_t>(g->val32 >> 16),
-                           static_cast<std::uint8_t>(g->val32 >> 24)};
+    const auto rom = d1_to_d7(*g);
     out.push_back({"ibutton", g->cmd == 0x7A ? hex_bytes(rom) : std::string(), ""});
   }
 }
@@ -314,14 +320,9 @@ void decode_serial_port(const cp::LegacyBody& body, bool from_device, DecodeScra
     return;
   }
   if (g->cmd != 0x71) return;
-  const std::uint8_t d[8] = {0,
-                             g->b0,
-                             static_cast<std::uint8_t>(g->val16),
-                             static_cast<std::uint8_t>(g->val16 >> 8),
-                             static_cast<std::uint8_t>(g->val32),
-                             static_cast<std::uint8_t>(g->val32 >> 8),
-                             static_cast<std::uint8_t>(g->val32 >> 16),
-                             static_cast<std::uint8_t>(g->val32 >> 24)};
+  std::uint8_t d[8] = {};  // D0 (the command) stays 0: the indexes below are frame bytes
+  const auto d1_d7 = d1_to_d7(*g);
+  std::copy(d1_d7.begin(), d1_d7.end(), d + 1);
   if (g->b0 == 0) {  // first frame: D2 length, D3 CRC-8, D4..D7 first bytes
     scratch.tx.assign(d + 4, d + 4 + std::min<std::size_t>(4, d[2]));
     scratch.tx_expected = d[2];

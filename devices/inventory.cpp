@@ -5,17 +5,12 @@
 #include <type_traits>
 
 #include "canproto/candump.hpp"
+#include "devices/serial.hpp"
 
 namespace loxcan::devices {
 namespace {
 
 namespace cp = loxcan::canproto;
-
-std::string hex8_lower(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
 
 std::string hex2(std::uint8_t v) {
   char buf[5];
@@ -131,7 +126,9 @@ void Inventory::set_type(DeviceRecord& r, std::uint16_t type) {
                       : (type & 0x8000)              ? Generation::tree_device
                                                      : Generation::nat_extension;
   auto it = names_.find(r.info.serial);
-  r.info.name = it != names_.end() ? it->second : r.info.model + "-" + hex8_lower(r.info.serial);
+  r.info.name = it != names_.end()
+                    ? it->second
+                    : r.info.model + "-" + serial_text(r.info.serial, HexCase::lower);
 }
 
 void Inventory::set_state(DeviceRecord& r, DeviceState s, std::int64_t ts,

@@ -354,7 +354,7 @@ void MqttBridge::on_message(IncomingMessage m) {
   }
 }
 
-void MqttBridge::reject(const IncomingMessage& m, CommandError e, const std::string& detail) {
+void MqttBridge::reject(const IncomingMessage& m, PayloadError e, const std::string& detail) {
   ++counters_.commands_rejected;
   const std::string shown = printable_payload(m.payload);
   log()->warn("rejected command on {}: {} ({}); payload \"{}\"", m.topic, to_string(e), detail,
@@ -367,19 +367,19 @@ void MqttBridge::reject(const IncomingMessage& m, CommandError e, const std::str
 
 void MqttBridge::on_set(const TopicScheme::Parsed& p, const IncomingMessage& m) {
   if (m.retained) {
-    return reject(m, CommandError::retained,
+    return reject(m, PayloadError::retained,
                   "retained command ignored; publish commands without the retain flag");
   }
   const auto it = by_segment_.find(p.device);
   if (it == by_segment_.end())
-    return reject(m, CommandError::unknown_device, "no device \"" + p.device + "\"");
+    return reject(m, PayloadError::unknown_device, "no device \"" + p.device + "\"");
   DeviceEntry& e = devices_.at(it->second);
   const BridgeChannel* ch = find_channel(e, p.channel);
   if (!ch || !ch->publish)
-    return reject(m, CommandError::unknown_channel,
+    return reject(m, PayloadError::unknown_channel,
                   "device \"" + p.device + "\" has no channel \"" + p.channel + "\"");
   if (!ch->writable)
-    return reject(m, CommandError::not_writable, "channel \"" + p.channel + "\" is read-only");
+    return reject(m, PayloadError::not_writable, "channel \"" + p.channel + "\" is read-only");
   const auto cur = e.values.find(p.channel);
   auto r = parse_command(ch->spec, m.payload, cur == e.values.end() ? nullptr : &cur->second);
   if (!r.ok()) return reject(m, r.error, r.detail);

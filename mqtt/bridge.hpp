@@ -163,7 +163,7 @@ class MqttBridge {
   void on_message(IncomingMessage m);
   void on_set(const TopicScheme::Parsed& p, const IncomingMessage& m);
   void on_request(const std::string& name, const IncomingMessage& m);
-  void reject(const IncomingMessage& m, CommandError e, const std::string& detail);
+  void reject(const IncomingMessage& m, PayloadError e, const std::string& detail);
 
   // devices
   DeviceEntry& entry_for(const devices::DeviceInfo& info);

@@ -50,7 +50,7 @@ nlohmann::json to_json(const devices::ChannelValue& v);
 /// Payload of `<base>/<dev>`: {"<ch>": value, ...} in channel-name order.
 std::string encode_device_json(const std::map<std::string, devices::ChannelValue>& values);
 
-enum class CommandError : std::uint8_t {
+enum class PayloadError : std::uint8_t {
   none,
   empty,            ///< zero-length payload
   too_long,         ///< more than kMaxCommandPayload bytes
@@ -66,13 +66,13 @@ enum class CommandError : std::uint8_t {
   retained,         ///< command arrived with the retain flag (stale; ignored)
 };
 
-std::string_view to_string(CommandError e);
+std::string_view to_string(PayloadError e);
 
 struct CommandResult {
   std::optional<devices::ChannelValue> value;
-  CommandError error = CommandError::none;
+  PayloadError error = PayloadError::none;
   std::string detail;  ///< empty when ok
-  bool ok() const { return error == CommandError::none; }
+  bool ok() const { return error == PayloadError::none; }
 };
 
 /// Parses a command for a channel. `current` (may be null) is the channel's last known value:

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "devices/serial.hpp"
 #include "mqtt/model.hpp"
 
 namespace loxcan::mqtt {
@@ -42,9 +43,7 @@ std::string sanitize_segment(std::string_view s) {
 }
 
 std::string serial_hex(std::uint32_t serial) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", serial);
-  return buf;
+  return devices::serial_text(serial, devices::HexCase::lower);
 }
 
 std::string device_segment(const devices::DeviceInfo& d) {

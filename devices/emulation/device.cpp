@@ -4,11 +4,14 @@
 #include <cctype>
 #include <cstdio>
 
+#include "devices/serial.hpp"
+
 namespace loxcan::emulation {
 namespace {
 
 using devices::ChannelDirection;
 using devices::DeviceState;
+using devices::serial_text;
 
 constexpr std::uint8_t kReasonPowerOn = 0x20;
 constexpr std::uint8_t kReasonPairing = 0x02;
@@ -26,11 +29,6 @@ std::uint32_t get32(const std::vector<std::uint8_t>& v, std::size_t at) {
 }
 Millis uniform(std::uint32_t random, Millis lo, Millis hi) {
   return lo + static_cast<Millis>(random % static_cast<std::uint32_t>(hi - lo + 1));
-}
-std::string hex8(std::uint32_t v) {
-  char buf[12];
-  std::snprintf(buf, sizeof buf, "%08X", v);
-  return buf;
 }
 bool is_led_light(std::uint16_t t) {
   return t == 0x8007 || t == 0x8008 || t == 0x800E || t == 0x800F || t == 0x8011 || t == 0x8016 ||
@@ -121,7 +119,7 @@ Emulated::Emulated(DeviceSetup setup, Hooks& hooks) : setup_(std::move(setup)), 
   info_.type = m.type;
   info_.generation = m.generation;
   info_.model = m.name;
-  info_.name = setup_.name.empty() ? m.name + "-" + hex8(setup_.serial) : setup_.name;
+  info_.name = setup_.name.empty() ? m.name + "-" + serial_text(setup_.serial) : setup_.name;
   info_.firmware = setup_.firmware;
   inputs_ = initial_values(m, ChannelDirection::input);
   outputs_ = initial_values(m, ChannelDirection::output);
@@ -177,8 +175,8 @@ void Emulated::outputs_changed(const std::vector<std::string>& names, Millis now
 
 void Emulated::auth_error(const std::string& why, Millis now) const {
   log(auth_error_said_ ? LogLevel::debug : LogLevel::error,
-      info_.name + " (" + hex8(info_.serial) + "): the Miniserver requests authentication but " +
-          why);
+      info_.name + " (" + serial_text(info_.serial) +
+          "): the Miniserver requests authentication but " + why);
   auth_error_said_ = true;
   emit(devices::BusEvent{"auth_failed", info_.name + ": " + why, "", now * 1000000});
 }
@@ -736,7 +734,7 @@ Emulated* EmulatedBus::find(std::string_view key) const {
     return true;
   };
   for (auto* d : all())
-    if (d->name() == key || same_hex(hex8(d->info().serial), key)) return d;
+    if (d->name() == key || same_hex(serial_text(d->info().serial), key)) return d;
   return nullptr;
 }
 

@@ -5,8 +5,13 @@
 #include <set>
 #include <utility>
 
+#include "devices/serial.hpp"
+
 namespace loxcan::emulation {
 namespace {
+
+using devices::hex8_text;
+using devices::serial_text;
 
 using devices::ChannelDirection;
 using devices::DeviceState;
@@ -19,11 +24,6 @@ constexpr int kConfigTries = 3;
 // the earliest (LOXONE_CAN.md 9.1), a request within this time was sent before ours arrived.
 constexpr Millis kOfferHold = 250;
 
-std::string hex8(std::uint32_t v) {
-  char buf[12];
-  std::snprintf(buf, sizeof buf, "%08X", v);
-  return buf;
-}
 std::string hex4(std::uint32_t v) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04X", v & 0xFFFF);
@@ -123,7 +123,7 @@ MiniserverSim::MiniserverSim(std::vector<SimDevice> devices, SimOptions options,
     p->legacy = d.model && d.model->protocol == devices::Protocol::legacy;
     p->tree_ext = d.model && d.model->special == devices::Special::tree_extension;
     p->tree_device = !d.parent.empty();
-    if (d.name.empty()) d.name = (d.model ? d.model->name : "device") + "-" + hex8(d.serial);
+    if (d.name.empty()) d.name = (d.model ? d.model->name : "device") + "-" + serial_text(d.serial);
     p->cfg = std::move(d);
     if (p->cfg.model) {
       p->inputs = initial_values(*p->cfg.model, ChannelDirection::input);
@@ -152,7 +152,7 @@ MiniserverSim::Peer* MiniserverSim::by_serial(std::uint32_t serial) {
 
 MiniserverSim::Peer* MiniserverSim::by_name(std::string_view name) {
   for (auto& p : peers_)
-    if (p->cfg.name == name || iequal(hex8(p->cfg.serial), name)) return p.get();
+    if (p->cfg.name == name || iequal(serial_text(p->cfg.serial), name)) return p.get();
   return nullptr;
 }
 
@@ -339,10 +339,10 @@ void MiniserverSim::offer(Peer& peer, Millis now) {
   }
   peer.last_offer = now;
   ++offers_sent_;
-  log(LogLevel::info, "send NAT offer to " +
-                          std::string(peer.tree_device ? "Tree device " : "Extension ") +
-                          hex8(peer.cfg.serial) + ", new NAT index: " + std::to_string(peer.nat) +
-                          (peer.configured ? "" : ", park extension"));
+  log(LogLevel::info,
+      "send NAT offer to " + std::string(peer.tree_device ? "Tree device " : "Extension ") +
+          serial_text(peer.cfg.serial) + ", new NAT index: " + std::to_string(peer.nat) +
+          (peer.configured ? "" : ", park extension"));
 }
 
 void MiniserverSim::offer_tree_devices(Peer& tree, Millis now) {
@@ -363,7 +363,7 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
   Peer* tree = p.dev == 0 ? tree_by_nat(p.nat) : nullptr;
   const bool left = (p.b0 & 0x40) != 0;
   log(LogLevel::info, "NAT index request from " +
-                          std::string(tree ? "Tree device " : "extension ") + hex8(serial) +
+                          std::string(tree ? "Tree device " : "extension ") + serial_text(serial) +
                           " (device type: " + hex4(p.val16) + ")");
   Peer* peer = by_serial(serial);
   if (peer && peer->configured) {
@@ -376,7 +376,7 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
     auto np = std::make_unique<Peer>();
     np->configured = false;
     np->cfg.serial = serial;
-    np->cfg.name = "parked-" + hex8(serial);
+    np->cfg.name = "parked-" + serial_text(serial);
     np->type = p.val16;
     np->tree_device = tree != nullptr;
     np->tree = tree;
@@ -416,13 +416,13 @@ void MiniserverSim::on_start(const NatPacket& p, Millis now) {
   peer->type = static_cast<std::uint16_t>(p.payload[17] | p.payload[18] << 8);
   const std::uint8_t nat = p.dev != 0 ? p.dev : p.nat;
   if (!peer->configured || (nat & 0x80)) {
-    log(LogLevel::info, "got version packet from parked extension " + hex8(serial));
+    log(LogLevel::info, "got version packet from parked extension " + serial_text(serial));
     peer->phase = Phase::parked;
     return;
   }
-  log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(serial) +
+  log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + serial_text(serial) +
                           ", firmware " + std::to_string(peer->firmware) + ", config CRC " +
-                          hex8(peer->reported_crc) + ")");
+                          hex8_text(peer->reported_crc) + ")");
   peer->session++;
   peer->auth_tries = peer->config_tries = 0;
   peer->alive_deadline = kNever;
@@ -462,11 +462,12 @@ void MiniserverSim::authorize(Peer& peer, Millis now) {
 
 void MiniserverSim::begin_auth(Peer& peer, Millis now) {
   if (++peer.auth_tries > options_.auth_retries) {
-    log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" + hex8(peer.cfg.serial) +
-                             ") after " + std::to_string(options_.auth_retries) +
+    log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" +
+                             serial_text(peer.cfg.serial) + ") after " +
+                             std::to_string(options_.auth_retries) +
                              " attempts; its values are ignored");
     if (peer.held_frames > 0 && !std::exchange(peer.ignoring_said, true))
-      log(LogLevel::warn, peer.cfg.name + " (" + hex8(peer.cfg.serial) +
+      log(LogLevel::warn, peer.cfg.name + " (" + serial_text(peer.cfg.serial) +
                               "): ignoring its values: authentication failed");
     peer.ignored_frames += peer.held_frames;
     peer.held_frames = 0;
@@ -515,9 +516,9 @@ void MiniserverSim::send_config(Peer& peer, Millis now) {
     peer.config_crc = config_crc(peer.config);
   }
   if (peer.reported_crc != peer.config_crc && !peer.config.empty()) {
-    log(LogLevel::info, peer.cfg.name + ": sending configuration (CRC " + hex8(peer.config_crc) +
-                            ", offline timeout " + std::to_string(options_.offline_timeout_s) +
-                            " s)");
+    log(LogLevel::info, peer.cfg.name + ": sending configuration (CRC " +
+                            hex8_text(peer.config_crc) + ", offline timeout " +
+                            std::to_string(options_.offline_timeout_s) + " s)");
     send_to(peer, long_packet(true, 0, 0, 0x11, peer.config));
   }
   send_to(peer, short_packet(true, 0, 0, 0x08, 0x03, 0, peer.config_crc));
@@ -549,7 +550,7 @@ void MiniserverSim::set_phase(Peer& peer, Phase phase, Millis now) {
 void MiniserverSim::make_ready(Peer& peer, Millis now) {
   if (peer.phase == Phase::ready) return;
   set_phase(peer, Phase::ready, now);
-  log(LogLevel::info, peer.cfg.name + " (" + hex8(peer.cfg.serial) + ") online" +
+  log(LogLevel::info, peer.cfg.name + " (" + serial_text(peer.cfg.serial) + ") online" +
                           (peer.legacy ? "" : ", NAT " + std::to_string(peer.nat)));
   send_outputs(peer);
   if (peer.tree_ext) offer_tree_devices(peer, now);
@@ -582,7 +583,7 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
     case 0xFE: on_nat_request(p, now); return;
     case 0xFC:
       log(LogLevel::info,
-          "search reply from " + hex8(p.val32) + " (device type: " + hex4(p.val16) + ")");
+          "search reply from " + serial_text(p.val32) + " (device type: " + hex4(p.val16) + ")");
       return;
     case 0x02: on_start(p, now); return;
     default: break;
@@ -704,21 +705,22 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
       np->legacy = true;
       np->type = p.type;
       np->cfg.serial = std::uint32_t{p.type} << 24 | p.serial;
-      np->cfg.name = "parked-" + hex8(np->cfg.serial);
+      np->cfg.name = "parked-" + serial_text(np->cfg.serial);
       np->phase = Phase::parked;
       peer = np.get();
       peers_.push_back(std::move(np));
     }
     if (!peer->configured) {
-      log(LogLevel::info, "unknown legacy extension " + hex8(peer->cfg.serial) + ": park");
+      log(LogLevel::info, "unknown legacy extension " + serial_text(peer->cfg.serial) + ": park");
       send_legacy(false, peer, 0x37);
       return;
     }
     peer->hw_version = p.b0;
     if (peer->phase == Phase::authenticating) return;  // start repeated while we ask
     peer->firmware = p.val32;
-    log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(peer->cfg.serial) +
-                            ", firmware " + std::to_string(peer->firmware) + ")");
+    log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" +
+                            serial_text(peer->cfg.serial) + ", firmware " +
+                            std::to_string(peer->firmware) + ")");
     peer->session++;
     peer->auth_tries = 0;
     new_session(*peer);

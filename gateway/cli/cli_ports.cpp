@@ -70,25 +70,4 @@ void install_cli_signals(gateway::EventLoop& loop, PortGroup& group,
   loop.on_signal(SIGUSR1, [&group] { group.print_stats(stderr); });
 }
 
-int usage_error(const char* verb, const char* fmt, const char* arg) {
-  std::fprintf(stderr, "%s: ", verb);
-  std::fprintf(stderr, fmt, arg);  // NOLINT: fmt is always a literal of the caller
-  std::fprintf(stderr, "\n(see %s --help)\n", verb);
-  return EX_USAGE;
-}
-
-bool parse_seconds(std::string_view text, double& out) {
-  if (text.empty()) return false;
-  std::string s(text);
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtod(s.c_str(), &end);
-  return errno == 0 && end && *end == '\0' && out >= 0 && s.find_first_of("xXpPnN") == s.npos;
-}
-
-bool parse_count(std::string_view text, std::uint64_t& out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && p == text.data() + text.size() && !text.empty();
-}
-
 }  // namespace loxcan::cli

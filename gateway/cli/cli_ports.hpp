@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gateway/canio/can_port.hpp"
+#include "gateway/cli/options.hpp"
 #include "gateway/loop/event_loop.hpp"
 
 namespace loxcan::cli {
@@ -75,12 +76,5 @@ canio::PortConfig make_port_config(const IfaceSpec& spec, const PortOptions& opt
 /// SIGINT/SIGTERM -> on_stop (default: loop.stop()), SIGUSR1 -> group.print_stats(stderr).
 void install_cli_signals(gateway::EventLoop& loop, PortGroup& group,
                          std::function<void()> on_stop = {});
-
-/// Prints "<verb>: <fmt with arg>" and a pointer to --help to stderr; returns EX_USAGE.
-int usage_error(const char* verb, const char* fmt, const char* arg);
-
-/// Parses a non-negative decimal (with an optional fraction for seconds); false on junk.
-bool parse_seconds(std::string_view text, double& out);
-bool parse_count(std::string_view text, std::uint64_t& out);
 
 }  // namespace loxcan::cli

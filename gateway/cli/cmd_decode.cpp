@@ -28,6 +28,7 @@
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/device_events.hpp"
 #include "gateway/cli/live_source.hpp"
+#include "gateway/cli/options.hpp"
 
 namespace loxcan::cli {
 namespace {
@@ -723,7 +724,7 @@ int parse_options(int argc, char** argv, Options& opt) {
         }
         break;
       case 'h': std::fputs(kUsage, stdout); return -1;
-      default: std::fputs(kUsage, stderr); return EX_USAGE;
+      default: return print_usage(stderr, kUsage);
     }
   }
   if (argc - optind > 1) {

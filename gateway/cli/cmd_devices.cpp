@@ -16,6 +16,7 @@
 #include "devices/monitor.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/device_events.hpp"
+#include "gateway/cli/options.hpp"
 #include "gateway/config/config.hpp"
 
 namespace loxcan::cli {
@@ -135,7 +136,7 @@ int parse_options(int argc, char** argv, DeviceEventOptions& opt, bool& events, 
         opt.tree = std::string_view(optarg) == "tree";
         break;
       case 'h': std::fputs(kUsage, stdout); return -1;
-      default: std::fputs(kUsage, stderr); return EX_USAGE;
+      default: return print_usage(stderr, kUsage);
     }
   }
   if (argc - optind > 1) {

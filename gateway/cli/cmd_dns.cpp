@@ -37,22 +37,22 @@ void usage(std::FILE* out, const char* argv0) {
 
 int exit_code(CloudDnsErrorKind k) {
   switch (k) {
-    case CloudDnsErrorKind::kInvalidSerial: return EX_USAGE;
-    case CloudDnsErrorKind::kUnknownSerial: return EX_NOHOST;
-    case CloudDnsErrorKind::kTimeout: return EX_TEMPFAIL;
-    case CloudDnsErrorKind::kUnreachable: return EX_UNAVAILABLE;
-    case CloudDnsErrorKind::kBadReply: return EX_PROTOCOL;
+    case CloudDnsErrorKind::invalid_serial: return EX_USAGE;
+    case CloudDnsErrorKind::unknown_serial: return EX_NOHOST;
+    case CloudDnsErrorKind::timeout: return EX_TEMPFAIL;
+    case CloudDnsErrorKind::unreachable: return EX_UNAVAILABLE;
+    case CloudDnsErrorKind::bad_reply: return EX_PROTOCOL;
   }
   return EX_SOFTWARE;
 }
 
 const char* error_name(CloudDnsErrorKind k) {
   switch (k) {
-    case CloudDnsErrorKind::kInvalidSerial: return "invalid_serial";
-    case CloudDnsErrorKind::kUnknownSerial: return "unknown_serial";
-    case CloudDnsErrorKind::kTimeout: return "timeout";
-    case CloudDnsErrorKind::kUnreachable: return "unreachable";
-    case CloudDnsErrorKind::kBadReply: return "bad_reply";
+    case CloudDnsErrorKind::invalid_serial: return "invalid_serial";
+    case CloudDnsErrorKind::unknown_serial: return "unknown_serial";
+    case CloudDnsErrorKind::timeout: return "timeout";
+    case CloudDnsErrorKind::unreachable: return "unreachable";
+    case CloudDnsErrorKind::bad_reply: return "bad_reply";
   }
   return "error";
 }

@@ -109,8 +109,8 @@ int parse_args(int argc, char** argv, RecordArgs& a) {
         a.port.restart_ms = static_cast<std::uint32_t>(n);
         break;
       case kStats: a.stats = true; break;
-      case 'h': std::fputs(kUsage, stdout); return 0;
-      default: std::fputs(kUsage, stderr); return EX_USAGE;
+      case 'h': return print_usage(stdout, kUsage);
+      default: return print_usage(stderr, kUsage);
     }
   }
   if (a.ifaces.empty()) return usage_error("%s", "at least one --iface is needed");

@@ -100,8 +100,8 @@ int parse_args(int argc, char** argv, ReplayArgs& a) {
         a.port.tx_queue_limit = n;
         break;
       case kStats: a.stats = true; break;
-      case 'h': std::fputs(kUsage, stdout); return 0;
-      default: std::fputs(kUsage, stderr); return EX_USAGE;
+      case 'h': return print_usage(stdout, kUsage);
+      default: return print_usage(stderr, kUsage);
     }
   }
   if (optind >= argc) return usage_error("%s", "an input FILE (or '-') is needed");

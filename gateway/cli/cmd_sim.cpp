@@ -110,11 +110,11 @@ struct Args {
 };
 
 int usage_error(const char* verb, const std::string& what) {
-  std::fprintf(stderr, "loxcan %s: %s\n(see loxcan %s --help)\n", verb, what.c_str(), verb);
-  return EX_USAGE;
+  return cli::usage_error(("loxcan " + std::string(verb)).c_str(), "%s", what.c_str());
 }
 
-bool parse_seconds(const char* text, double& out) {
+// Up to a year: scenario times and timeouts (parse_seconds of options.hpp has no upper bound).
+bool parse_bounded_seconds(const char* text, double& out) {
   char* end = nullptr;
   errno = 0;
   out = std::strtod(text, &end);
@@ -144,7 +144,7 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
   int c;
   while ((c = getopt_long(argc, argv, "i:c:s:d:vh", kOptions, nullptr)) != -1) {
     auto seconds = [&](double& out, const char* name) {
-      return parse_seconds(optarg, out)
+      return parse_bounded_seconds(optarg, out)
                  ? -1
                  : usage_error(verb,
                                std::string(name) + ": expected seconds, got '" + optarg + "'");
@@ -156,7 +156,7 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
       case 's': a.scenario = optarg; break;
       case 'd': rc = seconds(a.duration, "--duration"); break;
       case 'v': a.verbose = true; break;
-      case 'h': std::fputs(usage, stdout); return 0;
+      case 'h': return print_usage(stdout, usage);
       case kAuth:
         if (!std::strcmp(optarg, "on"))
           a.auth = config::EmulationAuth::on;
@@ -188,7 +188,7 @@ int parse_args(const char* verb, const char* usage, int argc, char** argv, Args&
         if (c == kAlive) rc = seconds(a.alive, "--alive");
         if (c == kPing) {
           double ms = 0;
-          rc = parse_seconds(optarg, ms)
+          rc = parse_bounded_seconds(optarg, ms)
                    ? -1
                    : usage_error(
                          verb, std::string("--ping: expected milliseconds, got '") + optarg + "'");

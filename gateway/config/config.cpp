@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "devices/serial.hpp"
 #include "gateway/config/yaml_reader.hpp"
 #include "mqtt/options.hpp"
 
@@ -28,12 +29,6 @@ std::string join(const std::vector<Diagnostic>& d) {
 
 std::string indexed(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
-}
-
-std::string hex8(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08X", v);
-  return buf;
 }
 
 std::string lower(std::string s) {
@@ -281,7 +276,7 @@ DeviceConfig read_device(YamlReader& r, const YAML::Node& n, const std::string& 
   read_device_firmware(r, n, path + ".firmware", d.firmware);
   read_channels(r, YamlReader::get(n, "channels"), path + ".channels", d);
   if (!d.name_given && d.model) {
-    std::string serial = hex8(d.serial);
+    std::string serial = devices::serial_text(d.serial);
     d.name = d.model->name + "-" + lower(serial);
   }
   return d;
@@ -340,7 +335,7 @@ void check_devices_together(YamlReader& r, const YAML::Node& list, Config& cfg) 
       const DeviceConfig& b = cfg.devices[j];
       if (a.serial != 0 && a.serial == b.serial) {
         r.error(YamlReader::get(n, "serial"), indexed("devices", i) + ".serial",
-                "duplicate serial " + hex8(a.serial) + " (first at line " +
+                "duplicate serial " + devices::serial_text(a.serial) + " (first at line " +
                     std::to_string(b.mark.line) + ")");
       }
       // Two generated names clash only when the serials do, which is reported above.
@@ -356,13 +351,15 @@ void check_devices_together(YamlReader& r, const YAML::Node& list, Config& cfg) 
     const YAML::Node pn = YamlReader::get(n, "parent");
     if (p && p->model && p->model->special != devices::Special::tree_extension) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "device " + hex8(*a.parent) + " is a '" + p->model->name + "', not a tree_extension");
+              "device " + devices::serial_text(*a.parent) + " is a '" + p->model->name +
+                  "', not a tree_extension");
     } else if (!p && a.mode == DeviceMode::emulate) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "no Tree Extension " + hex8(*a.parent) + " in `devices`");
+              "no Tree Extension " + devices::serial_text(*a.parent) + " in `devices`");
     } else if (p && a.mode == DeviceMode::emulate && p->mode != DeviceMode::emulate) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "Tree Extension " + hex8(*a.parent) + " must be emulated too (mode: emulate)");
+              "Tree Extension " + devices::serial_text(*a.parent) +
+                  " must be emulated too (mode: emulate)");
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "devices/emulation/keys.hpp"
+#include "devices/serial.hpp"
 #include "gateway/emulation/state_file.hpp"
 
 namespace loxcan::emulation {
@@ -78,7 +79,8 @@ void Emulation::build(const config::Config& config) {
     const std::string iface = d.interface.empty() ? options_.only_iface : d.interface;
     if (!options_.only_iface.empty() && iface != options_.only_iface) continue;
     if (!d.model) {
-      log->error("emulation: {} ({:08X}) has no `type`: cannot emulate it", d.name, d.serial);
+      log->error("emulation: {} ({}) has no `type`: cannot emulate it", d.name,
+                 devices::serial_text(d.serial));
       continue;
     }
     chosen.push_back(&d);
@@ -226,10 +228,10 @@ void Emulation::build(const config::Config& config) {
     auto it = d->parent ? trees.find(*d->parent) : trees.end();
     if (it == trees.end()) {
       log->error(
-          "emulation: {} ({:08X}) is a Tree device; its parent must be a Tree Extension emulated "
+          "emulation: {} ({}) is a Tree device; its parent must be a Tree Extension emulated "
           "on the same "
           "interface: left out",
-          d->name, d->serial);
+          d->name, devices::serial_text(d->serial));
       continue;
     }
     it->second.second->add_device(setup_for(*d));
@@ -286,8 +288,7 @@ void Emulation::on_frame(const std::string& iface, const canproto::Frame& frame)
 
 bool Emulation::set_input(std::uint32_t serial, std::string_view channel,
                           const devices::ChannelValue& value) {
-  char key[12];
-  std::snprintf(key, sizeof key, "%08X", serial);
+  const std::string key = devices::serial_text(serial);
   auto* d = find(key);
   if (!d) {
     dev_log()->warn("emulation: set {} {}: no emulated device with serial {}", key, channel, key);

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "devices/serial.hpp"
+
 namespace loxcan::emulation {
 namespace {
 
@@ -94,9 +96,8 @@ std::string format_state(const EmulationState& state) {
   if (state.tree_device_ids.empty()) out += " {}";
   out += '\n';
   for (const auto& [serial, id] : state.tree_device_ids) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "  %08X: ", serial);
-    out += buf;
+    out += "  " + devices::serial_text(serial) + ": ";
+    char buf[3];
     for (auto b : id) {
       std::snprintf(buf, sizeof buf, "%02x", b);
       out += buf;

@@ -12,8 +12,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the documented order
 
-Unexpected<CloudDnsError> fail(CloudDnsErrorKind kind, std::string msg) {
-  return unexpected(CloudDnsError{kind, std::move(msg)});
+canproto::Err<CloudDnsError> fail(CloudDnsErrorKind kind, std::string msg) {
+  return canproto::Err{CloudDnsError{kind, std::move(msg)}};
 }
 
 // "203-0-113-7.504f11223344.dyndns..." -> "203.0.113.7"; "" if the first label is no dashed IPv4.
@@ -31,22 +31,23 @@ std::string quoted(std::string_view s) {
 
 }  // namespace
 
-Expected<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view serial, long status,
-                                                              std::string_view location) {
+canproto::Result<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view serial,
+                                                                      long status,
+                                                                      std::string_view location) {
   const std::string s = canonical_serial(serial);
   if (status == 404 || status == 410)
-    return fail(CloudDnsErrorKind::kUnknownSerial, "the Cloud DNS does not know Miniserver " + s +
+    return fail(CloudDnsErrorKind::unknown_serial, "the Cloud DNS does not know Miniserver " + s +
                                                        " (HTTP " + std::to_string(status) + ")");
   if (status < 300 || status > 399)
-    return fail(CloudDnsErrorKind::kBadReply,
+    return fail(CloudDnsErrorKind::bad_reply,
                 "expected a redirect for " + s + ", got HTTP " + std::to_string(status));
   if (location.empty())
     return fail(
-        CloudDnsErrorKind::kBadReply,
+        CloudDnsErrorKind::bad_reply,
         "redirect for " + s + " without a Location header (HTTP " + std::to_string(status) + ")");
   const auto url = parse_http_url(location);
   if (!url)
-    return fail(CloudDnsErrorKind::kBadReply, "redirect for " + s + " to an unusable Location " +
+    return fail(CloudDnsErrorKind::bad_reply, "redirect for " + s + " to an unusable Location " +
                                                   quoted(location) + " (" + url.error() + ")");
   CloudDnsAnswer a;
   a.serial = s;
@@ -58,11 +59,10 @@ Expected<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view s
   return a;
 }
 
-Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view serial,
-                                                          std::string_view base_url,
-                                                          std::chrono::milliseconds timeout) {
+canproto::Result<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(
+    std::string_view serial, std::string_view base_url, std::chrono::milliseconds timeout) {
   if (!is_serial(serial))
-    return fail(CloudDnsErrorKind::kInvalidSerial,
+    return fail(CloudDnsErrorKind::invalid_serial,
                 "invalid serial " + quoted(serial) + ": expected 12 hex digits, e.g. 504F11223344");
   std::string base(base_url);
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -72,12 +72,12 @@ Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view seria
   req.use_proxy = true;
   auto r = http_get(req);
   if (!r) {
-    const auto kind = r.error().kind == HttpErrorKind::kTimeout ? CloudDnsErrorKind::kTimeout
-                      : r.error().kind == HttpErrorKind::kUnreachable
-                          ? CloudDnsErrorKind::kUnreachable
-                          : CloudDnsErrorKind::kBadReply;
+    const auto kind = r.error().kind == HttpErrorKind::timeout ? CloudDnsErrorKind::timeout
+                      : r.error().kind == HttpErrorKind::unreachable
+                          ? CloudDnsErrorKind::unreachable
+                          : CloudDnsErrorKind::bad_reply;
     const std::string what =
-        kind == CloudDnsErrorKind::kTimeout ? "no answer from " : "cannot query ";
+        kind == CloudDnsErrorKind::timeout ? "no answer from " : "cannot query ";
     return fail(kind, what + req.url + ": " + r.error().message);
   }
   return parse_cloud_dns_reply(serial, r->status, r->location);

@@ -25,13 +25,13 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 
 namespace loxcan::lan {
 
 inline constexpr const char* kCloudDnsBaseUrl = "http://dns.loxonecloud.com";
 
-enum class CloudDnsErrorKind { kInvalidSerial, kUnknownSerial, kTimeout, kUnreachable, kBadReply };
+enum class CloudDnsErrorKind { invalid_serial, unknown_serial, timeout, unreachable, bad_reply };
 
 struct CloudDnsError {
   CloudDnsErrorKind kind;
@@ -49,15 +49,15 @@ struct CloudDnsAnswer {
 
 /// Interprets a Cloud DNS reply (pure; fuzzed). `status` is the HTTP status, `location` the
 /// Location header (absolute URL). Precondition: is_serial(serial).
-Expected<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view serial, long status,
-                                                              std::string_view location);
+canproto::Result<CloudDnsAnswer, CloudDnsError> parse_cloud_dns_reply(std::string_view serial,
+                                                                      long status,
+                                                                      std::string_view location);
 
 /// Validates `serial`, then GETs `<base_url>/<SERIAL>` (base_url without trailing '/', e.g.
 /// kCloudDnsBaseUrl; proxy variables are honoured as HttpRequest::use_proxy describes, https is
 /// verified against the system CA store) and interprets the reply. Never follows the redirect.
-Expected<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(std::string_view serial,
-                                                          std::string_view base_url,
-                                                          std::chrono::milliseconds timeout);
+canproto::Result<CloudDnsAnswer, CloudDnsError> cloud_dns_resolve(
+    std::string_view serial, std::string_view base_url, std::chrono::milliseconds timeout);
 
 /// The answer as one JSON object:
 ///   {"serial":"504F11223344","host":"203.0.113.7","address":"203.0.113.7","port":8080,

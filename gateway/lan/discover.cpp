@@ -71,9 +71,9 @@ std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
-Expected<std::vector<Iface>, std::string> list_interfaces(const std::string& filter) {
+canproto::Result<std::vector<Iface>, std::string> list_interfaces(const std::string& filter) {
   ifaddrs* all = nullptr;
-  if (getifaddrs(&all) != 0) return unexpected(errno_text("getifaddrs"));
+  if (getifaddrs(&all) != 0) return canproto::Err{errno_text("getifaddrs")};
   std::vector<Iface> out;
   for (ifaddrs* i = all; i; i = i->ifa_next) {
     if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
@@ -93,8 +93,8 @@ Expected<std::vector<Iface>, std::string> list_interfaces(const std::string& fil
   }
   freeifaddrs(all);
   if (out.empty())
-    return unexpected(filter.empty() ? std::string("no IPv4 interface is up")
-                                     : "no IPv4 interface matches '" + filter + "'");
+    return canproto::Err{filter.empty() ? std::string("no IPv4 interface is up")
+                                        : "no IPv4 interface matches '" + filter + "'"};
   return out;
 }
 
@@ -106,9 +106,9 @@ sockaddr_in sockaddr_of(in_addr a, std::uint16_t port) {
   return sa;
 }
 
-Expected<Fd, std::string> udp_socket(in_addr addr, std::uint16_t port, bool reuse) {
+canproto::Result<Fd, std::string> udp_socket(in_addr addr, std::uint16_t port, bool reuse) {
   Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return unexpected(errno_text("socket"));
+  if (!fd) return canproto::Err{errno_text("socket")};
   const int one = 1;
   if (reuse) {
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -116,8 +116,9 @@ Expected<Fd, std::string> udp_socket(in_addr addr, std::uint16_t port, bool reus
   }
   const sockaddr_in sa = sockaddr_of(addr, port);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-    return unexpected(errno_text("cannot bind UDP " + ntoa(addr) + ":" + std::to_string(port)) +
-                      (errno == EADDRINUSE ? " (another discovery or the daemon running?)" : ""));
+    return canproto::Err{
+        errno_text("cannot bind UDP " + ntoa(addr) + ":" + std::to_string(port)) +
+        (errno == EADDRINUSE ? " (another discovery or the daemon running?)" : "")};
   return fd;
 }
 
@@ -302,7 +303,7 @@ DiscoveryResult Session::run() {
   if (!udp && !ssdp) {
     std::string all = problems_.empty() ? "no discovery method enabled" : problems_.front();
     for (std::size_t i = 1; i < problems_.size(); ++i) all += "; " + problems_[i];
-    return unexpected(all);
+    return canproto::Err{all};
   }
   const auto start = Clock::now();
   const auto deadline = start + opts_.timeout;
@@ -322,7 +323,7 @@ DiscoveryResult Session::run() {
     if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(left.count() + 1, 100))) <
             0 &&
         errno != EINTR)
-      return unexpected(errno_text("poll"));
+      return canproto::Err{errno_text("poll")};
     if (fds[0].revents & POLLIN) drain(udp_rx_.get(), false);
     if (fds[1].revents & POLLIN) drain(ssdp_search_.get(), true);
     if (fds[2].revents & POLLIN) drain(ssdp_notify_.get(), true);
@@ -335,7 +336,7 @@ DiscoveryResult Session::run() {
 
 DiscoveryResult discover(const DiscoveryOptions& options, std::stop_token stop) {
   auto ifaces = list_interfaces(options.interface);
-  if (!ifaces) return unexpected(ifaces.error());
+  if (!ifaces) return canproto::Err{ifaces.error()};
   for (const auto& i : *ifaces)
     logger()->debug("interface {} {}{}{}", i.name, ntoa(i.addr),
                     i.broadcast ? " broadcast " + ntoa(*i.broadcast) : std::string(),

@@ -29,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 #include "gateway/lan/miniserver_info.hpp"
 #include "gateway/lan/upnp_xml.hpp"
 
@@ -48,7 +48,7 @@ struct DiscoveryOptions {
   /// in SERVER). `loxcan discover` sets it; the daemon does not, so that it never loads an
   /// HTTP/TLS stack and an XML parser (about 2 MB resident) for a name that Miniservers also
   /// send in their UDP answer, which wins the merge anyway.
-  std::function<Expected<UpnpDevice, std::string>(
+  std::function<canproto::Result<UpnpDevice, std::string>(
       const std::string& url, std::chrono::milliseconds timeout, std::stop_token stop)>
       describe;
   std::uint16_t probe_port = 7070;
@@ -57,7 +57,7 @@ struct DiscoveryOptions {
 
 /// The merged, sorted list; an error only if no discovery method could be started at all
 /// (problems with one method or with single replies are logged and skipped).
-using DiscoveryResult = Expected<std::vector<Miniserver>, std::string>;
+using DiscoveryResult = canproto::Result<std::vector<Miniserver>, std::string>;
 
 /// Runs both methods for options.timeout and returns what answered. Replies are only trusted as
 /// far as they parse; upnp.xml is fetched only from an http LOCATION whose host is the IPv4
@@ -66,9 +66,9 @@ DiscoveryResult discover(const DiscoveryOptions& options, std::stop_token stop =
 
 /// GET `url` (http only, no proxy, no redirects, 64 KiB at most, within `timeout`) and parse it
 /// as upnp.xml. Errors name the URL: "cannot read http://…/upnp.xml: HTTP 404".
-Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
-                                                         std::chrono::milliseconds timeout,
-                                                         std::stop_token stop);
+canproto::Result<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 std::stop_token stop);
 
 class DiscoveryService {
  public:

@@ -24,8 +24,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
-Unexpected<HttpError> fail(HttpErrorKind kind, std::string msg) {
-  return unexpected(HttpError{kind, std::move(msg)});
+canproto::Err<HttpError> fail(HttpErrorKind kind, std::string msg) {
+  return canproto::Err{HttpError{kind, std::move(msg)}};
 }
 
 std::string lower(std::string_view s) {
@@ -89,7 +89,7 @@ std::string percent_decode(std::string_view s) {
 }
 
 // "http://user:pw@proxy:3128" or "proxy:3128" -> Proxy; nullopt when none applies.
-Expected<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
+canproto::Result<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
   const char* v =
       target.https ? first_env({"https_proxy", "HTTPS_PROXY"}) : first_env({"http_proxy"});
   if (!v) v = first_env({"all_proxy", "ALL_PROXY"});
@@ -108,7 +108,7 @@ Expected<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
   }
   auto u = parse_http_url(spec);
   if (!u || u->https)
-    return fail(HttpErrorKind::kBadUrl,
+    return fail(HttpErrorKind::bad_url,
                 "unusable proxy '" + spec + "' (" + (u ? "only http:// proxies" : u.error()) + ")");
   p.host = bare_host(u->host);
   if (u->explicit_port) p.port = u->port;
@@ -119,9 +119,9 @@ Expected<std::optional<Proxy>, HttpError> proxy_for(const HttpUrl& target) {
 
 // getaddrinfo cannot be interrupted, so it runs on its own thread; on a timeout that thread is
 // left to finish alone (it owns its state). Address literals need no thread.
-Expected<std::vector<std::string>, HttpError> resolve(const std::string& host,
-                                                      Clock::time_point deadline,
-                                                      const std::stop_token& stop) {
+canproto::Result<std::vector<std::string>, HttpError> resolve(const std::string& host,
+                                                              Clock::time_point deadline,
+                                                              const std::stop_token& stop) {
   unsigned char buf[16];
   if (inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1)
     return std::vector<std::string>{host};
@@ -160,10 +160,10 @@ Expected<std::vector<std::string>, HttpError> resolve(const std::string& host,
   std::unique_lock lock(l->mu);
   if (!l->cv.wait_until(lock, stop, deadline, [&] { return l->done; }))
     return stop.stop_requested()
-               ? fail(HttpErrorKind::kCancelled, "cancelled")
-               : fail(HttpErrorKind::kTimeout, "no address for " + host + " in time");
+               ? fail(HttpErrorKind::cancelled, "cancelled")
+               : fail(HttpErrorKind::timeout, "no address for " + host + " in time");
   if (l->rc != 0 || l->addrs.empty())
-    return fail(HttpErrorKind::kUnreachable,
+    return fail(HttpErrorKind::unreachable,
                 "cannot resolve " + host + ": " + (l->rc ? gai_strerror(l->rc) : "no address"));
   return l->addrs;
 }
@@ -254,26 +254,26 @@ HttpError to_error(httplib::Error e, const httplib::ClientImpl& c, const Attempt
                             (a.proxy ? " (proxy)" : "");
   switch (e) {
     case httplib::Error::Connection:
-      return {HttpErrorKind::kUnreachable, "connection to " + where + " refused or unreachable"};
+      return {HttpErrorKind::unreachable, "connection to " + where + " refused or unreachable"};
     case httplib::Error::ConnectionTimeout:
-      return {HttpErrorKind::kTimeout, "no connection to " + where + " within " +
-                                           std::to_string(a.req.timeout.count()) + " ms"};
+      return {HttpErrorKind::timeout, "no connection to " + where + " within " +
+                                          std::to_string(a.req.timeout.count()) + " ms"};
     case httplib::Error::SSLServerVerification: {
       const long v = static_cast<const httplib::SSLClient&>(c).get_openssl_verify_result();
-      return {HttpErrorKind::kTls,
+      return {HttpErrorKind::tls,
               "TLS certificate of " + a.url.host + " not accepted: " +
                   (v != X509_V_OK ? X509_verify_cert_error_string(v) : "name does not match")};
     }
     case httplib::Error::SSLConnection:
     case httplib::Error::SSLLoadingCerts:
-      return {HttpErrorKind::kTls, "TLS handshake with " + where + " failed"};
-    case httplib::Error::Read: return {HttpErrorKind::kOther, "no valid HTTP reply from " + where};
+      return {HttpErrorKind::tls, "TLS handshake with " + where + " failed"};
+    case httplib::Error::Read: return {HttpErrorKind::other, "no valid HTTP reply from " + where};
     default:
-      return {HttpErrorKind::kOther, "request to " + where + " failed: " + httplib::to_string(e)};
+      return {HttpErrorKind::other, "request to " + where + " failed: " + httplib::to_string(e)};
   }
 }
 
-Expected<HttpResponse, HttpError> get_once(const Attempt& a, const std::string& address) {
+canproto::Result<HttpResponse, HttpError> get_once(const Attempt& a, const std::string& address) {
   auto client = make_client(a, address);
   bool too_large = false;
   std::string body;
@@ -293,13 +293,13 @@ Expected<HttpResponse, HttpError> get_once(const Attempt& a, const std::string& 
   dog.disarm();
   if (res) return HttpResponse{res->status, res->get_header_value("Location"), std::move(body)};
   if (too_large)
-    return fail(HttpErrorKind::kTooLarge,
+    return fail(HttpErrorKind::too_large,
                 "reply longer than " + std::to_string(a.req.max_body) + " bytes");
-  if (dog.cancelled()) return fail(HttpErrorKind::kCancelled, "cancelled");
+  if (dog.cancelled()) return fail(HttpErrorKind::cancelled, "cancelled");
   if (dog.timed_out())
-    return fail(HttpErrorKind::kTimeout,
+    return fail(HttpErrorKind::timeout,
                 "no complete reply within " + std::to_string(a.req.timeout.count()) + " ms");
-  return unexpected(to_error(res.error(), *client, a, address));
+  return canproto::Err{to_error(res.error(), *client, a, address)};
 }
 
 // Blocks SIGPIPE in this thread while alive and swallows one raised meanwhile (send() on a
@@ -328,22 +328,23 @@ class NoSigpipe {
 
 }  // namespace
 
-Expected<HttpResponse, HttpError> http_get(const HttpRequest& req) {
+canproto::Result<HttpResponse, HttpError> http_get(const HttpRequest& req) {
   const auto deadline = Clock::now() + req.timeout;
-  if (req.stop.stop_requested()) return fail(HttpErrorKind::kCancelled, "cancelled");
+  if (req.stop.stop_requested()) return fail(HttpErrorKind::cancelled, "cancelled");
   auto url = parse_http_url(req.url);
-  if (!url) return fail(HttpErrorKind::kBadUrl, "unusable URL: " + url.error());
-  auto proxy = req.use_proxy ? proxy_for(*url)
-                             : Expected<std::optional<Proxy>, HttpError>(std::optional<Proxy>());
-  if (!proxy) return unexpected(proxy.error());
+  if (!url) return fail(HttpErrorKind::bad_url, "unusable URL: " + url.error());
+  auto proxy = req.use_proxy
+                   ? proxy_for(*url)
+                   : canproto::Result<std::optional<Proxy>, HttpError>(std::optional<Proxy>());
+  if (!proxy) return canproto::Err{proxy.error()};
   auto addrs = resolve(*proxy ? (*proxy)->host : bare_host(url->host), deadline, req.stop);
-  if (!addrs) return unexpected(addrs.error());
+  if (!addrs) return canproto::Err{addrs.error()};
   NoSigpipe no_sigpipe;
   const Attempt attempt{req, *url, *proxy, deadline};
   for (std::size_t i = 0;; ++i) {
     auto r = get_once(attempt, (*addrs)[i]);
     // The next address of a name only when this one could not be connected to at all.
-    if (r || r.error().kind != HttpErrorKind::kUnreachable || i + 1 == addrs->size()) return r;
+    if (r || r.error().kind != HttpErrorKind::unreachable || i + 1 == addrs->size()) return r;
   }
 }
 

@@ -22,7 +22,7 @@
 #include <stop_token>
 #include <string>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 #include "gateway/lan/url.hpp"
 
 namespace loxcan::lan {
@@ -45,13 +45,13 @@ struct HttpResponse {
 };
 
 enum class HttpErrorKind {
-  kBadUrl,       ///< the URL (or a proxy variable) is not usable
-  kTimeout,      ///< not done within the timeout
-  kUnreachable,  ///< name not resolved, connection refused or unreachable
-  kTooLarge,     ///< body over max_body
-  kCancelled,    ///< stop requested
-  kTls,          ///< handshake or certificate verification failed
-  kOther         ///< connection closed early, reply is not HTTP, ...
+  bad_url,      ///< the URL (or a proxy variable) is not usable
+  timeout,      ///< not done within the timeout
+  unreachable,  ///< name not resolved, connection refused or unreachable
+  too_large,    ///< body over max_body
+  cancelled,    ///< stop requested
+  tls,          ///< handshake or certificate verification failed
+  other         ///< connection closed early, reply is not HTTP, ...
 };
 
 struct HttpError {
@@ -61,6 +61,6 @@ struct HttpError {
 
 /// Performs the GET; any HTTP status is a response (the caller judges it), everything else is
 /// an HttpError. Thread-safe; SIGPIPE is never raised (blocked in the calling thread meanwhile).
-Expected<HttpResponse, HttpError> http_get(const HttpRequest& req);
+canproto::Result<HttpResponse, HttpError> http_get(const HttpRequest& req);
 
 }  // namespace loxcan::lan

@@ -53,13 +53,14 @@ std::size_t token_end(std::string_view s, std::size_t pos) {
   return sp == std::string_view::npos ? s.size() : sp;
 }
 
-Unexpected<LoxLiveParseError> fail(LoxLiveError code, std::size_t offset, std::string msg) {
-  return unexpected(LoxLiveParseError{code, offset, msg + " at offset " + std::to_string(offset)});
+canproto::Err<LoxLiveParseError> fail(LoxLiveError code, std::size_t offset, std::string msg) {
+  return canproto::Err{
+      LoxLiveParseError{code, offset, msg + " at offset " + std::to_string(offset)}};
 }
 
 // Everything after the serial. `base` is the offset of `rest` within the datagram.
-Expected<bool, LoxLiveParseError> parse_tail(std::string_view rest, std::size_t base,
-                                             Miniserver& ms) {
+canproto::Result<bool, LoxLiveParseError> parse_tail(std::string_view rest, std::size_t base,
+                                                     Miniserver& ms) {
   std::size_t pos = 0;
   bool first = true;
   while (pos < rest.size()) {
@@ -79,14 +80,14 @@ Expected<bool, LoxLiveParseError> parse_tail(std::string_view rest, std::size_t 
       const std::size_t end2 = end < rest.size() ? token_end(rest, end + 1) : end;
       const std::string_view value = rest.substr(pos + 5, end2 - pos - 5);
       if (!is_datetime(value))
-        return fail(LoxLiveError::kBadProg, at,
+        return fail(LoxLiveError::bad_prog, at,
                     "Prog: expects YYYY-MM-DD HH:MM:SS, got '" + std::string(value) + "'");
       ms.config_date = std::string(value);
       end = end2;
     } else if (tok.starts_with("Type:")) {
       unsigned v = 0;
       if (!parse_uint(tok.substr(5), 3, v) || v > 255)
-        return fail(LoxLiveError::kBadType, at,
+        return fail(LoxLiveError::bad_type, at,
                     "Type: expects 0..255, got '" + std::string(tok.substr(5)) + "'");
       ms.type = static_cast<int>(v);
     } else if (tok.starts_with("HwId:")) {
@@ -94,7 +95,7 @@ Expected<bool, LoxLiveParseError> parse_tail(std::string_view rest, std::size_t 
       bool ok = !id.empty() && id.size() <= 16;
       for (unsigned char c : id) ok = ok && std::isalnum(c);
       if (!ok)
-        return fail(LoxLiveError::kBadHwId, at,
+        return fail(LoxLiveError::bad_hw_id, at,
                     "HwId: expects 1..16 letters or digits, got '" + std::string(id) + "'");
       ms.hw_id = std::string(id);
     } else if (first && is_version(tok)) {
@@ -134,22 +135,22 @@ bool parse_ipv4_port(std::string_view token, std::string& address, std::uint16_t
   return true;
 }
 
-Expected<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view d) {
+canproto::Result<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view d) {
   if (d.size() > kMaxLoxLiveReply)
-    return fail(LoxLiveError::kTooLong, kMaxLoxLiveReply,
+    return fail(LoxLiveError::too_long, kMaxLoxLiveReply,
                 "reply of " + std::to_string(d.size()) + " bytes exceeds the limit of " +
                     std::to_string(kMaxLoxLiveReply));
   while (!d.empty() &&
          (d.back() == '\0' || d.back() == '\r' || d.back() == '\n' || d.back() == ' '))
     d.remove_suffix(1);
-  if (d.empty()) return fail(LoxLiveError::kEmpty, 0, "empty reply");
-  if (!d.starts_with(kPrefix)) return fail(LoxLiveError::kNotLoxLive, 0, "no 'LoxLIVE:' prefix");
+  if (d.empty()) return fail(LoxLiveError::empty, 0, "empty reply");
+  if (!d.starts_with(kPrefix)) return fail(LoxLiveError::not_loxlive, 0, "no 'LoxLIVE:' prefix");
   for (std::size_t i = 0; i < d.size(); ++i) {
     const auto c = static_cast<unsigned char>(d[i]);
     if (c < 0x20 || c == 0x7F) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", c);
-      return fail(LoxLiveError::kControlByte, i, std::string("control byte ") + hex);
+      return fail(LoxLiveError::control_byte, i, std::string("control byte ") + hex);
     }
   }
   Miniserver ms;
@@ -166,10 +167,10 @@ Expected<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view d) {
     ms.name = std::string(trim(d.substr(kPrefix.size(), pos - kPrefix.size())));
     ms.serial = canonical_serial(serial);
     auto tail = parse_tail(d.substr(send), send, ms);
-    if (!tail) return unexpected(tail.error());
+    if (!tail) return canproto::Err{tail.error()};
     return ms;
   }
-  return fail(LoxLiveError::kNoAddress, kPrefix.size(),
+  return fail(LoxLiveError::no_address, kPrefix.size(),
               "no 'IPv4:port serial' (e.g. '192.168.1.7:80 504F11223344') after the name");
 }
 

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 #include "gateway/lan/miniserver_info.hpp"
 
 namespace loxcan::lan {
@@ -33,14 +33,14 @@ namespace loxcan::lan {
 inline constexpr std::size_t kMaxLoxLiveReply = 2048;
 
 enum class LoxLiveError {
-  kEmpty,        ///< nothing but padding
-  kTooLong,      ///< more than kMaxLoxLiveReply bytes
-  kNotLoxLive,   ///< does not start with "LoxLIVE:"
-  kControlByte,  ///< a byte < 0x20 or 0x7F inside the text (binary garbage)
-  kNoAddress,    ///< no valid IPv4:port token followed by a serial
-  kBadProg,      ///< "Prog:" not followed by YYYY-MM-DD HH:MM:SS
-  kBadType,      ///< "Type:" not followed by 1..3 digits <= 255
-  kBadHwId,      ///< "HwId:" empty or not 1..16 letters/digits
+  empty,         ///< nothing but padding
+  too_long,      ///< more than kMaxLoxLiveReply bytes
+  not_loxlive,   ///< does not start with "LoxLIVE:"
+  control_byte,  ///< a byte < 0x20 or 0x7F inside the text (binary garbage)
+  no_address,    ///< no valid IPv4:port token followed by a serial
+  bad_prog,      ///< "Prog:" not followed by YYYY-MM-DD HH:MM:SS
+  bad_type,      ///< "Type:" not followed by 1..3 digits <= 255
+  bad_hw_id,     ///< "HwId:" empty or not 1..16 letters/digits
 };
 
 struct LoxLiveParseError {
@@ -51,7 +51,7 @@ struct LoxLiveParseError {
 
 /// The fields of one answer, as a Miniserver record with via_udp set (source left empty).
 /// Never throws; every malformed input gives a LoxLiveParseError.
-Expected<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view datagram);
+canproto::Result<Miniserver, LoxLiveParseError> parse_loxlive(std::string_view datagram);
 
 /// Parses "A.B.C.D:port" exactly (no spaces, decimal, octets 0..255, port 1..65535).
 bool parse_ipv4_port(std::string_view token, std::string& address, std::uint16_t& port);

@@ -22,18 +22,18 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-Unexpected<SsdpParseError> fail(std::size_t offset, const std::string& msg) {
-  return unexpected(SsdpParseError{offset, msg + " at offset " + std::to_string(offset)});
+canproto::Err<SsdpParseError> fail(std::size_t offset, const std::string& msg) {
+  return canproto::Err{SsdpParseError{offset, msg + " at offset " + std::to_string(offset)}};
 }
 
 // Start line -> kind/status; false if it is none of the three SSDP forms.
 bool parse_start_line(std::string_view line, SsdpMessage& m) {
   if (line == "NOTIFY * HTTP/1.1") {
-    m.kind = SsdpKind::kNotify;
+    m.kind = SsdpKind::notify;
     return true;
   }
   if (line == "M-SEARCH * HTTP/1.1") {
-    m.kind = SsdpKind::kSearch;
+    m.kind = SsdpKind::search;
     return true;
   }
   if (!line.starts_with("HTTP/1.") || line.size() < 12 || line[8] != ' ') return false;
@@ -41,7 +41,7 @@ bool parse_start_line(std::string_view line, SsdpMessage& m) {
   if (!std::all_of(code.begin(), code.end(), [](unsigned char c) { return std::isdigit(c); }))
     return false;
   if (line.size() > 12 && line[12] != ' ') return false;
-  m.kind = SsdpKind::kResponse;
+  m.kind = SsdpKind::response;
   m.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
   return true;
 }
@@ -64,12 +64,12 @@ void store_header(std::string_view name, std::string_view value, SsdpMessage& m)
 }  // namespace
 
 bool SsdpMessage::is_loxone_miniserver() const {
-  const bool live = (kind == SsdpKind::kResponse && status == 200) ||
-                    (kind == SsdpKind::kNotify && nts == "ssdp:alive");
+  const bool live = (kind == SsdpKind::response && status == 200) ||
+                    (kind == SsdpKind::notify && nts == "ssdp:alive");
   return live && !location.empty() && server.find("Loxone Miniserver") != std::string::npos;
 }
 
-Expected<SsdpMessage, SsdpParseError> parse_ssdp(std::string_view d) {
+canproto::Result<SsdpMessage, SsdpParseError> parse_ssdp(std::string_view d) {
   if (d.empty()) return fail(0, "empty datagram");
   if (d.size() > kMaxSsdpMessage)
     return fail(kMaxSsdpMessage, "datagram of " + std::to_string(d.size()) +

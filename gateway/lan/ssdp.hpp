@@ -4,9 +4,9 @@
 //
 // Accepted input: one datagram of at most kMaxSsdpMessage bytes, a start line and header lines
 // separated by CRLF (a bare LF is tolerated), ending at an empty line or the end of the datagram:
-//   HTTP/1.1 200 OK                                  -> SsdpKind::kResponse (status 200)
-//   NOTIFY * HTTP/1.1                                -> SsdpKind::kNotify
-//   M-SEARCH * HTTP/1.1                              -> SsdpKind::kSearch (someone else searching)
+//   HTTP/1.1 200 OK                                  -> SsdpKind::response (status 200)
+//   NOTIFY * HTTP/1.1                                -> SsdpKind::notify
+//   M-SEARCH * HTTP/1.1                              -> SsdpKind::search (someone else searching)
 // Header names are case-insensitive; "NAME:value" and "NAME: value" both work; the first
 // occurrence of a header wins; unknown headers are ignored. Errors: empty, too long, another start
 // line, a header line without 'NAME:' (a name
@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 
 namespace loxcan::lan {
 
@@ -29,10 +29,10 @@ inline constexpr std::size_t kMaxSsdpMessage = 8192;
 inline constexpr const char* kSsdpGroup = "239.255.255.250";
 inline constexpr unsigned short kSsdpPort = 1900;
 
-enum class SsdpKind { kResponse, kNotify, kSearch };
+enum class SsdpKind { response, notify, search };
 
 struct SsdpMessage {
-  SsdpKind kind = SsdpKind::kResponse;
+  SsdpKind kind = SsdpKind::response;
   int status = 0;        ///< HTTP status of a response (0 for NOTIFY/M-SEARCH)
   std::string location;  ///< LOCATION
   std::string server;    ///< SERVER
@@ -50,7 +50,7 @@ struct SsdpParseError {
   std::string message;  ///< e.g. "header line without ':' at offset 17"
 };
 
-Expected<SsdpMessage, SsdpParseError> parse_ssdp(std::string_view datagram);
+canproto::Result<SsdpMessage, SsdpParseError> parse_ssdp(std::string_view datagram);
 
 /// The Miniserver name in its SERVER header: "Loxone Miniserver Haus UPnP/1.0" -> "Haus";
 /// "" if the header has no such shape.

@@ -5,19 +5,19 @@
 
 namespace loxcan::lan {
 
-Expected<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
-                                                         std::chrono::milliseconds timeout,
-                                                         std::stop_token stop) {
+canproto::Result<UpnpDevice, std::string> fetch_upnp_description(const std::string& url,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 std::stop_token stop) {
   HttpRequest req;
   req.url = url;
   req.timeout = timeout;
   req.stop = std::move(stop);
   auto r = http_get(req);
-  if (!r) return unexpected(std::string("cannot read " + url + ": " + r.error().message));
+  if (!r) return canproto::Err{std::string("cannot read " + url + ": " + r.error().message)};
   if (r->status != 200)
-    return unexpected(std::string("cannot read " + url + ": HTTP " + std::to_string(r->status)));
+    return canproto::Err{std::string("cannot read " + url + ": HTTP " + std::to_string(r->status))};
   auto dev = parse_upnp_xml(r->body);
-  if (!dev) return unexpected(std::string(url + ": " + dev.error()));
+  if (!dev) return canproto::Err{std::string(url + ": " + dev.error())};
   return *dev;
 }
 

@@ -55,19 +55,19 @@ std::string decode_hidden_name(std::string_view desc) {
   return out;
 }
 
-Expected<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml) {
+canproto::Result<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml) {
   if (xml.size() > kMaxUpnpXml)
-    return unexpected("upnp.xml of " + std::to_string(xml.size()) + " bytes exceeds the limit of " +
-                      std::to_string(kMaxUpnpXml));
-  if (xml.empty()) return unexpected(std::string("upnp.xml is empty"));
+    return canproto::Err{"upnp.xml of " + std::to_string(xml.size()) +
+                         " bytes exceeds the limit of " + std::to_string(kMaxUpnpXml)};
+  if (xml.empty()) return canproto::Err{std::string("upnp.xml is empty")};
   tinyxml2::XMLDocument doc(true, tinyxml2::PRESERVE_WHITESPACE);
   if (doc.Parse(xml.data(), xml.size()) != tinyxml2::XML_SUCCESS)
-    return unexpected("upnp.xml is not well-formed XML: " + std::string(doc.ErrorStr()));
+    return canproto::Err{"upnp.xml is not well-formed XML: " + std::string(doc.ErrorStr())};
   const auto* root = doc.RootElement();
   if (!root || local_name(root->Name()) != "root")
-    return unexpected(std::string("upnp.xml has no <root> element"));
+    return canproto::Err{std::string("upnp.xml has no <root> element")};
   const auto* device = child(root, "device");
-  if (!device) return unexpected(std::string("upnp.xml has no <root><device> element"));
+  if (!device) return canproto::Err{std::string("upnp.xml has no <root><device> element")};
   UpnpDevice d;
   d.friendly_name = text_of(device, "friendlyName");
   d.serial_number = text_of(device, "serialNumber");

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 
 namespace loxcan::lan {
 
@@ -32,7 +32,7 @@ struct UpnpDevice {
   std::string hidden_name;  ///< decoded from modelDescription, see above
 };
 
-Expected<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml);
+canproto::Result<UpnpDevice, std::string> parse_upnp_xml(std::string_view xml);
 
 /// The name hex-encoded after the first '*' in a modelDescription ("" if none or invalid).
 std::string decode_hidden_name(std::string_view model_description);

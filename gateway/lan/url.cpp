@@ -9,8 +9,8 @@
 namespace loxcan::lan {
 namespace {
 
-Unexpected<std::string> fail(std::string why) {
-  return unexpected(std::move(why));
+canproto::Err<std::string> fail(std::string why) {
+  return canproto::Err{std::move(why)};
 }
 
 bool is_alnum(char c) {
@@ -38,7 +38,7 @@ bool all_digits_and_dots(std::string_view s) {
   return s.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
-Expected<bool, std::string> check_name(std::string_view host) {
+canproto::Result<bool, std::string> check_name(std::string_view host) {
   if (host.size() > 253) return fail("host name longer than 253 bytes");
   if (host.back() == '.') host.remove_suffix(1);
   std::string_view last;
@@ -57,7 +57,7 @@ Expected<bool, std::string> check_name(std::string_view host) {
 }
 
 // Host and optional port from the authority ("host", "host:port", "[v6]:port").
-Expected<bool, std::string> parse_authority(std::string_view auth, HttpUrl& u) {
+canproto::Result<bool, std::string> parse_authority(std::string_view auth, HttpUrl& u) {
   if (auth.find('@') != std::string_view::npos)
     return fail("user name or password before the host");
   std::string_view rest;
@@ -94,7 +94,7 @@ Expected<bool, std::string> parse_authority(std::string_view auth, HttpUrl& u) {
 }
 
 // Path, query and fragment: RFC 3986 characters, '%' only as an escape.
-Expected<bool, std::string> check_tail(std::string_view tail) {
+canproto::Result<bool, std::string> check_tail(std::string_view tail) {
   static constexpr const char* kAllowed = "-._~!$&'()*+,;=:@/?#";
   for (std::size_t i = 0; i < tail.size(); ++i) {
     const char c = tail[i];
@@ -111,7 +111,7 @@ Expected<bool, std::string> check_tail(std::string_view tail) {
 
 }  // namespace
 
-Expected<HttpUrl, std::string> parse_http_url(std::string_view s) {
+canproto::Result<HttpUrl, std::string> parse_http_url(std::string_view s) {
   if (s.empty()) return fail("empty");
   if (s.size() > kMaxUrlLength)
     return fail("longer than " + std::to_string(kMaxUrlLength) + " bytes");

@@ -28,7 +28,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/lan/expected.hpp"
+#include "canproto/result.hpp"
 
 namespace loxcan::lan {
 
@@ -44,7 +44,7 @@ struct HttpUrl {
 
 /// Parses `url` as described above; the error is a short reason ("no host", "port 0 is out of
 /// range 1..65535", ...) without the URL itself.
-Expected<HttpUrl, std::string> parse_http_url(std::string_view url);
+canproto::Result<HttpUrl, std::string> parse_http_url(std::string_view url);
 
 /// The host without IPv6 brackets ("[::1]" -> "::1"), as the resolver and a socket want it.
 std::string bare_host(std::string_view host);

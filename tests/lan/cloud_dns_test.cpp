@@ -73,12 +73,12 @@ TEST_P(CloudDnsBad, GivesClearError) {
   EXPECT_NE(r.error().message.find("504F11223344"), std::string::npos) << b.row;
 }
 
-constexpr auto kBadReply = CloudDnsErrorKind::kBadReply;
+constexpr auto kBadReply = CloudDnsErrorKind::bad_reply;
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, CloudDnsBad,
-    testing::Values(Bad{"not_found", 404, "", CloudDnsErrorKind::kUnknownSerial, "does not know"},
-                    Bad{"gone", 410, "", CloudDnsErrorKind::kUnknownSerial, "HTTP 410"},
+    testing::Values(Bad{"not_found", 404, "", CloudDnsErrorKind::unknown_serial, "does not know"},
+                    Bad{"gone", 410, "", CloudDnsErrorKind::unknown_serial, "HTTP 410"},
                     Bad{"ok_instead_of_redirect", 200, "", kBadReply, "expected a redirect"},
                     Bad{"server_error", 500, "", kBadReply, "got HTTP 500"},
                     Bad{"redirect_without_location", 302, "", kBadReply, "without a Location"},
@@ -102,7 +102,7 @@ TEST(CloudDnsResolve, InvalidSerialIsRejectedBeforeAnyNetworkAccess) {
        {"", "504F1122334", "504F112233445", "504F1122334G", "504F11223344/x", "../etc/passwd"}) {
     auto r = cloud_dns_resolve(s, "gopher://never.invalid", std::chrono::milliseconds(100));
     ASSERT_FALSE(r) << s;
-    EXPECT_EQ(r.error().kind, CloudDnsErrorKind::kInvalidSerial) << s << ": " << r.error().message;
+    EXPECT_EQ(r.error().kind, CloudDnsErrorKind::invalid_serial) << s << ": " << r.error().message;
     EXPECT_NE(r.error().message.find("12 hex digits"), std::string::npos);
   }
 }
@@ -113,7 +113,7 @@ TEST(CloudDnsResolve, ConnectionRefusedIsUnreachable) {
   setenv("NO_PROXY", "127.0.0.1", 1);
   auto r = cloud_dns_resolve("504F11223344", "http://127.0.0.1:1", std::chrono::milliseconds(2000));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, CloudDnsErrorKind::kUnreachable) << r.error().message;
+  EXPECT_EQ(r.error().kind, CloudDnsErrorKind::unreachable) << r.error().message;
   EXPECT_NE(r.error().message.find("http://127.0.0.1:1/504F11223344"), std::string::npos)
       << r.error().message;
 }

@@ -193,7 +193,7 @@ TEST(HttpGet, BodyCapWithLengthAndChunked) {
   for (const char* path : {"/over", "/chunked"}) {
     auto r = http_get(get(srv.url(path)));
     ASSERT_FALSE(r) << path;
-    EXPECT_EQ(r.error().kind, HttpErrorKind::kTooLarge) << path << ": " << r.error().message;
+    EXPECT_EQ(r.error().kind, HttpErrorKind::too_large) << path << ": " << r.error().message;
     EXPECT_EQ(r.error().message, "reply longer than 65536 bytes");
   }
 }
@@ -202,7 +202,7 @@ TEST(HttpGet, ConnectionRefusedIsUnreachable) {
   const int port = closed_port();
   auto r = http_get(get("http://127.0.0.1:" + std::to_string(port) + "/upnp.xml"));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kUnreachable) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::unreachable) << r.error().message;
   EXPECT_NE(r.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << r.error().message;
 }
@@ -211,7 +211,7 @@ TEST(HttpGet, SilentServerTimesOut) {
   RawServer silent([](int) {}, false);
   auto r = http_get(get(silent.url("/upnp.xml"), 300ms));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kTimeout) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::timeout) << r.error().message;
   EXPECT_EQ(r.error().message, "no complete reply within 300 ms");
 }
 
@@ -231,7 +231,7 @@ TEST(HttpGet, DripFedHeadersHitTheWholeRequestTimeout) {
   auto r = http_get(get(drip.url("/upnp.xml"), 500ms));
   quit = true;
   ASSERT_FALSE(r) << "got HTTP " << r->status;
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kTimeout) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::timeout) << r.error().message;
 }
 
 TEST(HttpGet, StopTokenAbortsARunningRequest) {
@@ -246,7 +246,7 @@ TEST(HttpGet, StopTokenAbortsARunningRequest) {
   auto r = http_get(req);
   stopper.join();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kCancelled) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::cancelled) << r.error().message;
 }
 
 TEST(HttpGet, StopRequestedBeforehandSendsNothing) {
@@ -258,7 +258,7 @@ TEST(HttpGet, StopRequestedBeforehandSendsNothing) {
   req.stop = src.get_token();
   auto r = http_get(req);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kCancelled);
+  EXPECT_EQ(r.error().kind, HttpErrorKind::cancelled);
   EXPECT_EQ(connections.load(), 0);
 }
 
@@ -269,7 +269,7 @@ TEST(HttpGet, GarbageReplyIsNoHttp) {
   });
   auto r = http_get(get(garbage.url("/x")));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kOther) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::other) << r.error().message;
   EXPECT_NE(r.error().message.find("no valid HTTP reply"), std::string::npos) << r.error().message;
 }
 
@@ -290,7 +290,7 @@ TEST(HttpGet, BadUrlIsRejectedBeforeAnyConnection) {
        {"gopher://127.0.0.1/", "http://user:pw@127.0.0.1/", "127.0.0.1/x", "http://127.0.0.1:0/"}) {
     auto r = http_get(get(url));
     ASSERT_FALSE(r) << url;
-    EXPECT_EQ(r.error().kind, HttpErrorKind::kBadUrl) << url;
+    EXPECT_EQ(r.error().kind, HttpErrorKind::bad_url) << url;
     EXPECT_EQ(r.error().message.rfind("unusable URL: ", 0), 0u) << r.error().message;
   }
 }
@@ -335,7 +335,7 @@ TEST_F(ProxyEnv, HttpProxyIsUsedOnlyWhenAsked) {
   req.use_proxy = false;  // LAN requests: straight to the (closed) target
   auto direct = http_get(req);
   ASSERT_FALSE(direct);
-  EXPECT_EQ(direct.error().kind, HttpErrorKind::kUnreachable) << direct.error().message;
+  EXPECT_EQ(direct.error().kind, HttpErrorKind::unreachable) << direct.error().message;
 }
 
 TEST_F(ProxyEnv, NoProxyListsBypassTheProxy) {
@@ -348,7 +348,7 @@ TEST_F(ProxyEnv, NoProxyListsBypassTheProxy) {
     req.use_proxy = true;
     auto r = http_get(req);
     ASSERT_FALSE(r) << list << ": went through the proxy";
-    EXPECT_EQ(r.error().kind, HttpErrorKind::kUnreachable) << list;
+    EXPECT_EQ(r.error().kind, HttpErrorKind::unreachable) << list;
   }
   setenv("NO_PROXY", "127.0.0.2,.example.net", 1);
   unsetenv("no_proxy");
@@ -379,7 +379,7 @@ TEST_F(ProxyEnv, UnusableProxyIsABadUrl) {
     req.use_proxy = true;
     auto r = http_get(req);
     ASSERT_FALSE(r) << spec;
-    EXPECT_EQ(r.error().kind, HttpErrorKind::kBadUrl) << spec;
+    EXPECT_EQ(r.error().kind, HttpErrorKind::bad_url) << spec;
     EXPECT_NE(r.error().message.find("unusable proxy"), std::string::npos) << r.error().message;
   }
 }
@@ -429,7 +429,7 @@ TEST_F(Https, VerifiedAgainstTheCaStore) {
   const std::string url = "https://127.0.0.1:" + std::to_string(srv.port) + "/504F11223344";
   auto untrusted = http_get(get(url));
   ASSERT_FALSE(untrusted) << "a self-signed certificate was accepted";
-  EXPECT_EQ(untrusted.error().kind, HttpErrorKind::kTls) << untrusted.error().message;
+  EXPECT_EQ(untrusted.error().kind, HttpErrorKind::tls) << untrusted.error().message;
 
   setenv("SSL_CERT_FILE", (dir_ / "cert.pem").c_str(), 1);  // now it is in "the store"
   auto trusted = http_get(get(url));
@@ -444,7 +444,7 @@ TEST_F(Https, CertificateForAnotherNameIsRefused) {
   // "localhost" reaches the same server, but the certificate names only 127.0.0.1.
   auto r = http_get(get("https://localhost:" + std::to_string(srv.port) + "/504F11223344"));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, HttpErrorKind::kTls) << r.error().message;
+  EXPECT_EQ(r.error().kind, HttpErrorKind::tls) << r.error().message;
 }
 
 }  // namespace

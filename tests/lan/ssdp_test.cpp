@@ -50,8 +50,8 @@ TEST_P(Ssdp, Row) {
 
 const std::string kLoc = "http://192.168.178.32:80/upnp.xml";
 const std::string kSrv = "Loxone Miniserver Loxone Miniserver UPnP/1.0";
-constexpr auto R = SsdpKind::kResponse;
-constexpr auto N = SsdpKind::kNotify;
+constexpr auto R = SsdpKind::response;
+constexpr auto N = SsdpKind::notify;
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, Ssdp,
@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
             500, kLoc, kSrv, "", false, ""},
         Row{"search_from_someone",
             "M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\nMAN: \"ssdp:discover\"\r\n\r\n", true,
-            SsdpKind::kSearch, 0, "", "", "ssdp:all", false, ""},
+            SsdpKind::search, 0, "", "", "ssdp:all", false, ""},
         Row{"body_ignored", kMiniserverResponse + std::string("\x01\x02 binary body"), true, R, 200,
             kLoc, kSrv, "upnp:rootdevice", true, ""},
         Row{"truncated_mid_header", kMiniserverResponse.substr(0, 120), true, R, 200, "",
@@ -124,7 +124,7 @@ TEST(SsdpMsearch, IsAValidSearchForRootDevices) {
   const std::string m = ssdp_msearch(9);
   auto r = parse_ssdp(m);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->kind, SsdpKind::kSearch);
+  EXPECT_EQ(r->kind, SsdpKind::search);
   EXPECT_EQ(r->target, "upnp:rootdevice");
   EXPECT_NE(m.find("MX: 5\r\n"), std::string::npos) << "MX is clamped to 1..5";
   EXPECT_NE(m.find("MAN: \"ssdp:discover\"\r\n"), std::string::npos);

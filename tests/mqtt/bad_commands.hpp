@@ -13,11 +13,11 @@ struct BadCommand {
   std::string device;   ///< topic segment
   std::string channel;  ///< topic segment
   std::string payload;
-  CommandError error;
+  PayloadError error;
 };
 
 inline std::vector<BadCommand> bad_commands() {
-  using E = CommandError;
+  using E = PayloadError;
   const std::string ext = "extension-13001234", rgb = "rgbwdimmer-a1b2c3d4", val = "valve-0a0b0c0d";
   std::vector<BadCommand> v = {
       // boolean relay q1
