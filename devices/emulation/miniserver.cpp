@@ -394,11 +394,11 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
 // "extensions offline" broadcasts are out (they would park the device again).
 void MiniserverSim::answer_nat_request(Peer& peer, Millis now) {
   if (peer.offer_pending) {
-    log(LogLevel::debug, hex8(peer.cfg.serial) + ": NAT offer already scheduled");
+    log(LogLevel::debug, serial_text(peer.cfg.serial) + ": NAT offer already scheduled");
     return;
   }
   if (peer.last_offer && now - *peer.last_offer < kOfferHold) {
-    log(LogLevel::debug, hex8(peer.cfg.serial) + ": NAT offer sent " +
+    log(LogLevel::debug, serial_text(peer.cfg.serial) + ": NAT offer sent " +
                              std::to_string(now - *peer.last_offer) + " ms ago, not repeated");
     return;
   }
@@ -671,7 +671,7 @@ void MiniserverSim::on_values(Peer& peer, const std::vector<std::string>& carrie
   ++peer.ignored_frames;
   if (!std::exchange(peer.ignoring_said, true))
     log(LogLevel::warn,
-        peer.cfg.name + " (" + hex8(peer.cfg.serial) + "): ignoring its values: " +
+        peer.cfg.name + " (" + serial_text(peer.cfg.serial) + "): ignoring its values: " +
             (peer.phase == Phase::auth_failed ? "authentication failed" : "not authenticated"));
 }
 
