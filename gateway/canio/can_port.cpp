@@ -48,7 +48,9 @@ std::optional<Role> parse_role(std::string_view text) {
   return std::nullopt;
 }
 
-std::uint32_t nominal_bitrate(Role role) { return role == Role::link ? 125000 : 50000; }
+std::uint32_t nominal_bitrate(Role role) {
+  return role == Role::link ? 125000 : 50000;
+}
 
 std::vector<can_filter> loxone_filters(Role role) {
   if (role == Role::link) return {{CAN_EFF_FLAG, CAN_EFF_FLAG | CAN_RTR_FLAG}};
@@ -91,6 +93,7 @@ void CanPort::set_state(PortState s) {
   if (s == state_) return;
   const bool was_lost = lost_;
   state_ = s;
+  if (s == PortState::up || s == PortState::stopped) watch_links(false);
   if (s == PortState::up) {
     ever_up_ = true;
     if (was_lost) {
@@ -156,10 +159,11 @@ void CanPort::refresh_link() {
       }
     }
   } else if (!said_virtual_) {
-    log().info("{}: {} interface without bit timing: bus load assumes the {} role's nominal {} "
-               "bit/s",
-               config_.iface, link_.kind.empty() ? "a" : link_.kind, to_string(config_.role),
-               config_.effective_bitrate());
+    log().info(
+        "{}: {} interface without bit timing: bus load assumes the {} role's nominal {} "
+        "bit/s",
+        config_.iface, link_.kind.empty() ? "a" : link_.kind, to_string(config_.role),
+        config_.effective_bitrate());
     said_virtual_ = true;
   }
   if (!link_.controller || !link_.bitrate) {
@@ -185,9 +189,10 @@ IoResult<Ok> CanPort::open_socket() {
              socket_->rcvbuf_forced() ? ", forced" : "");
   // The kernel reports twice the requested size; less means net.core.rmem_max capped us.
   if (config_.socket.rcvbuf > 0 && granted < 2 * config_.socket.rcvbuf && !said_rcvbuf_) {
-    log().warn("{}: receive buffer capped at {} bytes (asked {}): run with CAP_NET_ADMIN or raise "
-               "net.core.rmem_max to avoid drops in bursts",
-               config_.iface, granted / 2, config_.socket.rcvbuf);
+    log().warn(
+        "{}: receive buffer capped at {} bytes (asked {}): run with CAP_NET_ADMIN or raise "
+        "net.core.rmem_max to avoid drops in bursts",
+        config_.iface, granted / 2, config_.socket.rcvbuf);
     said_rcvbuf_ = true;
   }
   if (socket_->interface_up()) {
@@ -218,15 +223,20 @@ void CanPort::schedule_reopen() {
   cancel_timer(reopen_timer_);
   reopen_timer_ = loop_.add_timer(reopen_delay_, [this] {
     reopen_timer_ = 0;
-    auto r = open_socket();
-    if (r) {
-      refresh_link();
-      return;
-    }
-    ++stats_.open_failures;
-    log().debug("{} (next try in {} ms)", r.error().message(), reopen_delay_.count());
-    schedule_reopen();
+    try_reopen();
   });
+  watch_links(true);
+}
+
+void CanPort::try_reopen() {
+  auto r = open_socket();
+  if (r) {
+    refresh_link();
+    return;
+  }
+  ++stats_.open_failures;
+  log().debug("{} (next try in {} ms)", r.error().message(), reopen_delay_.count());
+  schedule_reopen();
 }
 
 void CanPort::schedule_up_poll() {
@@ -234,16 +244,55 @@ void CanPort::schedule_up_poll() {
   cancel_timer(up_poll_timer_);
   up_poll_timer_ = loop_.add_timer(reopen_delay_, [this] {
     up_poll_timer_ = 0;
-    if (!socket_ || state_ != PortState::down) return;
-    if (!socket_->interface_up()) {
-      schedule_up_poll();
-      return;
-    }
-    reopen_delay_ = 0ms;
-    refresh_link();
-    set_state(PortState::up);
-    flush();
+    poll_up();
   });
+  watch_links(true);
+}
+
+void CanPort::poll_up() {
+  if (!socket_ || state_ != PortState::down) return;
+  if (!socket_->interface_up()) {
+    schedule_up_poll();
+    return;
+  }
+  reopen_delay_ = 0ms;
+  refresh_link();
+  set_state(PortState::up);
+  flush();
+}
+
+void CanPort::watch_links(bool on) {
+  if (on == link_watch_.is_open()) return;
+  if (!on) {
+    (void)loop_.unwatch(link_watch_.fd());
+    link_watch_.close();
+    return;
+  }
+  int err = link_watch_.open();
+  if (!err) {
+    err = loop_
+              .watch(link_watch_.fd(), EventLoop::kReadable,
+                     [this](std::uint32_t) { on_link_event(); })
+              .value();
+    if (err) link_watch_.close();
+  }
+  if (err && !said_link_watch_) {
+    log().info("{}: no rtnetlink link events ({}): retrying with backoff only", config_.iface,
+               errno_name(err));
+    said_link_watch_ = true;
+  }
+}
+
+// An interface appeared or changed: perhaps ours. Try now instead of at the next backoff step.
+void CanPort::on_link_event() {
+  if (!link_watch_.drain()) return;
+  if (reopen_timer_) {
+    cancel_timer(reopen_timer_);
+    try_reopen();
+  } else if (up_poll_timer_) {
+    cancel_timer(up_poll_timer_);
+    poll_up();
+  }
 }
 
 void CanPort::on_ready(std::uint32_t events) {
@@ -351,8 +400,8 @@ void CanPort::handle_error_frame(const canproto::Frame& f) {
 void CanPort::schedule_bus_off_recovery() {
   if (!link_.controller) {
     if (!said_virtual_bus_off_) {
-      log().info("{}: bus-off reported on a {} interface: no controller to restart",
-                 config_.iface, link_known_ && !link_.kind.empty() ? link_.kind : "virtual");
+      log().info("{}: bus-off reported on a {} interface: no controller to restart", config_.iface,
+                 link_known_ && !link_.kind.empty() ? link_.kind : "virtual");
       said_virtual_bus_off_ = true;
     }
     return;
@@ -362,9 +411,10 @@ void CanPort::schedule_bus_off_recovery() {
     log().info("{}: the kernel restarts the controller after {} ms", config_.iface,
                link_.restart_ms);
   else if (!config_.restart_on_bus_off)
-    log().warn("{}: restart-ms is 0 and automatic restart is off; restart it with "
-               "`ip link set {} type can restart`",
-               config_.iface, config_.iface);
+    log().warn(
+        "{}: restart-ms is 0 and automatic restart is off; restart it with "
+        "`ip link set {} type can restart`",
+        config_.iface, config_.iface);
   recovery_delay_ = next_backoff(recovery_delay_, config_.reopen_min, config_.reopen_max);
   recovery_timer_ = loop_.add_timer(recovery_delay_, [this] {
     recovery_timer_ = 0;
@@ -523,9 +573,10 @@ void CanPort::close_load_window() {
   window_bits_ = 0;
   note_drops_from_meminfo();
   if (window_overflow_)
-    log().warn("{}: the kernel dropped {} frame(s) in {:.1f} s: receive queue full (rcvbuf {} "
-               "bytes)",
-               config_.iface, window_overflow_, secs, socket_ ? socket_->rcvbuf() : 0);
+    log().warn(
+        "{}: the kernel dropped {} frame(s) in {:.1f} s: receive queue full (rcvbuf {} "
+        "bytes)",
+        config_.iface, window_overflow_, secs, socket_ ? socket_->rcvbuf() : 0);
   if (window_tx_dropped_ > 1)
     log().warn("{}: TX queue full: refused {} frame(s) in {:.1f} s", config_.iface,
                window_tx_dropped_, secs);
