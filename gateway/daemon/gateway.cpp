@@ -1,9 +1,9 @@
 #include "gateway/daemon/gateway.hpp"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "canproto/candump.hpp"
 #include "gateway/daemon/emulation_host.hpp"
@@ -20,7 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("gw"); }
+std::shared_ptr<spdlog::logger> log() {
+  return spdlog::get("gw");
+}
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -68,10 +70,7 @@ bool is_raw_unknown(const canproto::Message& m) {
 }  // namespace
 
 Gateway::Gateway(config::Config config, const devices::Registry& registry, GatewayOptions options)
-    : config_(std::move(config)),
-      registry_(registry),
-      options_(options),
-      inventory_(registry) {
+    : config_(std::move(config)), registry_(registry), options_(options), inventory_(registry) {
   setup_logging(log_levels(config_.logging, options_.verbosity));
   // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
   // reconfigure these same logger objects.
@@ -95,7 +94,8 @@ void Gateway::create_emulation() {
   // The inventory follows emulated devices through their echoed frames like any other device,
   // so from the emulation only what the bus cannot show is taken: its bus events (auth failures).
   auto events = [this](std::vector<devices::Event>& events) {
-    std::erase_if(events, [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
+    std::erase_if(events,
+                  [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
     on_events(events);
   };
   emulation_ = make_emulation_host(loop_, config_, registry_, send, events);
@@ -131,9 +131,8 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
       kept.push_back(std::move(*it));
       continue;
     }
-    auto port = std::make_unique<Port>(Port{
-        std::make_unique<canio::CanPort>(loop_, port_config(c)), canproto::Decoder(bus_of(c.role)),
-        c});
+    auto port = std::make_unique<Port>(Port{std::make_unique<canio::CanPort>(loop_, port_config(c)),
+                                            canproto::Decoder(bus_of(c.role)), c});
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
     raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
@@ -156,7 +155,8 @@ void Gateway::start_mqtt() {
   }
   auto opts = mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
-  mqtt_client_ = std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
+  mqtt_client_ =
+      std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
   bridge_ = std::make_unique<mqtt::MqttBridge>(
       opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { on_command(c); }, wall_ns);
   mqtt::BridgeInfo info;
@@ -165,7 +165,25 @@ void Gateway::start_mqtt() {
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
   refresh_bridge_devices();
+  replay_values();
   bridge_->start();
+}
+
+void Gateway::remember_value(const devices::Event& e) {
+  if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) {
+    last_values_.insert_or_assign({cc->device.serial, cc->channel}, e);
+  } else if (const auto* cmd = std::get_if<devices::Command>(&e)) {
+    last_values_.insert_or_assign({cmd->device.serial, cmd->channel}, e);
+  }
+}
+
+void Gateway::replay_values() {
+  for (const auto& [key, e] : last_values_) {
+    if (!bridged_.count(key.first)) continue;  // left the device map
+    const MappedChannel* ch = view_for(key.first).channels.by_model_name(key.second);
+    if (ch != nullptr && ch->public_spec.semantic == devices::Semantic::button) continue;
+    publish_event(e);
+  }
 }
 
 void Gateway::restart_mqtt(const char* why) {
@@ -216,7 +234,8 @@ void Gateway::start_discovery() {
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          if (bridge_) bridge_->publish_bridge_topic("miniservers", discovery::miniservers_json(*result));
+          if (bridge_)
+            bridge_->publish_bridge_topic("miniservers", discovery::miniservers_json(*result));
         });
       });
   discovery_->start();
@@ -286,6 +305,7 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
 }
 
 void Gateway::publish_event(const devices::Event& e) {
+  remember_value(e);
   auto translate = [this](auto ev) {
     const ChannelMap& map = view_for(ev.device.serial).channels;
     const MappedChannel* ch = map.by_model_name(ev.channel);
@@ -306,7 +326,7 @@ void Gateway::publish_event(const devices::Event& e) {
   if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
   if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
     dev_log_->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
-                             devices::to_string(sc->from), devices::to_string(sc->to));
+                   devices::to_string(sc->from), devices::to_string(sc->to));
   } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
     proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
@@ -401,8 +421,8 @@ void Gateway::refresh_bridge_devices() {
     if (model != nullptr && view.channels.channels().empty()) {
       view.channels = ChannelMap(model, config_.find_device(info.serial));
     }
-    list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
-                    "link"});
+    list.push_back(
+        {info, view.channels.bridge_channels(view.emulated), available, view.emulated, "link"});
     bridged_.insert(info.serial);
   };
   for (const auto& r : inventory_.devices()) {
@@ -410,7 +430,8 @@ void Gateway::refresh_bridge_devices() {
   }
   for (const auto& d : config_.devices) {
     if (bridged_.count(d.serial) || d.model == nullptr) continue;
-    devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
+    devices::DeviceInfo info{d.serial,      d.model->type, d.model->generation,
+                             d.model->name, d.name,        0};
     add(info, d.model, false);
   }
   bridge_->set_devices(std::move(list));
@@ -493,8 +514,8 @@ void Gateway::reload() {
   log()->info("SIGHUP: reloading {}", config_.file);
   try {
     apply_config(config::load_file(config_.file, registry_));
-    log()->info("reloaded {}: {} interfaces, {} devices", config_.file,
-                config_.interfaces.size(), config_.devices.size());
+    log()->info("reloaded {}: {} interfaces, {} devices", config_.file, config_.interfaces.size(),
+                config_.devices.size());
   } catch (const config::ConfigError& e) {
     for (const auto& d : e.errors()) log()->error("{}", d.to_string());
     log()->error("reload rejected: {} error(s); the previous configuration stays in force",

@@ -7,12 +7,15 @@
 //   Emulation runtime (emulated devices) <-- commands -- ChannelMap -- MqttBridge <--> broker
 //
 // plus the side modules (discovery), systemd notification, logging and signal handling.
-// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to it.
+// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to
+// it.
 //
 // Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
 // then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
 // names, channels, devices, discovery topics) without dropping the bus or the broker; an invalid
 // one is rejected, every error logged, and the old map kept.
+
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <cstdint>
@@ -22,8 +25,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <spdlog/logger.h>
 
 #include "canproto/decoder.hpp"
 #include "devices/inventory.hpp"
@@ -42,7 +43,7 @@ class DiscoveryService;
 namespace loxcan::mqtt {
 class MosquittoClient;
 class GeneralJsonWatcher;
-}
+}  // namespace loxcan::mqtt
 
 namespace loxcan::daemon {
 
@@ -91,6 +92,12 @@ class Gateway {
   void observe(Port& port, const canproto::Frame& frame);
   void on_events(std::vector<devices::Event>& events);
   void publish_event(const devices::Event& e);
+  /// Remembers the last value of every channel (as the devices reported it, before the channel
+  /// map), so that a new bridge (restart_mqtt) starts with every state, not only later changes.
+  void remember_value(const devices::Event& e);
+  /// Hands the remembered values of every bridged device to a new bridge (buttons excluded:
+  /// a press is an event, not a state).
+  void replay_values();
   bool debounce(const devices::ChannelChanged& ev, std::uint32_t ms);
   void on_command(const mqtt::BridgeCommand& cmd);
   void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
@@ -139,6 +146,8 @@ class Gateway {
     bool releasing = false;
   };
   std::map<std::pair<std::uint32_t, std::string>, Debounced> debounced_;  ///< by (serial, channel)
+  std::map<std::pair<std::uint32_t, std::string>, devices::Event>
+      last_values_;  ///< by (serial, channel)
 };
 
 }  // namespace loxcan::daemon
