@@ -25,8 +25,9 @@ class BridgeTest : public ::testing::Test {
   void make(MqttOptions o = {}) {
     o.node_id = "testhost";
     options = o;
-    bridge = std::make_unique<MqttBridge>(o, client, [this](const BridgeCommand& c) { commands.push_back(c); },
-                                          [this] { return now; });
+    bridge = std::make_unique<MqttBridge>(
+        o, client, [this](const BridgeCommand& c) { commands.push_back(c); },
+        [this] { return now; });
     bridge->start();
   }
   void change(const BridgeDevice& d, const char* ch, ChannelValue v) {
@@ -57,13 +58,16 @@ TEST_F(BridgeTest, WillAndConnectSequence) {
   client.connect();
   ASSERT_FALSE(client.sent.empty());
   EXPECT_EQ(client.sent.front(), (Publication{"loxcan/bridge/state", "online", 1, true}));
-  const std::vector<std::pair<std::string, int>> subs = {
-      {"loxcan/+/+/set", 1}, {"loxcan/+/+/get", 0}, {"loxcan/bridge/request/+", 1}, {"homeassistant/status", 1}};
+  const std::vector<std::pair<std::string, int>> subs = {{"loxcan/+/+/set", 1},
+                                                         {"loxcan/+/+/get", 0},
+                                                         {"loxcan/bridge/request/+", 1},
+                                                         {"homeassistant/status", 1}};
   EXPECT_EQ(client.subscriptions, subs);
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"), "online");
   EXPECT_TRUE(client.store.count("homeassistant/switch/loxcan_13001234/q1/config"));
-  EXPECT_TRUE(client.store.count("homeassistant/binary_sensor/loxcan_bridge_testhost/state/config"));
+  EXPECT_TRUE(
+      client.store.count("homeassistant/binary_sensor/loxcan_bridge_testhost/state/config"));
   EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/devices")).size(), 5u);
   EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/info"))["devices"], 5);
 }
@@ -126,7 +130,8 @@ TEST_F(BridgeTest, EventsFromUnknownDevicesArePublishedWithoutDiscovery) {
   EXPECT_EQ(client.store.at("loxcan/relayext-12ab34cd/q3"), "1");
   EXPECT_EQ(client.store.at("loxcan/relayext-12ab34cd/availability"), "online");
   EXPECT_EQ(events("device_joined").size(), 1u);
-  for (const auto& [topic, payload] : client.store) EXPECT_EQ(topic.find("loxcan_12ab34cd"), std::string::npos) << topic;
+  for (const auto& [topic, payload] : client.store)
+    EXPECT_EQ(topic.find("loxcan_12ab34cd"), std::string::npos) << topic;
   // no channel model: commands are refused
   client.deliver("loxcan/relayext-12ab34cd/q3/set", "1");
   EXPECT_TRUE(commands.empty());
@@ -142,7 +147,8 @@ TEST_F(BridgeTest, StateChangesDriveAvailability) {
   EXPECT_EQ(events("device_offline")[0]["data"]["serial"], "13001234");
   bridge->handle(devices::DeviceStateChanged{test::extension().info, devices::DeviceState::offline,
                                              devices::DeviceState::parked, now});
-  EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"), "online");  // present on the bus
+  EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"),
+            "online");  // present on the bus
 }
 
 TEST_F(BridgeTest, GoodCommandsReachTheCallback) {
@@ -150,7 +156,8 @@ TEST_F(BridgeTest, GoodCommandsReachTheCallback) {
   client.connect();
   client.deliver("loxcan/extension-13001234/q1/set", "ON");
   client.deliver("loxcan/extension-13001234/aq1/set", "7.5");
-  client.deliver("loxcan/rgbwdimmer-a1b2c3d4/rgbw/set", R"({"state":"ON","brightness":50,"color":{"r":255,"g":0,"b":0,"w":0}})");
+  client.deliver("loxcan/rgbwdimmer-a1b2c3d4/rgbw/set",
+                 R"({"state":"ON","brightness":50,"color":{"r":255,"g":0,"b":0,"w":0}})");
   client.deliver("loxcan/valve-0a0b0c0d/pos/set", "OPEN");
   ASSERT_EQ(commands.size(), 4u);
   EXPECT_EQ(commands[0].device.serial, 0x13001234u);
@@ -176,9 +183,11 @@ TEST_F(BridgeTest, EveryBadCommandIsRejectedWithAnEvent) {
     const auto before = events("command_rejected").size();
     client.deliver(topic, b.payload);
     const auto ev = events("command_rejected");
-    ASSERT_EQ(ev.size(), before + 1) << topic << " \"" << printable_payload(b.payload) << "\" was not rejected";
+    ASSERT_EQ(ev.size(), before + 1)
+        << topic << " \"" << printable_payload(b.payload) << "\" was not rejected";
     EXPECT_EQ(ev.back()["data"]["topic"], topic);
-    EXPECT_EQ(ev.back()["data"]["error"], std::string(to_string(b.error))) << topic << " " << printable_payload(b.payload);
+    EXPECT_EQ(ev.back()["data"]["error"], std::string(to_string(b.error)))
+        << topic << " " << printable_payload(b.payload);
     EXPECT_EQ(ev.back()["data"]["payload"], printable_payload(b.payload));
   }
   EXPECT_TRUE(commands.empty());
@@ -203,7 +212,8 @@ TEST_F(BridgeTest, RateLimitDefersAndCoalesces) {
   make(o);
   bridge->set_devices({test::extension(), test::dimmer()});
   client.connect();
-  for (const char* v : {"1", "0", "1", "0", "1"}) client.deliver("loxcan/extension-13001234/q1/set", v);
+  for (const char* v : {"1", "0", "1", "0", "1"})
+    client.deliver("loxcan/extension-13001234/q1/set", v);
   client.deliver("loxcan/dimmer-0f1e2d3c/aq1/set", "40");  // other device: own bucket
   ASSERT_EQ(commands.size(), 3u);
   EXPECT_EQ(commands[0].value, ChannelValue{true});
@@ -228,7 +238,8 @@ TEST_F(BridgeTest, ZeroRateMeansUnlimited) {
   make(o);
   bridge->set_devices({test::extension()});
   client.connect();
-  for (int i = 0; i < 100; ++i) client.deliver("loxcan/extension-13001234/q1/set", i % 2 ? "1" : "0");
+  for (int i = 0; i < 100; ++i)
+    client.deliver("loxcan/extension-13001234/q1/set", i % 2 ? "1" : "0");
   EXPECT_EQ(commands.size(), 100u);
 }
 
@@ -261,13 +272,35 @@ TEST_F(BridgeTest, OfflineBufferKeepsTheNewestAndCountsDrops) {
   MqttOptions o;
   o.offline_buffer = 3;
   make(o);
-  for (int i = 0; i < 5; ++i) bridge->handle(devices::BusEvent{"bus_off", "event " + std::to_string(i), "", now});
+  for (int i = 0; i < 5; ++i)
+    bridge->handle(devices::BusEvent{"bus_off", "event " + std::to_string(i), "", now});
   EXPECT_EQ(bridge->counters().dropped, 2u);
   client.connect();
   const auto ev = client.on("loxcan/bridge/event");
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(json::parse(ev[0].payload)["data"]["detail"], "event 2");
   EXPECT_EQ(json::parse(ev[2].payload)["data"]["detail"], "event 4");
+}
+
+// Regression (soak, issue 17): a connection that dropped again before its lost handler ran made
+// flush_offline() requeue each buffered message at the back forever: the daemon hung, stopped
+// its watchdog and grew without bound.
+TEST_F(BridgeTest, ConnectionLostWhileFlushingKeepsTheBufferInOrder) {
+  MqttOptions o;
+  o.offline_buffer = 3;
+  make(o);
+  for (int i = 0; i < 3; ++i)
+    bridge->handle(devices::BusEvent{"bus_off", "event " + std::to_string(i), "", now});
+  client.refuse_publish = true;
+  client.connect();  // returns: nothing could be sent
+  client.lose();
+  client.refuse_publish = false;
+  client.connect();
+  const auto ev = client.on("loxcan/bridge/event");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(json::parse(ev[0].payload)["data"]["detail"], "event 0");
+  EXPECT_EQ(json::parse(ev[2].payload)["data"]["detail"], "event 2");
+  EXPECT_EQ(bridge->counters().dropped, 0u);
 }
 
 TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
@@ -278,7 +311,8 @@ TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
   client.lose(/*wipe_store=*/true);
   EXPECT_FALSE(bridge->connected());
   change(test::touch(), "temp", 22.0);  // while away
-  bridge->set_devices({test::extension(), test::dimmer(), test::rgbw(), test::touch()});  // valve removed while away
+  bridge->set_devices({test::extension(), test::dimmer(), test::rgbw(),
+                       test::touch()});  // valve removed while away
   client.connect();
   EXPECT_EQ(bridge->counters().connects, 2u);
   EXPECT_EQ(client.subscriptions.size(), 4u);  // resubscribed
@@ -349,12 +383,15 @@ TEST_F(BridgeTest, DiscoveryCanBeDisabled) {
   make(o);
   bridge->set_devices(test::all_devices());
   client.connect();
-  for (const auto& [topic, payload] : client.store) EXPECT_NE(topic.rfind("homeassistant/", 0), 0u) << topic;
+  for (const auto& [topic, payload] : client.store)
+    EXPECT_NE(topic.rfind("homeassistant/", 0), 0u) << topic;
   EXPECT_EQ(client.subscriptions.size(), 3u);
 }
 
 TEST_F(BridgeTest, StatsEveryInterval) {
-  bridge->set_metrics_provider([] { return std::vector<Metric>{{"busload", 12.5}, {"rx_frames", 1000}}; });
+  bridge->set_metrics_provider([] {
+    return std::vector<Metric>{{"busload", 12.5}, {"rx_frames", 1000}};
+  });
   client.connect();
   now += 59'000'000'000;
   bridge->tick();
@@ -373,12 +410,14 @@ TEST_F(BridgeTest, RawFrames) {
   client.connect();
   bridge->publish_raw(RawDirection::rx, kT0 + 123456000, "10A#0011");
   EXPECT_TRUE(client.on("loxcan/bridge/raw/rx").empty());  // off by default
-  bridge->handle(devices::BusEvent{"unknown_message", "no decoder for 10A", "10A#0011", kT0 + 123456789});
+  bridge->handle(
+      devices::BusEvent{"unknown_message", "no decoder for 10A", "10A#0011", kT0 + 123456789});
   EXPECT_EQ(client.last("loxcan/bridge/raw/unknown"), "(1700000000.123456) can0 10A#0011");
   EXPECT_EQ(json::parse(client.last("loxcan/bridge/event"))["type"], "unknown_message");
   client.deliver("loxcan/bridge/request/raw", R"({"rx":true,"transaction":7})");
   EXPECT_EQ(json::parse(client.last("loxcan/bridge/response/raw")),
-            json::parse(R"({"status":"ok","data":{"rx":true,"tx":false,"unknown":true},"transaction":7})"));
+            json::parse(
+                R"({"status":"ok","data":{"rx":true,"tx":false,"unknown":true},"transaction":7})"));
   bridge->publish_raw(RawDirection::rx, kT0, "1F000000#DEADBEEF");
   EXPECT_EQ(client.last("loxcan/bridge/raw/rx"), "(1700000000.000000) can0 1F000000#DEADBEEF");
   client.deliver("loxcan/bridge/request/nope", "");
