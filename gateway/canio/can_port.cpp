@@ -305,7 +305,10 @@ void CanPort::on_ready(std::uint32_t events) {
   std::array<RxFrame, RawSocket::kBatch> batch;
   bool gone = false;
   int gone_err = 0;
-  for (int round = 0; round < kMaxBatchesPerWakeup && socket_; ++round) {
+  // The per-wake-up bound keeps the loop fair; once the interface is gone the queue is all that
+  // is left of it and the socket is closed next: read it to the end, or those frames would be
+  // lost without being counted.
+  for (int round = 0; (round < kMaxBatchesPerWakeup || gone) && socket_; ++round) {
     int err = 0;
     const int n = socket_->read(batch, err);
     for (int i = 0; i < n; ++i) {
