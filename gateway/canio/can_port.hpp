@@ -48,7 +48,7 @@
 #include "canproto/frame.hpp"
 #include "gateway/canio/error.hpp"
 #include "gateway/canio/error_frame.hpp"
-#include "gateway/canio/link.hpp"
+#include "gateway/canio/link_control.hpp"
 #include "gateway/canio/link_watch.hpp"
 #include "gateway/canio/raw_socket.hpp"
 #include "gateway/canio/stats.hpp"

@@ -6,12 +6,12 @@
 #include <csignal>
 
 #include "canproto/candump.hpp"
-#include "gateway/daemon/emulation_host.hpp"
-#include "gateway/daemon/logging.hpp"
-#include "gateway/daemon/options_map.hpp"
-#include "gateway/discovery/discover.hpp"
-#include "gateway/discovery/miniserver.hpp"
+#include "gateway/emulation/host.hpp"
+#include "gateway/lan/discover.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 #include "gateway/version.hpp"
+#include "gateway/wiring/logging.hpp"
+#include "gateway/wiring/options_map.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -71,7 +71,7 @@ bool is_raw_unknown(const canproto::Message& m) {
 
 Gateway::Gateway(config::Config config, const devices::Registry& registry, GatewayOptions options)
     : config_(std::move(config)), registry_(registry), options_(options), inventory_(registry) {
-  setup_logging(log_levels(config_.logging, options_.verbosity));
+  wiring::setup_logging(wiring::log_levels(config_.logging, options_.verbosity));
   // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
   // reconfigure these same logger objects.
   dev_log_ = spdlog::get("dev");
@@ -98,7 +98,7 @@ void Gateway::create_emulation() {
                   [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
     on_events(events);
   };
-  emulation_ = make_emulation_host(loop_, config_, registry_, send, events);
+  emulation_ = emulation::make_emulation_host(loop_, config_, registry_, send, events);
 }
 
 Gateway::~Gateway() = default;
@@ -153,7 +153,7 @@ void Gateway::start_mqtt() {
     log()->info("MQTT disabled (mqtt.enabled: false)");
     return;
   }
-  auto opts = mqtt_options(config_.mqtt);
+  auto opts = wiring::mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
   mqtt_client_ =
       std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
@@ -180,7 +180,7 @@ void Gateway::remember_value(const devices::Event& e) {
 void Gateway::replay_values() {
   for (const auto& [key, e] : last_values_) {
     if (!bridged_.count(key.first)) continue;  // left the device map
-    const MappedChannel* ch = view_for(key.first).channels.by_model_name(key.second);
+    const wiring::MappedChannel* ch = view_for(key.first).channels.by_model_name(key.second);
     if (ch != nullptr && ch->public_spec.semantic == devices::Semantic::button) continue;
     publish_event(e);
   }
@@ -224,18 +224,17 @@ void Gateway::check_loxberry() {
 void Gateway::start_discovery() {
   const auto& d = config_.discovery;
   if (!d.enabled || (!d.at_start && d.interval_min == 0)) return;
-  discovery::DiscoveryOptions opts;
+  lan::DiscoveryOptions opts;
   opts.timeout = std::chrono::seconds(d.timeout_s);
-  discovery_ = std::make_unique<discovery::DiscoveryService>(
-      opts, std::chrono::minutes(d.interval_min), [this](discovery::DiscoveryResult result) {
+  discovery_ = std::make_unique<lan::DiscoveryService>(
+      opts, std::chrono::minutes(d.interval_min), [this](lan::DiscoveryResult result) {
         loop_.post([this, result = std::move(result)] {
           if (!result) {
             spdlog::get("disc")->warn("discovery: {}", result.error());
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          if (bridge_)
-            bridge_->publish_bridge_topic("miniservers", discovery::miniservers_json(*result));
+          if (bridge_) bridge_->publish_bridge_topic("miniservers", lan::miniservers_json(*result));
         });
       });
   discovery_->start();
@@ -307,8 +306,8 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
 void Gateway::publish_event(const devices::Event& e) {
   remember_value(e);
   auto translate = [this](auto ev) {
-    const ChannelMap& map = view_for(ev.device.serial).channels;
-    const MappedChannel* ch = map.by_model_name(ev.channel);
+    const wiring::ChannelMap& map = view_for(ev.device.serial).channels;
+    const wiring::MappedChannel* ch = map.by_model_name(ev.channel);
     if (ch != nullptr && !ch->publish) return;
     if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
       if (ch != nullptr && ch->debounce_ms > 0 && debounce(ev, ch->debounce_ms)) return;
@@ -354,7 +353,7 @@ bool Gateway::debounce(const devices::ChannelChanged& ev, std::uint32_t ms) {
 
 void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
   DeviceView& view = view_for(cmd.device.serial);
-  const MappedChannel* ch = view.channels.by_model_name(cmd.channel);
+  const wiring::MappedChannel* ch = view.channels.by_model_name(cmd.channel);
   if (view.emulated && emulation_) {
     emulation_->set_input(cmd.device.serial, cmd.channel, view.channels.to_model(ch, cmd.value));
     return;
@@ -362,8 +361,8 @@ void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
   command_monitored(cmd, ch);
 }
 
-void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch) {
-  const ChannelMap& map = view_for(cmd.device.serial).channels;
+void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const wiring::MappedChannel* ch) {
+  const wiring::ChannelMap& map = view_for(cmd.device.serial).channels;
   auto frames = inventory_.command(cmd.device.serial, cmd.channel, map.to_model(ch, cmd.value));
   if (!frames) {
     log()->warn("{}/{}: cannot send the command: {}", cmd.device.name, cmd.channel,
@@ -401,7 +400,8 @@ void Gateway::rebuild_views() {
   views_.clear();
   for (const auto& d : config_.devices) {
     inventory_.set_name(d.serial, d.name);
-    views_[d.serial] = DeviceView{ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
+    views_[d.serial] =
+        DeviceView{wiring::ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
   }
 }
 
@@ -409,7 +409,7 @@ Gateway::DeviceView& Gateway::view_for(std::uint32_t serial) {
   auto it = views_.find(serial);
   if (it != views_.end()) return it->second;
   const devices::DeviceRecord* r = inventory_.find(serial);
-  return views_[serial] = DeviceView{ChannelMap(r ? r->model : nullptr, nullptr), false};
+  return views_[serial] = DeviceView{wiring::ChannelMap(r ? r->model : nullptr, nullptr), false};
 }
 
 void Gateway::refresh_bridge_devices() {
@@ -419,7 +419,7 @@ void Gateway::refresh_bridge_devices() {
   auto add = [&](const devices::DeviceInfo& info, const devices::Model* model, bool available) {
     DeviceView& view = view_for(info.serial);
     if (model != nullptr && view.channels.channels().empty()) {
-      view.channels = ChannelMap(model, config_.find_device(info.serial));
+      view.channels = wiring::ChannelMap(model, config_.find_device(info.serial));
     }
     list.push_back(
         {info, view.channels.bridge_channels(view.emulated), available, view.emulated, "link"});
@@ -525,9 +525,9 @@ void Gateway::reload() {
 }
 
 void Gateway::apply_config(config::Config next) {
-  setup_logging(log_levels(next.logging, options_.verbosity));
+  wiring::setup_logging(wiring::log_levels(next.logging, options_.verbosity));
   apply_interfaces(next.interfaces);
-  const bool mqtt_changed = !same_mqtt(next.mqtt, config_.mqtt);
+  const bool mqtt_changed = !wiring::same_mqtt(next.mqtt, config_.mqtt);
   config_ = std::move(next);
   rebuild_views();
   if (emulation_) {

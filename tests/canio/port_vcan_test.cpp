@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "gateway/canio/can_port.hpp"
-#include "gateway/canio/link.hpp"
+#include "gateway/canio/link_control.hpp"
 #include "gateway/loop/event_loop.hpp"
 
 namespace loxcan::canio {
