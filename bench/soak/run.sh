@@ -15,7 +15,7 @@
 #   LOXCAN_GATEWAY=... LOXCAN=... override the binaries (default build/gateway/cli/)
 #
 # On the host it starts itself inside scripts/vcan-sandbox. The full run (10 minutes, the issue's
-# fault counts) wrote bench/soak/results.md; ctest runs a 60 s version (bench_soak_60s, label vcan).
+# fault counts) wrote bench/soak/results.md; ctest runs a 60 s version (soak_60s, labels vcan and soak; tests/soak/).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
