@@ -150,9 +150,11 @@ void MqttBridge::send(const Publication& p) {
 
 void MqttBridge::flush_offline() {
   while (connected_ && !offline_.empty()) {
-    Publication p = std::move(offline_.front());
+    // The connection may drop before the lost handler runs: then keep the rest, in order, for
+    // the next connect. (send() would queue each one again at the back: an endless loop.)
+    if (client_.publish(offline_.front()) == PublishResult::not_connected) return;
+    ++counters_.published;
     offline_.pop_front();
-    send(p);
   }
 }
 

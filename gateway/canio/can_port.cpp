@@ -93,6 +93,7 @@ void CanPort::set_state(PortState s) {
   if (s == state_) return;
   const bool was_lost = lost_;
   state_ = s;
+  if (s == PortState::up || s == PortState::stopped) watch_links(false);
   if (s == PortState::up) {
     ever_up_ = true;
     if (was_lost) {
@@ -222,15 +223,20 @@ void CanPort::schedule_reopen() {
   cancel_timer(reopen_timer_);
   reopen_timer_ = loop_.add_timer(reopen_delay_, [this] {
     reopen_timer_ = 0;
-    auto r = open_socket();
-    if (r) {
-      refresh_link();
-      return;
-    }
-    ++stats_.open_failures;
-    log().debug("{} (next try in {} ms)", r.error().message(), reopen_delay_.count());
-    schedule_reopen();
+    try_reopen();
   });
+  watch_links(true);
+}
+
+void CanPort::try_reopen() {
+  auto r = open_socket();
+  if (r) {
+    refresh_link();
+    return;
+  }
+  ++stats_.open_failures;
+  log().debug("{} (next try in {} ms)", r.error().message(), reopen_delay_.count());
+  schedule_reopen();
 }
 
 void CanPort::schedule_up_poll() {
@@ -238,16 +244,55 @@ void CanPort::schedule_up_poll() {
   cancel_timer(up_poll_timer_);
   up_poll_timer_ = loop_.add_timer(reopen_delay_, [this] {
     up_poll_timer_ = 0;
-    if (!socket_ || state_ != PortState::down) return;
-    if (!socket_->interface_up()) {
-      schedule_up_poll();
-      return;
-    }
-    reopen_delay_ = 0ms;
-    refresh_link();
-    set_state(PortState::up);
-    flush();
+    poll_up();
   });
+  watch_links(true);
+}
+
+void CanPort::poll_up() {
+  if (!socket_ || state_ != PortState::down) return;
+  if (!socket_->interface_up()) {
+    schedule_up_poll();
+    return;
+  }
+  reopen_delay_ = 0ms;
+  refresh_link();
+  set_state(PortState::up);
+  flush();
+}
+
+void CanPort::watch_links(bool on) {
+  if (on == link_watch_.is_open()) return;
+  if (!on) {
+    (void)loop_.unwatch(link_watch_.fd());
+    link_watch_.close();
+    return;
+  }
+  int err = link_watch_.open();
+  if (!err) {
+    err = loop_
+              .watch(link_watch_.fd(), EventLoop::kReadable,
+                     [this](std::uint32_t) { on_link_event(); })
+              .value();
+    if (err) link_watch_.close();
+  }
+  if (err && !said_link_watch_) {
+    log().info("{}: no rtnetlink link events ({}): retrying with backoff only", config_.iface,
+               errno_name(err));
+    said_link_watch_ = true;
+  }
+}
+
+// An interface appeared or changed: perhaps ours. Try now instead of at the next backoff step.
+void CanPort::on_link_event() {
+  if (!link_watch_.drain()) return;
+  if (reopen_timer_) {
+    cancel_timer(reopen_timer_);
+    try_reopen();
+  } else if (up_poll_timer_) {
+    cancel_timer(up_poll_timer_);
+    poll_up();
+  }
 }
 
 void CanPort::on_ready(std::uint32_t events) {
@@ -260,7 +305,10 @@ void CanPort::on_ready(std::uint32_t events) {
   std::array<RxFrame, RawSocket::kBatch> batch;
   bool gone = false;
   int gone_err = 0;
-  for (int round = 0; round < kMaxBatchesPerWakeup && socket_; ++round) {
+  // The per-wake-up bound keeps the loop fair; once the interface is gone the queue is all that
+  // is left of it and the socket is closed next: read it to the end, or those frames would be
+  // lost without being counted.
+  for (int round = 0; (round < kMaxBatchesPerWakeup || gone) && socket_; ++round) {
     int err = 0;
     const int n = socket_->read(batch, err);
     for (int i = 0; i < n; ++i) {

@@ -13,6 +13,8 @@
 //   - interface down (`ip link set can0 down`): the socket stays bound and the port polls (with
 //     backoff) until the interface is up again; interface gone (`ip link del`, a USB adapter
 //     unplugged): the socket is closed and reopened with backoff until the interface is back.
+//     While it waits, rtnetlink link events (LinkWatch) trigger the next try at once, so the
+//     port is up again within milliseconds of the interface's return, whatever the backoff;
 //     Frames already queued in the socket are read before it is closed;
 //   - sending goes through a bounded FIFO: EAGAIN waits for writability, ENOBUFS is retried with
 //     backoff, a down/gone interface keeps the frames until it is back. When the queue is full,
@@ -47,6 +49,7 @@
 #include "gateway/canio/error.hpp"
 #include "gateway/canio/error_frame.hpp"
 #include "gateway/canio/link_control.hpp"
+#include "gateway/canio/link_watch.hpp"
 #include "gateway/canio/raw_socket.hpp"
 #include "gateway/canio/stats.hpp"
 #include "gateway/loop/event_loop.hpp"
@@ -149,6 +152,10 @@ class CanPort {
   void refresh_link();
   void schedule_reopen();
   void schedule_up_poll();
+  void try_reopen();
+  void poll_up();
+  void watch_links(bool on);
+  void on_link_event();
   void on_ready(std::uint32_t events);
   void handle_rx(RxFrame& rx);
   void handle_error_frame(const canproto::Frame& f);
@@ -200,6 +207,9 @@ class CanPort {
   gateway::EventLoop::TimerId reopen_timer_ = 0, up_poll_timer_ = 0, tx_retry_timer_ = 0,
                               recovery_timer_ = 0, load_timer_ = 0, tx_space_timer_ = 0;
   std::chrono::milliseconds reopen_delay_{0}, tx_retry_delay_{0}, recovery_delay_{0};
+  // While the port waits for its interface: link events cut the backoff short.
+  LinkWatch link_watch_;
+  bool said_link_watch_ = false;
 };
 
 }  // namespace loxcan::canio

@@ -178,7 +178,27 @@ void Gateway::start_mqtt() {
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
   refresh_bridge_devices();
+  replay_values();
   bridge_->start();
+}
+
+void Gateway::remember_value(const devices::Event& e) {
+  if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) {
+    last_values_.insert_or_assign({cc->device.serial, cc->channel}, e);
+  } else if (const auto* cmd = std::get_if<devices::Command>(&e)) {
+    last_values_.insert_or_assign({cmd->device.serial, cmd->channel}, e);
+  }
+}
+
+// Buttons are left out: a press is an event, not a state.
+void Gateway::replay_values() {
+  for (const auto& [key, e] : last_values_) {
+    if (!bridged_.count(key.first)) continue;  // left the device map
+    const devices::DeviceRecord* r = monitor_.inventory().find(key.first);
+    const devices::ModelChannel* ch = r && r->model ? r->model->find(key.second) : nullptr;
+    if (ch != nullptr && ch->spec.semantic == devices::Semantic::button) continue;
+    bridge_->handle(e);
+  }
 }
 
 void Gateway::restart_mqtt(const char* why) {
@@ -292,6 +312,7 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
 }
 
 void Gateway::to_sinks(const devices::Event& e) {
+  remember_value(e);
   for (devices::EventSink* sink : sinks_) sink->on_event(e);
 }
 

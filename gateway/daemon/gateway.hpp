@@ -125,6 +125,11 @@ class Gateway {
   void observe(Port& port, const canproto::Frame& frame);
   void on_events(std::vector<devices::Event>& events);
   void to_sinks(const devices::Event& e);
+  /// Remembers the last value of every channel as the policy published it, so that a new bridge
+  /// (restart_mqtt) starts with every state, not only later changes.
+  void remember_value(const devices::Event& e);
+  /// Hands the remembered values of every bridged device to a new bridge.
+  void replay_values();
   void frame_to_sinks(devices::FrameDirection dir, std::int64_t ts_ns,
                       const canproto::Frame& frame);
   // commands: policy -> emulation or bus
@@ -173,6 +178,8 @@ class Gateway {
   double frames_per_second_ = 0;
   bool devices_dirty_ = false;
   std::set<std::uint32_t> bridged_;  ///< serials in the bridge's device list
+  std::map<std::pair<std::uint32_t, std::string>, devices::Event>
+      last_values_;  ///< by (serial, channel), as published
 };
 
 }  // namespace loxcan::daemon

@@ -66,8 +66,14 @@ LBSCONFIG="$WORK/lbs" "$LOXCAN_GATEWAY" --config loxberry.yaml > lbs.log 2>&1 &
 GW=$!
 wait_for 30 retained_is "$P1" loxcan/bridge/state online || { cat lbs.log; fail "not connected to the broker of general.json"; }
 pass "broker taken from \$LBSCONFIG/general.json"
+{ $LOXFRAMES offer 03 14111776; $LOXFRAMES start 03 14111776 14; echo 10003080#0000000002000000; } | send_frames vcan0
+wait_for 30 retained_is "$P1" loxcan/di-extension-14111776/i2 1 || { cat lbs.log; fail "no state on the first broker"; }
 printf '{"Mqtt":{"Uselocalbroker":"0","Brokerhost":"127.0.0.1","Brokerport":"%s"}}\n' "$P2" > lbs/general.json
 wait_for 60 retained_is "$P2" loxcan/bridge/state online || { cat lbs.log; fail "did not follow the change of general.json"; }
 expect_eq "$(retained "$P1" loxcan/bridge/state)" offline "old broker told offline"
 pass "followed the change of general.json to the new broker"
+# Regression (soak, issue 17): the new broker connection started with an empty state cache, so
+# every state that did not change again was missing on the new broker (and from the gateway's own
+# republish) until it changed.
+expect_eq "$(retained "$P2" loxcan/di-extension-14111776/i2)" 1 "states carried over to the new broker"
 kill -TERM $GW; wait $GW; expect_eq "$?" 0 "exit code after SIGTERM"

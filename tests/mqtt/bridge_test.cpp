@@ -283,6 +283,27 @@ TEST_F(BridgeTest, OfflineBufferKeepsTheNewestAndCountsDrops) {
   EXPECT_EQ(json::parse(ev[2].payload)["data"]["detail"], "event 4");
 }
 
+// Regression (soak, issue 17): a connection that dropped again before its lost handler ran made
+// flush_offline() requeue each buffered message at the back forever: the daemon hung, stopped
+// its watchdog and grew without bound.
+TEST_F(BridgeTest, ConnectionLostWhileFlushingKeepsTheBufferInOrder) {
+  MqttOptions o;
+  o.offline_buffer = 3;
+  make(o);
+  for (int i = 0; i < 3; ++i)
+    bridge->handle(devices::BusEvent{"bus_off", "event " + std::to_string(i), "", now});
+  client.refuse_publish = true;
+  client.connect();  // returns: nothing could be sent
+  client.lose();
+  client.refuse_publish = false;
+  client.connect();
+  const auto ev = client.on("loxcan/bridge/event");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(json::parse(ev[0].payload)["data"]["detail"], "event 0");
+  EXPECT_EQ(json::parse(ev[2].payload)["data"]["detail"], "event 2");
+  EXPECT_EQ(bridge->counters().dropped, 0u);
+}
+
 TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
   bridge->set_devices(test::all_devices());
   client.connect();

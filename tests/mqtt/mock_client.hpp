@@ -19,7 +19,7 @@ class MockClient final : public MqttClient {
     up = false;
   }
   PublishResult publish(const Publication& p) override {
-    if (!up) return PublishResult::not_connected;
+    if (!up || refuse_publish) return PublishResult::not_connected;
     sent.push_back(p);
     if (p.retain) {
       if (p.payload.empty())
@@ -64,6 +64,7 @@ class MockClient final : public MqttClient {
   Handlers handlers;
   bool started = false;
   bool up = false;
+  bool refuse_publish = false;  ///< the connection just dropped, the lost handler has not run yet
   std::vector<Publication> sent;
   std::vector<std::pair<std::string, int>> subscriptions;
   std::map<std::string, std::string> store;  ///< retained store, like a broker's

@@ -1,0 +1,1152 @@
+#!/usr/bin/env python3
+"""loxcan-gateway soak under faults (issue 17). Runs inside scripts/vcan-sandbox; see run.sh.
+
+One process drives everything (Python standard library only; the CAN and MQTT helpers are those of
+bench/gateway/e2e.py, the frame builder is tests/lib/loxframes.py):
+  broker     mosquitto with two listeners (A, B) on 127.0.0.1; its log tells when the gateway is
+             connected; restarted with and without persistence
+  gateway    loxcan-gateway with the demo map (etc/demo.yaml: 14 emulated devices) plus two
+             monitored devices the driver plays: a DI Extension (the load) and a Relay Extension
+             (the QoS 1 commands); NOTIFY_SOCKET and WATCHDOG_USEC from us, LBSCONFIG with a
+             general.json naming listener A; glibc's heap checker (MALLOC_CHECK_=3)
+  sim        `loxcan sim` with the demo map: the Miniserver of the emulated devices
+  load       DI value frames paced at --rate x 954 frames/s (a saturated Link bus); every frame
+             changes one input; paused only around interface faults
+  bus        a raw socket on every CAN interface (ifindex 0: it survives the interface faults)
+             counting the Miniserver-direction frames (the sim's) and recording the relay command
+             frames the gateway sends
+  commands   QoS 1 /set commands: the relay outputs (checked on the bus) and di-hall inputs
+  faults     at seeded random times: broker SIGKILL + restart, interface delete + re-add, interface
+             down/up, bad /set payloads, SIGHUP (valid / broken map), sim restart, general.json
+At the end it stops the load and the sim and checks (exit 1 when any check fails):
+  frames     gateway rxframes + rxoverflow == load frames + Miniserver frames sent (nothing lost
+             uncounted), rxoverflow == 0 (nothing lost at all: default rcvbuf, outside outages)
+  state      broker retained == the gateway's own view (request/republish) for every topic, and
+             both == the reference model (bench-di from the last frame sent, bench-relay from the
+             last command frame on the bus, di-hall from the last QoS 1 command)
+  online     all emulated devices online at the Miniserver within 2 s of each sim restart, and an
+             input /set reaches the Miniserver within 2 s of each interface return
+  commands   every QoS 1 relay command published while the gateway was connected is on the bus;
+             every bad /set got its command_rejected event with the expected error
+  process    no crash or exit, WATCHDOG=1 gaps < WatchdogSec, STATUS kept coming, RSS growth
+             from --rss-from to the end < 5 %
+"""
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "bench", "gateway"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import e2e  # noqa: E402  (SocketCAN helpers, the minimal MQTT client, process stats)
+import loxframes  # noqa: E402
+
+from e2e import CAN_EFF, CAN_FRAME, LINK_RATE, Mqtt, can_frame  # noqa: E402
+
+now_ns = time.monotonic_ns
+IFACE = "vcan0"       # the gateway's interface (its CAN HAT); the load is sent here
+MS_IFACE = "vcan1"    # the Miniserver's side of the bus: `loxcan sim` runs here
+DI_SERIAL, DI_NAT, DI_NAME = 0x14111775, 0x3E, "bench-di"
+RELAY_SERIAL, RELAY_NAME = 0x0BFF0A01, "bench-relays"
+RELAY_CMD_ID = 0x1BFF0A01
+GW_CLIENT = "loxcan-soak"
+SO_RXQ_OVFL = 40
+MAX_BURST = 64  # frames sent back to back at most (the kernel's input backlog holds 1000)
+CAN_INV_FILTER = 0x20000000
+FAULT_KINDS = ["broker", "iface_del", "iface_down", "bad_set", "hup_ok", "hup_bad", "sim", "general"]
+FULL_COUNTS = "broker=20,iface_del=20,iface_down=10,bad_set=200,hup_ok=10,hup_bad=10,sim=5,general=2"
+
+
+def say(*a):
+    print(f"== {time.strftime('%H:%M:%S')}", *a, file=sys.stderr, flush=True)
+
+
+def t_rel(t):
+    return (t - T0) / 1e9
+
+
+T0 = now_ns()
+
+
+# ---- MQTT: e2e.Mqtt plus QoS 1, retained and raw payloads, reconnects ------------------------------
+
+class Client(Mqtt):
+    def __init__(self, port, client_id):
+        super().__init__(port, client_id)
+        self.pid = 0
+
+    def publish_raw(self, topic, payload: bytes, qos=0, retain=False, timeout=3.0):
+        """QoS 1: waits for the PUBACK and returns whether it came."""
+        first = 0x30 | (qos << 1) | (1 if retain else 0)
+        body = e2e._mqtt_str(topic)
+        if qos:
+            self.pid = self.pid % 65535 + 1
+            body += struct.pack("!H", self.pid)
+        self._write(first, body + payload)
+        if not qos:
+            return True
+        deadline = now_ns() + int(timeout * 1e9)
+        while now_ns() < deadline:
+            ptype, pbody = self._packet((deadline - now_ns()) / 1e9)
+            if ptype >> 4 == 4 and struct.unpack("!H", pbody[:2])[0] == self.pid:
+                return True
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def connect(port, client_id, timeout=30, topics=()):
+    deadline = now_ns() + int(timeout * 1e9)
+    while True:
+        try:
+            c = Client(port, client_id)
+            if topics:
+                c.subscribe(*topics)
+            return c
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            if now_ns() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+# ---- processes --------------------------------------------------------------------------------
+
+class Broker:
+    """mosquitto on two listeners; its log lines (connects of the gateway's client) timestamped."""
+
+    def __init__(self, work, port_a, port_b):
+        self.work, self.ports = work, (port_a, port_b)
+        self.proc = None
+        self.events = []          # (t, "up"|"down") of the gateway's connection, from the log
+        self.starts = 0
+        self.lock = threading.Lock()
+
+    def start(self, persistence):
+        conf = os.path.join(self.work, "mosquitto.conf")
+        with open(conf, "w") as f:
+            for p in self.ports:
+                f.write(f"listener {p} 127.0.0.1\n")
+            f.write("allow_anonymous true\nlog_dest stdout\nlog_type notice\nlog_type information\n"
+                    "connection_messages true\nmax_queued_messages 100000\n")
+            f.write(f"persistence {'true' if persistence else 'false'}\n"
+                    f"persistence_location {self.work}/\nautosave_interval 2\n")
+        if not persistence:
+            try:
+                os.unlink(os.path.join(self.work, "mosquitto.db"))
+            except FileNotFoundError:
+                pass
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto", "-c", conf], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.starts += 1
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.ports[0]), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def _read(self, proc):
+        with open(os.path.join(self.work, "mosquitto.log"), "a") as log:
+            for line in proc.stdout:
+                log.write(line)
+                t = now_ns()
+                if f" as {GW_CLIENT} " in line or line.rstrip().endswith(f" as {GW_CLIENT}"):
+                    self.events.append((t, "up"))
+                elif re.search(rf"Client {GW_CLIENT} (closed|disconnected|has exceeded)", line):
+                    self.events.append((t, "down"))
+        self.events.append((now_ns(), "down"))  # the process ended
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+    def connected(self):
+        return bool(self.events) and self.events[-1][1] == "up"
+
+    def connected_since(self):
+        return self.events[-1][0] if self.connected() else None
+
+    def wait_connected(self, after, timeout):
+        deadline = now_ns() + int(timeout * 1e9)
+        while now_ns() < deadline:
+            if self.connected() and self.events[-1][0] > after:
+                return True
+            time.sleep(0.05)
+        return False
+
+
+class Notify(threading.Thread):
+    """systemd's side of sd_notify (as tests/lib/notify_listener.py), with arrival times."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.msgs = []  # (t, field)
+
+    def run(self):
+        while True:
+            data = self.sock.recv(4096).decode(errors="replace")
+            t = now_ns()
+            for line in data.splitlines():
+                self.msgs.append((t, line))
+
+    def times(self, prefix):
+        return [t for t, m in self.msgs if m.startswith(prefix)]
+
+
+class Sim:
+    """`loxcan sim` (the Miniserver): stdout lines timestamped."""
+
+    def __init__(self, loxcan, config, work):
+        self.loxcan, self.config, self.work = loxcan, config, work
+        self.proc, self.lines, self.runs = None, [], 0
+
+    def start(self):
+        self.runs += 1
+        err = open(os.path.join(self.work, "sim.log"), "a")
+        self.proc = subprocess.Popen([self.loxcan, "sim", "--iface", MS_IFACE, "--config", self.config],
+                                     stdout=subprocess.PIPE, stderr=err, text=True, bufsize=1)
+        self.started = now_ns()
+        threading.Thread(target=self._read, args=(self.proc, self.runs), daemon=True).start()
+
+    def _read(self, proc, run):
+        for line in proc.stdout:
+            self.lines.append((now_ns(), run, line.split()))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def pause(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def online_at(self, run, names):
+        """Time all `names` were online in sim run `run` (None if not all)."""
+        seen = {}
+        for t, r, w in list(self.lines):
+            if r == run and len(w) == 3 and w[0] == "state" and w[2] == "online" and w[1] in names:
+                seen.setdefault(w[1], t)
+        return max(seen.values()) if len(seen) == len(names) else None
+
+    def input_seen(self, device, channel, value, after):
+        for t, _, w in list(self.lines):
+            if t >= after and w[:3] == ["input", device, channel] and len(w) > 3 and w[3] == value:
+                return t
+        return None
+
+
+# ---- CAN: the load and the bus monitor ------------------------------------------------------------
+
+class Load(threading.Thread):
+    """DI value frames at `rate` frames/s; pause() returns once no frame is in flight."""
+
+    def __init__(self, rate):
+        super().__init__(daemon=True)
+        self.rate, self.sent, self.failed = rate, 0, 0
+        self.mask, self.step = 0, 0
+        self.running = threading.Event()
+        self.idle = threading.Event()
+        self.stopped = False
+        self.max_behind = 0
+        self.skipped = 0
+        self.active_ns = 0
+
+    def frame(self):
+        self.step += 1
+        gray = (self.step ^ (self.step >> 1)) & 0xFFF
+        return gray, can_frame(loxframes.nat(False, DI_NAT, 0, 0x80, 0, 0, gray))
+
+    def run(self):
+        sock = None
+        while not self.stopped:
+            if not self.running.is_set():
+                self.idle.set()
+                self.running.wait(0.2)
+                continue
+            self.idle.clear()
+            if sock:
+                sock.close()
+            sock = e2e.can_socket(IFACE)  # a fresh socket: the interface may be a new one
+            start, base = now_ns(), 0
+            while self.running.is_set() and not self.stopped:
+                now = now_ns()
+                due = self.rate * (now - start) // 1_000_000_000
+                self.max_behind = max(self.max_behind, due - base)
+                if due - base > MAX_BURST:
+                    # Starved (the guest's one CPU is shared): never catch up with a burst the
+                    # kernel's backlog (netdev_max_backlog) would drop; the achieved rate says so.
+                    self.skipped += due - base - MAX_BURST
+                    start += (due - base - MAX_BURST) * 1_000_000_000 // self.rate
+                    due = base + MAX_BURST
+                while base < due:
+                    mask, raw = self.frame()
+                    try:
+                        e2e.send_frame(sock, raw)
+                        self.sent += 1
+                        self.mask = mask
+                    except OSError:
+                        self.failed += 1  # not on the bus: not counted as sent
+                    base += 1
+                time.sleep(max(0.001, (start + (base + 1) * 1_000_000_000 // self.rate - now_ns()) / 1e9))
+            self.active_ns += now_ns() - start
+
+    def pause(self):
+        self.running.clear()
+        self.idle.wait(5)
+
+    def resume(self):
+        self.idle.clear()
+        self.running.set()
+
+
+def softnet_drops():
+    """Frames the kernel dropped from its input backlog (before any socket), all CPUs."""
+    with open("/proc/net/softnet_stat") as f:
+        return sum(int(line.split()[1], 16) for line in f)
+
+
+def load_frame_id():
+    return int(loxframes.nat(False, DI_NAT, 0, 0x80).split("#")[0], 16)
+
+
+class Bus(threading.Thread):
+    """A raw socket on every CAN interface (bound to ifindex 0, so it survives the interface
+    faults) that receives every frame on vcan0 except the load's (an inverted kernel filter):
+    the Miniserver's frames (routed from vcan1), the gateway's own (its emulated devices and
+    relay commands, recorded) and the driver's set-up frames. SO_RXQ_OVFL proves it lost none."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+        s.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root in the sandbox)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.bind(("",))
+        self.sock = s
+        self.frames = 0   # on vcan0, load excluded
+        self.load_seen = 0  # load frames the kernel delivered (sent ones can die with the interface)
+        self.load_id = load_frame_id()
+        self.relay = []   # (t, 14-bit output mask)
+        self.drops = 0
+        self.ms_first = None
+
+    def run(self):
+        while True:
+            data, anc, _, addr = self.sock.recvmsg(16, socket.CMSG_SPACE(4))
+            t = now_ns()
+            for level, kind, value in anc:
+                if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL:
+                    self.drops = struct.unpack("=I", value[:4])[0]
+            ident, dlc, payload = CAN_FRAME.unpack(data)
+            if addr[0] != IFACE:
+                if self.ms_first is None:
+                    self.ms_first = t  # the first frame of a (re)started Miniserver
+                continue  # the Miniserver's side
+            if ident & 0x1FFFFFFF == self.load_id:
+                self.load_seen += 1
+                continue
+            self.frames += 1
+            if ident & 0x1FFFFFFF == RELAY_CMD_ID and payload[0] == 0x60:
+                self.relay.append((t, struct.unpack_from("<H", payload, 4)[0]))
+
+
+# ---- the driver --------------------------------------------------------------------------------
+
+BAD_SETS = [  # (device, channel, payload bytes, expected error); devices of the soak map
+    (RELAY_NAME, "q1", b"2", "wrong_type"), (RELAY_NAME, "q2", b"", "empty"),
+    (RELAY_NAME, "q3", b'{"value":1,"extra":2}', "unknown_key"), (RELAY_NAME, "q4", b'{"state":', "bad_json"),
+    (RELAY_NAME, "q5", b"1" * 5000, "too_long"), (RELAY_NAME, "q6", b"\xc3\x28", "not_utf8"),
+    ("ai-tank", "ai1", b"1e9", "out_of_range"), ("bench-valve", "position", b"STOP", "unsupported"),
+    ("nosuchdevice", "q1", b"1", "unknown_device"), (RELAY_NAME, "nosuch", b"1", "unknown_channel"),
+    (DI_NAME, "i1", b"1", "not_writable"), (RELAY_NAME, "q7", b"null", "wrong_type"),
+    (RELAY_NAME, "q8", b"   ", "empty"), (RELAY_NAME, "q9", b"\xed\xa0\x80", "not_utf8"),
+]
+RETAINED_TOPIC = "loxcan/di-hall/i19/set"  # the `retained` class: a retained command replayed on subscribe
+
+
+class Soak:
+    def __init__(self, args):
+        self.a = args
+        self.work = args.work
+        self.rng = random.Random(args.seed)
+        self.checks = []  # (name, passed, detail)
+        self.faults = collections.Counter()
+        self.notes = []
+        self.commands_ok = threading.Event()
+        self.cmds = []        # relay commands: dict(t, ch, value, acked, ok)
+        self.di_cmds = {}     # di-hall input -> last value commanded (only while ok)
+        self.di_sent = []     # (t, channel, value)
+        self.bad = []         # dict(t, topic, error, ok)
+        self.events = []      # (t, data) of command_rejected
+        self.stats = []       # (t, dict) live bridge/stats
+        self.iface_returns = []  # (t, latency ms or None)
+        self.sim_restarts = []   # (t, latency ms or None)
+        self.reloads = []        # (kind, ok)
+        self.rss = []            # (t, kB)
+        self.persist_next = False
+        self.stop_all = False
+        self.stop_cmds = False
+        self.mqtt_breaks = []    # times the gateway's or our MQTT connections were cut
+
+    # ---- set-up ----
+    def write_configs(self):
+        with open(os.path.join(ROOT, "etc", "demo.yaml")) as f:
+            demo = f.read()
+        head = demo[:demo.index("\nmqtt:")] + "\n"
+        state = os.path.join(self.work, "demo-state.yaml")
+        bench = f"""
+  # monitored devices the soak driver plays (the load and the command target)
+  - serial: "{DI_SERIAL:08X}"
+    type: di_extension
+    name: {DI_NAME}
+  - serial: "{RELAY_SERIAL:08X}"
+    type: relay_extension
+    name: {RELAY_NAME}
+  - serial: 13FF0001            # never on the bus: a writable position channel for the
+    type: tree_extension        # `unsupported` rejection class (valve STOP)
+    name: bench-tree
+  - serial: B0FF0001
+    type: valve_actuator
+    name: bench-valve
+    parent: 13FF0001
+    branch: left
+"""
+        self.gw_yaml = head + bench + f"""
+mqtt:
+  broker: tcp://127.0.0.1:1      # unused: LoxBerry's general.json names the broker
+  client_id: {GW_CLIENT}
+  stats_interval_s: 10
+  loxberry: on
+
+emulation:
+  auth: test
+  state_file: {state}
+
+discovery:
+  enabled: false
+"""
+        self.config = os.path.join(self.work, "loxcan.yaml")
+        with open(self.config, "w") as f:
+            f.write(self.gw_yaml)
+        self.sim_config = os.path.join(self.work, "sim.yaml")
+        with open(self.sim_config, "w") as f:
+            f.write(head + f"\nemulation:\n  auth: test\n  state_file: {self.work}/sim-state.yaml\n")
+        os.makedirs(os.path.join(self.work, "lbs"), exist_ok=True)
+        self.write_general(self.a.port_a)
+
+    def write_general(self, port):
+        tmp = os.path.join(self.work, "lbs", "general.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump({"Mqtt": {"Uselocalbroker": "1", "Brokerhost": "127.0.0.1", "Brokerport": str(port)}}, f)
+        os.replace(tmp, os.path.join(self.work, "lbs", "general.json"))
+        self.general_port = port
+
+    def start_gateway(self):
+        env = dict(os.environ)
+        env.update(NOTIFY_SOCKET=self.notify_path, WATCHDOG_USEC=str(self.a.watchdog_s * 1_000_000),
+                   LBSCONFIG=os.path.join(self.work, "lbs"))
+        env.pop("WATCHDOG_PID", None)
+        if not self.a.wrap and self.a.malloc_check:
+            env.update(MALLOC_CHECK_="3", MALLOC_PERTURB_="165",
+                       LD_PRELOAD="libc_malloc_debug.so.0")
+        self.gw_log = open(os.path.join(self.work, "gw.log"), "w")
+        wrap = self.a.wrap.split()
+        if wrap and "valgrind" in wrap[0]:
+            wrap.insert(1, f"--log-file={self.work}/valgrind.log")
+        argv = wrap + [self.a.gateway, "--config", self.config]
+        self.gw = subprocess.Popen(argv, stdout=self.gw_log, stderr=subprocess.STDOUT, env=env)
+
+    def gw_pid(self):
+        """The gateway's pid (under valgrind: the same process)."""
+        return self.gw.pid
+
+    def log_since(self, offset):
+        with open(os.path.join(self.work, "gw.log"), errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+
+    def log_size(self):
+        return os.path.getsize(os.path.join(self.work, "gw.log"))
+
+    def wait_log(self, offset, pattern, timeout):
+        deadline = now_ns() + int(timeout * 1e9)
+        while now_ns() < deadline:
+            if re.search(pattern, self.log_since(offset)):
+                return True
+            time.sleep(0.05)
+        return False
+
+    # ---- threads ----
+    def observer(self):
+        """Live bridge/stats and command_rejected events; reconnects after broker faults."""
+        topics = ("loxcan/bridge/event", "loxcan/bridge/stats")
+        c = None
+        while not self.stop_all:
+            try:
+                if c is None:
+                    c = connect(self.a.port_a, "soak-observer", 60, topics)
+                for topic, payload, retained in c.poll(0.2):
+                    if retained:
+                        continue
+                    if topic == "loxcan/bridge/stats":
+                        # with the bus monitor's count at this moment: the gateway's own frames
+                        # after it (its emulated devices keep talking) are not in its txframes
+                        st = json.loads(payload)
+                        st["_bus_frames"] = self.bus.frames
+                        st["_load_seen"] = self.bus.load_seen
+                        self.stats.append((now_ns(), st))
+                    elif topic == "loxcan/bridge/event":
+                        ev = json.loads(payload)
+                        if ev.get("type") == "command_rejected":
+                            self.events.append((now_ns(), ev["data"]))
+            except (OSError, ConnectionError, TimeoutError, RuntimeError, ValueError):
+                if c:
+                    c.close()
+                c = None
+                time.sleep(0.1)
+
+    def commander(self):
+        """QoS 1 commands: a relay output every ~0.3 s (alternating per channel), a di-hall input
+        every ~1.2 s while the gateway is connected and no broker fault is due."""
+        c, n = None, 0
+        relay_state = [0] * 14
+        while not self.stop_all and not self.stop_cmds:
+            try:
+                if c is None:
+                    c = connect(self.a.port_a, "soak-commander", 60)
+                n += 1
+                ch = (n - 1) % 14
+                relay_state[ch] ^= 1
+                ok_before = self.commands_ok.is_set() and self.gateway_ready()
+                t = now_ns()
+                acked = c.publish_raw(f"loxcan/{RELAY_NAME}/q{ch + 1}/set",
+                                      b"on" if relay_state[ch] else b"off", qos=1)
+                ok = ok_before and acked and self.commands_ok.is_set()
+                self.cmds.append(dict(t=t, ch=ch, value=relay_state[ch], acked=acked, ok=ok))
+                if n % 4 == 0 and ok_before:
+                    inp = f"i{1 + (n // 4) % 16}"
+                    value = self.rng_cmd.choice("01")
+                    t = now_ns()
+                    if c.publish_raw(f"loxcan/di-hall/{inp}/set", value.encode(), qos=1) and self.commands_ok.is_set():
+                        self.di_cmds[inp] = value
+                        self.di_sent.append((t, inp, value))
+                    else:  # a fault came in between: it may or may not have been applied
+                        self.di_cmds[inp] = {self.di_cmds.get(inp, "0"), value}
+                time.sleep(0.3)
+            except (OSError, ConnectionError, TimeoutError, RuntimeError):
+                if c:
+                    c.close()
+                c = None
+                time.sleep(0.1)
+
+    def gateway_ready(self):
+        """Connected for at least 0.5 s (its SUBSCRIBE is through), by the broker's log."""
+        since = self.broker.connected_since()
+        return since is not None and now_ns() - since > 500_000_000
+
+    def sampler(self):
+        while not self.stop_all:
+            try:
+                self.rss.append((now_ns(), e2e.proc_status(self.gw_pid(), "VmRSS")))
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            time.sleep(2)
+
+    # ---- faults ----
+    def schedule(self, counts, seconds):
+        """(time s, kind) for every fault, uniform over the run after the warm-up, seeded."""
+        events = []
+        lo, hi = self.a.warmup, seconds - self.a.tail
+        for kind, n in counts.items():
+            events += [(self.rng.uniform(lo, hi), kind) for _ in range(n)]
+        return sorted(events)
+
+    def fault(self, kind):
+        self.faults[kind] += 1
+        getattr(self, "fault_" + kind)()
+
+    def fault_broker(self):
+        persistence = self.persist_next
+        self.persist_next = not self.persist_next
+        self.commands_ok.clear()
+        time.sleep(1.0)  # commands in flight reach the gateway before the kill
+        self.mqtt_breaks.append(now_ns())
+        self.broker.kill()
+        time.sleep(self.rng.uniform(0.1, 1.5))
+        self.broker.start(persistence)
+        t = now_ns()
+        # The `retained` rejection class: a retained command the broker replays when the gateway
+        # subscribes again (published before the gateway is back, most of the time).
+        try:
+            c = connect(self.a.port_a, "soak-retainer", 10)
+            c.publish_raw(RETAINED_TOPIC, b"1", qos=1, retain=True)
+            self.retained_pub = now_ns()
+            c.close()
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            pass
+        if not self.broker.wait_connected(t, 30):
+            self.notes.append(f"{t_rel(t):.1f} s: gateway not reconnected within 30 s of a broker restart")
+        time.sleep(0.6)
+        try:  # clear the retained command (the gateway rejects the empty payload as `empty`)
+            c = connect(self.a.port_a, "soak-retainer", 10)
+            c.publish_raw(RETAINED_TOPIC, b"", qos=1, retain=True)
+            c.close()
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            pass
+        self.commands_ok.set()
+
+    def iface_fault(self, delete):
+        self.load.pause()
+        time.sleep(0.2)   # the gateway reads what is queued
+        if delete:
+            self.route(False)
+        off = self.log_size()
+        if delete:
+            subprocess.run(["ip", "link", "del", IFACE], check=True)
+        else:
+            subprocess.run(["ip", "link", "set", IFACE, "down"], check=True)
+        time.sleep(self.rng.uniform(0.2, 2.0))
+        if delete:
+            subprocess.run(["ip", "link", "add", IFACE, "type", "vcan"], check=True)
+        subprocess.run(["ip", "link", "set", IFACE, "up"], check=True)
+        t_back = now_ns()
+        back = self.wait_log(off, rf"{IFACE}: interface is back", 30)
+        if not back:
+            self.notes.append(f"{t_rel(t_back):.1f} s: no 'interface is back' within 30 s")
+        if delete:
+            self.route(True)  # the bus is connected again once the gateway listens
+        self.load.resume()
+        self.iface_returns.append((t_back, self.probe_emulated(t_back)))
+
+    def probe_emulated(self, since):
+        """An input /set on an emulated device reaches the Miniserver: ms after `since`, or None."""
+        self.probe_value = getattr(self, "probe_value", 0) ^ 1
+        value = str(self.probe_value)
+        deadline = since + int(max(6000, 3 * self.a.online_limit_ms) * 1e6)
+        try:
+            c = connect(self.a.port_a, "soak-prober", 5)
+            c.publish_raw("loxcan/di-hall/i20/set", value.encode(), qos=1)
+            c.close()
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            return None
+        self.di_cmds["i20"] = value
+        while now_ns() < deadline:
+            t = self.sim.input_seen("di-hall", "i20", value, since)
+            if t:
+                return (t - since) / 1e6
+            time.sleep(0.02)
+        return None
+
+    def route(self, on):
+        """The kernel CAN gateway joins the Miniserver's side and ours: everything from the sim
+        reaches vcan0, everything on vcan0 but the load reaches the sim (a real Miniserver would
+        see the load too; here it would only cost the one guest CPU the gateway needs)."""
+        rules = [["-s", MS_IFACE, "-d", IFACE, "-e"],
+                 ["-s", IFACE, "-d", MS_IFACE, "-e", "-f", f"{load_frame_id():08X}~1FFFFFFF"]]
+        for r in rules:
+            subprocess.run(["cangw", "-A" if on else "-D"] + r, check=on, stderr=subprocess.DEVNULL)
+
+    def fault_iface_del(self):
+        self.iface_fault(True)
+
+    def fault_iface_down(self):
+        self.iface_fault(False)
+
+    def fault_bad_set(self):
+        dev, ch, payload, error = BAD_SETS[self.faults["bad_set"] % len(BAD_SETS)]
+        topic = f"loxcan/{dev}/{ch}/set"
+        ok = self.commands_ok.is_set() and self.gateway_ready()
+        t = now_ns()
+        try:
+            c = connect(self.a.port_a, "soak-bad", 5)
+            acked = c.publish_raw(topic, payload, qos=1)
+            c.close()
+        except (OSError, RuntimeError, TimeoutError, ConnectionError):
+            acked = False
+        self.bad.append(dict(t=t, topic=topic, error=error, ok=ok and acked and self.commands_ok.is_set()))
+
+    def reload(self, broken):
+        off = self.log_size()
+        text = self.gw_yaml + f"# reload {self.faults['hup_ok'] + self.faults['hup_bad']}\n"
+        if broken:
+            text += "devices_typo: [1, 2]\n"
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.gw.send_signal(signal.SIGHUP)
+        pattern = "reload rejected" if broken else r"reloaded .*loxcan\.yaml"
+        ok = self.wait_log(off, pattern, 20)
+        self.reloads.append(("broken" if broken else "valid", ok))
+        if broken:
+            with open(self.config, "w") as f:
+                f.write(self.gw_yaml)
+
+    def fault_hup_ok(self):
+        self.reload(False)
+
+    def fault_hup_bad(self):
+        self.reload(True)
+
+    def fault_sim(self):
+        self.sim.stop()
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.bus.ms_first = None
+        self.sim.start()
+        t_exec = self.sim.started
+        names = self.emulated
+        deadline = t_exec + 15_000_000_000
+        at = None
+        while now_ns() < deadline and at is None:
+            at = self.sim.online_at(self.sim.runs, names)
+            time.sleep(0.05)
+        # From the Miniserver's first frame (its start-up), not from exec: starting a process in
+        # the guest alone costs a few hundred ms under load.
+        t = self.bus.ms_first or t_exec
+        self.sim_restarts.append((t, (at - t) / 1e6 if at else None, (at - t_exec) / 1e6 if at else None))
+        # A Miniserver start tells every extension to start over: the monitored devices the driver
+        # plays announce themselves again, as real ones do after the Miniserver's NAT offer.
+        self.bring_online()
+
+    def fault_general(self):
+        port = self.a.port_b if self.general_port == self.a.port_a else self.a.port_a
+        self.commands_ok.clear()
+        time.sleep(1.0)
+        t = now_ns()
+        self.mqtt_breaks.append(t)
+        self.write_general(port)
+        if not self.broker.wait_connected(t, 30):
+            self.notes.append(f"{t_rel(t):.1f} s: gateway did not reconnect after general.json changed")
+        self.commands_ok.set()
+
+    # ---- the run ----
+    def run(self):
+        a = self.a
+        self.emulated = [d for d in re.findall(r"name: ([\w-]+)\n\s+mode: emulate", open(os.path.join(ROOT, "etc", "demo.yaml")).read())]
+        self.rng_cmd = random.Random(a.seed + 1)
+        self.write_configs()
+        self.broker = Broker(self.work, a.port_a, a.port_b)
+        self.broker.start(False)
+        self.notify_path = os.path.join(self.work, "notify.sock")
+        self.notify = Notify(self.notify_path)
+        self.notify.start()
+        self.bus = Bus()
+        self.bus.start()
+        self.route(True)
+        self.softnet0 = softnet_drops()
+        self.start_gateway()
+        self.sim = Sim(a.loxcan, self.sim_config, self.work)
+        self.sim.start()
+        threading.Thread(target=self.observer, daemon=True).start()
+        if not self.broker.wait_connected(0, 60):
+            raise RuntimeError("the gateway did not connect to the broker")
+        deadline = now_ns() + 30_000_000_000
+        while self.sim.online_at(1, self.emulated) is None:
+            if now_ns() > deadline:
+                raise RuntimeError("the emulated devices did not come online at the sim")
+            time.sleep(0.1)
+        self.bring_online()
+        c = connect(a.port_a, "soak-setup", 10)
+        c.publish_raw(RETAINED_TOPIC, b"1", qos=1)  # the value the `retained` replays would set
+        c.close()
+        self.di_cmds["i19"] = "1"
+        self.commands_ok.set()
+        threading.Thread(target=self.commander, daemon=True).start()
+        threading.Thread(target=self.sampler, daemon=True).start()
+        self.load = Load(int(a.rate * LINK_RATE))
+        self.load.start()
+        self.load.resume()
+        start = now_ns()
+        self.run_start = start
+        counts = dict(kv.split("=") for kv in a.faults.split(",") if kv)
+        plan = self.schedule({k: int(v) for k, v in counts.items()}, a.seconds)
+        say(f"load {self.load.rate} frames/s for {a.seconds} s, {len(plan)} faults (seed {a.seed})")
+        for at, kind in plan:
+            wait = start + int(at * 1e9) - now_ns()
+            if wait > 0:
+                time.sleep(wait / 1e9)
+            if self.gw.poll() is not None:
+                break
+            self.fault(kind)
+            if kind != "bad_set":
+                say(f"t={(now_ns() - start) / 1e9:6.1f} s {kind} done (load sent {self.load.sent})")
+        rest = start + a.seconds * 1_000_000_000 - now_ns()
+        if rest > 0:
+            time.sleep(rest / 1e9)
+        self.elapsed = (now_ns() - start) / 1e9
+        self.finish()
+
+    def bring_online(self):
+        """The monitored devices announce themselves the way e2e.py's do (a NAT offer as from a
+        Miniserver, the Start packet; the legacy Relay Extension's start)."""
+        can = e2e.can_socket(IFACE)
+        for text in [loxframes.nat(True, 0xFF, 0, 0xFD, DI_NAT, 0, DI_SERIAL),
+                     *loxframes.start(DI_NAT, DI_SERIAL, 0x14), "0BFF0A01#8701000003109900"]:
+            e2e.send_frame(can, can_frame(text))
+        can.close()
+
+    def finish(self):
+        a = self.a
+        self.stop_all_commands()
+        self.load.pause()
+        time.sleep(1.0)
+        self.sim.pause()
+        time.sleep(0.5)
+        quiet = now_ns()
+        say("quiet; waiting for bridge/stats")
+        # Two bridge/stats in a row with the same counts (and the same bus monitor count): the
+        # gateway's emulated devices may still talk a little; only a quiet interval is exact.
+        stats, prev = None, None
+        deadline = quiet + 60_000_000_000
+        while now_ns() < deadline:
+            fresh = [s for t, s in self.stats if t > quiet + 200_000_000]
+            if fresh and fresh[-1] is not stats:
+                prev, stats = stats, fresh[-1]
+                if prev is not None and all(prev[k] == stats[k] for k in ("rxframes", "txframes", "_bus_frames")):
+                    stats["_quiet"] = True
+                    break
+            time.sleep(0.2)
+        gw_view, broker_view = self.views()
+        with open(os.path.join(self.work, "rss.csv"), "w") as f:
+            f.writelines(f"{t_rel(t) - t_rel(self.run_start):.1f},{kb}\n" for t, kb in self.rss)
+        with open(os.path.join(self.work, "views.json"), "w") as f:
+            json.dump({"gateway": gw_view, "broker": broker_view, "model": self.model()}, f, indent=1, sort_keys=True)
+        self.cpu_other = {"loxcan sim (last run)": e2e.cpu_ticks(self.sim.proc.pid),
+                          "mosquitto (last run)": e2e.cpu_ticks(self.broker.proc.pid)}
+        me = os.times()
+        self.cpu_driver = me.user + me.system
+        self.sim.resume()
+        alive = self.gw.poll() is None
+        rss_end = e2e.proc_status(self.gw_pid(), "VmRSS") if alive else 0
+        cpu = e2e.cpu_ticks(self.gw_pid()) / os.sysconf("SC_CLK_TCK") if alive else 0
+        self.gw.send_signal(signal.SIGTERM)
+        try:
+            rc = self.gw.wait(60)
+        except subprocess.TimeoutExpired:
+            self.gw.kill()
+            rc = "hung on SIGTERM"
+        self.stop_all = True
+        self.sim.stop()
+        self.broker.stop()
+        self.gw_log.close()
+        self.evaluate(stats, gw_view, broker_view, alive, rc, rss_end, cpu)
+
+    def stop_all_commands(self):
+        self.commands_ok.clear()
+        self.stop_cmds = True
+        time.sleep(1.0)  # the commander's last command lands
+
+    def views(self):
+        """(gateway's own view: the live republish, broker's retained store) of every retained topic."""
+        skip = ("loxcan/bridge/stats", "loxcan/bridge/event", "loxcan/bridge/raw", "loxcan/bridge/response",
+                "loxcan/bridge/request")
+        keep = lambda t: not t.startswith(skip) and not t.endswith("/set")  # noqa: E731
+        live = connect(self.a.port_a, "soak-view-live", 30, ("loxcan/#", "homeassistant/#"))
+        time.sleep(2.0)
+        live.poll(0)
+        live.unread = []
+        live.publish("loxcan/bridge/request/republish", "")
+        gw = {}
+        end = now_ns() + 3_000_000_000
+        while now_ns() < end:
+            for t, p, retained in live.poll(0.2):
+                if not retained and keep(t):
+                    gw[t] = p
+        live.close()
+        snap = connect(self.a.port_a, "soak-view-retained", 30)
+        snap.sock.setblocking(True)
+        snap._write(0x82, struct.pack("!H", 1) + e2e._mqtt_str("loxcan/#") + b"\x00" +
+                    e2e._mqtt_str("homeassistant/#") + b"\x00")
+        snap.sock.setblocking(False)
+        broker = {}
+        end = now_ns() + 3_000_000_000
+        while now_ns() < end:
+            for t, p, retained in snap.poll(0.2):
+                if retained and keep(t):
+                    broker[t] = p
+        snap.close()
+        return gw, broker
+
+    # ---- checks and report ----
+    def check(self, name, passed, detail):
+        self.checks.append((name, bool(passed), detail))
+        say(("PASS " if passed else "FAIL ") + name + ": " + detail)
+
+    def model(self):
+        """The reference model: topic -> payload computed from what was sent."""
+        m = {}
+        mask = self.load.mask
+        for i in range(12):
+            m[f"loxcan/{DI_NAME}/i{i + 1}"] = str((mask >> i) & 1)
+        if self.bus.relay:
+            last = self.bus.relay[-1][1]
+            for i in range(14):
+                m[f"loxcan/{RELAY_NAME}/q{i + 1}"] = str((last >> i) & 1)
+        for inp, v in self.di_cmds.items():
+            m[f"loxcan/di-hall/{inp}"] = v
+        return m
+
+    def evaluate(self, stats, gw_view, broker_view, alive, rc, rss_end, cpu):
+        a = self.a
+        # frames
+        if stats:
+            counted = int(stats["rxframes"]) + int(stats["rxoverflow"])
+            own = int(stats["txframes"])
+            # What the bus carried (the monitor's count), not what the driver's send() accepted:
+            # frames still in the kernel's input backlog die with an interface that is deleted or
+            # set down, before any socket gets them (counted below as `died with the interface`).
+            expected = stats["_load_seen"] + stats["_bus_frames"] - own
+            backlog = softnet_drops() - self.softnet0
+            # A frame the kernel dropped from its input backlog reached no socket: the gateway
+            # cannot count it, the kernel does (/proc/net/softnet_stat).
+            self.check("frames: nothing lost uncounted",
+                       self.bus.drops == 0 and (counted == expected or abs(counted - expected) <= backlog),
+                       f"on the gateway's interface: {expected} frames not its own (load {stats['_load_seen']} + other "
+                       f"{stats['_bus_frames']} - its txframes {own}); gateway rxframes {int(stats['rxframes'])} + "
+                       f"rxoverflow {int(stats['rxoverflow'])} = {counted}; bus monitor drops {self.bus.drops}; kernel "
+                       f"backlog drops {backlog}; load frames sent {self.load.sent}, {self.load.sent - stats['_load_seen']} "
+                       f"died with the interface" + ("" if stats.get("_quiet") else
+                                                     "; no quiet interval (two equal bridge/stats) within 60 s"))
+            self.check("frames: none lost at the load rate (default rcvbuf)", int(stats["rxoverflow"]) == 0,
+                       f"rxoverflow {int(stats['rxoverflow'])}, load {self.load.rate} frames/s "
+                       f"({a.rate}x), achieved {self.load.sent / max(self.load.active_ns / 1e9, 1e-9):.0f} frames/s "
+                       f"while not paused ({self.load.skipped} frames not sent: the driver was starved)")
+        else:
+            self.check("frames: nothing lost uncounted", False, "no bridge/stats after the run")
+        # state
+        model = self.model()
+        diff_gb = sorted(t for t in set(gw_view) | set(broker_view) if gw_view.get(t) != broker_view.get(t))
+        self.check("state: broker retained == gateway's view", not diff_gb and len(gw_view) > 0,
+                   f"{len(gw_view)} topics; {len(diff_gb)} differ" +
+                   (": " + ", ".join(f"{t} gw={gw_view.get(t)!r} broker={broker_view.get(t)!r}" for t in diff_gb[:8])
+                    if diff_gb else ""))
+        def agrees(want, got):
+            return got in want if isinstance(want, set) else got == want
+        diff_m = sorted(t for t in model if not agrees(model[t], gw_view.get(t)) or not agrees(model[t], broker_view.get(t)))
+        self.check("state: == reference model", not diff_m,
+                   f"{len(model)} modelled channels ({DI_NAME} i1-i12, {RELAY_NAME} q1-q14, di-hall inputs "
+                   f"commanded); {len(diff_m)} differ" +
+                   (": " + ", ".join(f"{t} model={model[t]!r} gw={gw_view.get(t)!r} broker={broker_view.get(t)!r}"
+                                     for t in diff_m[:8]) if diff_m else ""))
+        avail = [t for t in gw_view if t.endswith("/availability")]
+        offline = [t for t in avail if gw_view[t] != "online" and t.split("/")[1] in self.emulated]
+        self.check("state: every emulated device online at the end", not offline and avail,
+                   f"{len(avail)} availability topics; offline: {offline}")
+        # online after sim restarts and interface returns
+        sr = [ms for _, ms, _ in self.sim_restarts]
+        self.check(f"online: all emulated devices within {a.online_limit_ms / 1000:g} s of each Miniserver restart",
+                   all(ms is not None and ms < a.online_limit_ms for ms in sr),
+                   f"{len(sr)} restarts; ms from the Miniserver's first frame to the last device online: "
+                   f"{', '.join('never' if m is None else f'{m:.0f}' for m in sr)} (from exec: " +
+                   ", ".join('never' if m is None else f'{m:.0f}' for _, _, m in self.sim_restarts) + ")")
+        ir = [ms for _, ms in self.iface_returns]
+        self.check(f"online: emulated input reaches the Miniserver within {a.online_limit_ms / 1000:g} s of each "
+                   "interface return", all(ms is not None and ms < a.online_limit_ms for ms in ir),
+                   f"{len(ir)} returns; max {max([m for m in ir if m is not None], default=0):.0f} ms; "
+                   f"never: {sum(m is None for m in ir)}")
+        # commands
+        self.check_commands()
+        self.check_bad()
+        # process
+        crashed = not alive or rc != 0
+        self.check("process: no crash, clean exit", not crashed,
+                   f"alive at the end: {alive}; exit status after SIGTERM: {rc}")
+        wd = self.notify.times("WATCHDOG=1")
+        st = self.notify.times("STATUS=")
+        ready = self.notify.times("READY=1")
+        gaps = [(b - a_) / 1e9 for a_, b in zip(wd, wd[1:])]
+        max_gap = max(gaps, default=float("inf"))
+        sgaps = [(b - a_) / 1e9 for a_, b in zip(st, st[1:])]
+        # STATUS= is sent when its text changes (Notifier::status), so its gaps say nothing.
+        self.check("process: READY/STATUS/WATCHDOG kept coming",
+                   ready and wd and st and max_gap < a.watchdog_s and
+                   wd[-1] > self.run_start + int((self.elapsed - a.watchdog_s) * 1e9),
+                   f"READY=1 x{len(ready)}, WATCHDOG=1 x{len(wd)} (max gap {max_gap:.1f} s, WatchdogSec "
+                   f"{a.watchdog_s} s), STATUS= x{len(st)} (sent on changes; longest unchanged {max(sgaps, default=0):.1f} s)")
+        t_from = self.run_start + int(a.rss_from * 1e9)
+        base = [kb for t, kb in self.rss if t >= t_from]
+        if base:
+            growth = 100.0 * (rss_end - base[0]) / base[0]
+            self.check(f"process: RSS growth < {a.rss_limit_pct:g} %", growth < a.rss_limit_pct,
+                       f"VmRSS {base[0]} kB at {a.rss_from:.0f} s, {rss_end} kB at the end ({growth:+.1f} %); "
+                       f"max {max(kb for _, kb in self.rss)} kB")
+        else:
+            self.check(f"process: RSS growth < {a.rss_limit_pct:g} %", False, "no RSS samples")
+        with open(os.path.join(self.work, "gw.log"), errors="replace") as f:
+            log = f.read()
+        bad_lines = [ln for ln in log.splitlines() if re.search(r"critical|terminate called|Fatal glibc|malloc\(\)|free\(\)|corrupt", ln)]
+        self.check("process: no heap errors or critical log lines", not bad_lines,
+                   f"{len(bad_lines)} found" + (": " + bad_lines[0][:200] if bad_lines else "") +
+                   (" (MALLOC_CHECK_=3, libc_malloc_debug)" if not a.wrap and a.malloc_check else "" if not a.wrap else f" (under {a.wrap.split()[0]})"))
+        self.gw_cpu = cpu
+        if "valgrind" in a.wrap:
+            try:
+                vg = open(os.path.join(self.work, "valgrind.log"), errors="replace").read()
+            except FileNotFoundError:
+                vg = ""
+            errors = re.findall(r"ERROR SUMMARY: (\d+) errors", vg)
+            lost = re.findall(r"definitely lost: ([\d,]+) bytes", vg)
+            self.check("heap: valgrind memcheck clean", errors and errors[-1] == "0" and (not lost or lost[-1] == "0"),
+                       f"ERROR SUMMARY {errors[-1] if errors else '?'} errors; definitely lost "
+                       f"{lost[-1] if lost else '0'} bytes" +
+                       "".join(f"; {ln.strip()}" for ln in vg.splitlines() if "in use at exit" in ln or "indirectly lost" in ln))
+
+    def check_commands(self):
+        frames = self.bus.relay
+        pending = collections.defaultdict(collections.deque)
+        for c in self.cmds:
+            if c["ok"]:
+                pending[c["ch"]].append(c)
+        for t, mask in frames:
+            for ch, q in pending.items():
+                while q and q[0]["t"] <= t and (mask >> ch) & 1 == q[0]["value"]:
+                    q.popleft()
+                    break
+        lost = [c for q in pending.values() for c in q]
+        n_ok = sum(c["ok"] for c in self.cmds)
+        self.check("commands: every QoS 1 command published while connected reached the bus", not lost and n_ok,
+                   f"{len(self.cmds)} relay commands ({n_ok} while connected, {sum(c['acked'] for c in self.cmds)} "
+                   f"acknowledged by the broker), {len(frames)} command frames on the bus; lost: {len(lost)}" +
+                   (f" (first at {t_rel(lost[0]['t']):.1f} s: q{lost[0]['ch'] + 1}={lost[0]['value']})" if lost else "") +
+                   f"; di-hall inputs {len(self.di_sent)}")
+
+    def check_bad(self):
+        events = list(self.events)
+        used = [False] * len(events)
+        missing, per_class = [], collections.Counter()
+        for b in self.bad:
+            per_class[b["error"]] += 1
+            # QoS 0 events: the observer misses what comes while a fault cuts its connection
+            b["ok"] = b["ok"] and not any(0 <= t - b["t"] < 3_000_000_000 for t in self.mqtt_breaks)
+            if not b["ok"]:
+                continue
+            for i, (t, d) in enumerate(events):
+                if not used[i] and t >= b["t"] and d.get("topic") == b["topic"] and d.get("error") == b["error"]:
+                    used[i] = True
+                    break
+            else:
+                missing.append(b)
+        retained = sum(1 for _, d in events if d.get("error") == "retained")
+        self.check("commands: every bad /set rejected with its error",
+                   not missing and sum(b["ok"] for b in self.bad) > 0,
+                   f"{len(self.bad)} bad payloads ({sum(b['ok'] for b in self.bad)} while connected), classes: " +
+                   ", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) +
+                   f"; plus `retained` replays rejected: {retained}; missing: {len(missing)}" +
+                   (f" (first {missing[0]['topic']} {missing[0]['error']})" if missing else ""))
+
+    def report(self):
+        a = self.a
+        out = []
+        w = out.append
+        passed = all(p for _, p, _ in self.checks)
+        w(f"# loxcan-gateway soak under faults ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC): "
+          f"{'all checks pass' if passed else 'FAILED'}")
+        w("")
+        host = os.environ.get("BENCH_HOST_CPU", "?")
+        w(f"- Machine: host {host}, {os.environ.get('BENCH_HOST_NPROC', '?')} CPUs shared with other jobs; inside "
+          f"User-Mode Linux (`scripts/vcan-sandbox`, kernel {platform.release()}, 1 CPU) that the gateway, "
+          "mosquitto, `loxcan sim` and this driver share.")
+        w(f"- Run: {self.elapsed:.0f} s, seed {a.seed}; load {self.load.rate} frames/s ({a.rate}x a saturated Link "
+          f"bus) of DI Extension value frames, each changing one input; the demo map's 14 emulated devices with "
+          f"`loxcan sim` as Miniserver; QoS 1 commands every 0.3 s; default rcvbuf; gateway"
+          f"{' under ' + a.wrap if a.wrap else ' with MALLOC_CHECK_=3 (libc_malloc_debug)'}.")
+        w(f"- Faults done: " + ", ".join(f"{k} {self.faults[k]}" for k in FAULT_KINDS if self.faults[k]) +
+          f" (broker restarts alternate without / with persistence; {self.broker.starts} broker starts, "
+          f"{self.sim.runs} sim starts).")
+        w(f"- Load frames sent {self.load.sent} (+{self.load.failed} refused by the kernel during faults), "
+          f"CPU over the run (% of the guest's one CPU): gateway {100 * self.gw_cpu / max(self.elapsed, 1):.0f}, driver "
+          f"{100 * self.cpu_driver / max(self.elapsed, 1):.0f}, " +
+          ", ".join(f"{k} {100 * v / os.sysconf('SC_CLK_TCK') / max(self.elapsed, 1):.0f}" for k, v in self.cpu_other.items()) + ".")
+        w("")
+        w("| check | result | detail |")
+        w("|---|---|---|")
+        for name, p, detail in self.checks:
+            w(f"| {name} | {'pass' if p else '**FAIL**'} | {detail.replace('|', '/')} |")
+        if self.notes:
+            w("")
+            w("Notes: " + "; ".join(self.notes))
+        return "\n".join(out) + "\n", passed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gateway", required=True)
+    ap.add_argument("--loxcan", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--seconds", type=int, default=600)
+    ap.add_argument("--rate", type=float, default=3.0, help="load in multiples of 954 frames/s")
+    ap.add_argument("--faults", default=FULL_COUNTS, help="kind=count,... of " + ", ".join(FAULT_KINDS))
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--warmup", type=float, default=5.0, help="s before the first fault")
+    ap.add_argument("--tail", type=float, default=5.0, help="s after the last fault")
+    ap.add_argument("--rss-from", type=float, default=120.0, help="RSS growth is measured from this second")
+    ap.add_argument("--online-limit-ms", type=float, default=2000, help="devices online again within this")
+    ap.add_argument("--rss-limit-pct", type=float, default=5, help="allowed RSS growth from --rss-from to the end")
+    ap.add_argument("--watchdog-s", type=int, default=10, help="WATCHDOG_USEC given to the gateway, in s")
+    ap.add_argument("--wrap", default="", help="run the gateway under this (e.g. valgrind --tool=memcheck)")
+    ap.add_argument("--malloc-check", type=int, default=1, help="1: glibc's MALLOC_CHECK_=3 on the gateway")
+    ap.add_argument("--port-a", type=int, required=True)
+    ap.add_argument("--port-b", type=int, required=True)
+    ap.add_argument("--out", help="also write the Markdown report here")
+    args = ap.parse_args()
+    soak = Soak(args)
+    try:
+        soak.run()
+    finally:
+        soak.stop_all = True
+        for p in (getattr(soak, "gw", None),):
+            if p and p.poll() is None:
+                p.kill()
+        if getattr(soak, "sim", None):
+            soak.sim.stop()
+        if getattr(soak, "broker", None):
+            soak.broker.stop()
+    text, passed = soak.report()
+    print(text)
+    with open(os.path.join(args.work, "report.md"), "w") as f:
+        f.write(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
