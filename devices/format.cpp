@@ -4,16 +4,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "devices/serial.hpp"
+
 namespace loxcan::devices {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string hex8(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08X", v);
-  return buf;
-}
 
 std::string type_text(const DeviceInfo& d) {
   return type_id_string(d.generation == Generation::legacy ? Protocol::legacy : Protocol::nat,
@@ -34,7 +30,7 @@ ordered_json value_json(const ChannelValue& v) {
 }
 
 ordered_json device_json(const DeviceInfo& d) {
-  return ordered_json{{"serial", hex8(d.serial)},
+  return ordered_json{{"serial", serial_text(d.serial)},
                       {"type", type_text(d)},
                       {"model", d.model},
                       {"name", d.name}};
@@ -48,7 +44,7 @@ std::string with_unit(const ChannelValue& v, const std::string& unit) {
 
 struct TextVisitor {
   std::string operator()(const DeviceSeen& e) const {
-    std::string s = "device_seen " + e.device.name + " serial " + hex8(e.device.serial) +
+    std::string s = "device_seen " + e.device.name + " serial " + serial_text(e.device.serial) +
                     " type " + type_text(e.device) + " " +
                     std::string(to_string(e.device.generation));
     if (e.device.firmware) s += " fw " + format_version(e.device.firmware);
@@ -73,29 +69,37 @@ struct TextVisitor {
 
 struct JsonVisitor {
   ordered_json operator()(const DeviceSeen& e) const {
-    ordered_json j{{"event", "device_seen"}, {"ts", format_ts(e.ts_ns)}, {"device", device_json(e.device)}};
+    ordered_json j{
+        {"event", "device_seen"}, {"ts", format_ts(e.ts_ns)}, {"device", device_json(e.device)}};
     j["generation"] = to_string(e.device.generation);
     j["firmware"] = format_version(e.device.firmware);
     return j;
   }
   ordered_json operator()(const DeviceStateChanged& e) const {
-    return ordered_json{{"event", "device_state_changed"}, {"ts", format_ts(e.ts_ns)},
-                        {"device", device_json(e.device)}, {"from", to_string(e.from)},
+    return ordered_json{{"event", "device_state_changed"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"device", device_json(e.device)},
+                        {"from", to_string(e.from)},
                         {"to", to_string(e.to)}};
   }
   ordered_json operator()(const ChannelChanged& e) const {
-    return ordered_json{{"event", "channel_changed"}, {"ts", format_ts(e.ts_ns)},
+    return ordered_json{{"event", "channel_changed"},      {"ts", format_ts(e.ts_ns)},
                         {"device", device_json(e.device)}, {"channel", e.channel},
-                        {"value", value_json(e.value)}, {"unit", e.unit}};
+                        {"value", value_json(e.value)},    {"unit", e.unit}};
   }
   ordered_json operator()(const Command& e) const {
-    return ordered_json{{"event", "command"}, {"ts", format_ts(e.ts_ns)},
-                        {"device", device_json(e.device)}, {"channel", e.channel},
+    return ordered_json{{"event", "command"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"device", device_json(e.device)},
+                        {"channel", e.channel},
                         {"value", value_json(e.value)}};
   }
   ordered_json operator()(const BusEvent& e) const {
-    return ordered_json{{"event", "bus_event"}, {"ts", format_ts(e.ts_ns)}, {"kind", e.kind},
-                        {"detail", e.detail}, {"raw", e.raw}};
+    return ordered_json{{"event", "bus_event"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"kind", e.kind},
+                        {"detail", e.detail},
+                        {"raw", e.raw}};
   }
 };
 
@@ -126,7 +130,9 @@ std::string format_event(const Event& e) {
   return "(" + format_ts(ts) + ") " + std::visit(TextVisitor{}, e);
 }
 
-std::string event_json(const Event& e) { return std::visit(JsonVisitor{}, e).dump(); }
+std::string event_json(const Event& e) {
+  return std::visit(JsonVisitor{}, e).dump();
+}
 
 std::string inventory_json(const Inventory& inventory, int indent) {
   ordered_json devices = ordered_json::array();
@@ -136,17 +142,17 @@ std::string inventory_json(const Inventory& inventory, int indent) {
     d["state"] = to_string(r.state);
     d["nat"] = r.nat;
     if (r.info.generation == Generation::tree_device) {
-      d["parent"] = r.parent ? hex8(r.parent) : "";
+      d["parent"] = r.parent ? serial_text(r.parent) : "";
       d["branch"] = to_string(r.branch);
     }
     d["firmware"] = format_version(r.info.firmware);
-    d["config_crc"] = hex8(r.config_crc);
+    d["config_crc"] = hex8_text(r.config_crc);
     d["first_seen"] = format_ts(r.first_seen_ns);
     d["last_seen"] = format_ts(r.last_seen_ns);
     ordered_json ch = ordered_json::object();
     for (const auto& c : r.channels) {
-      ch[c.name] = ordered_json{{"value", value_json(c.value)}, {"unit", c.unit},
-                                {"ts", format_ts(c.ts_ns)}};
+      ch[c.name] = ordered_json{
+          {"value", value_json(c.value)}, {"unit", c.unit}, {"ts", format_ts(c.ts_ns)}};
     }
     d["channels"] = std::move(ch);
     devices.push_back(std::move(d));
@@ -162,13 +168,13 @@ std::string inventory_table(const Inventory& inventory) {
   for (const auto& r : inventory.devices()) {
     std::snprintf(nat, sizeof nat, r.nat ? "0x%02X" : "-", r.nat);
     const bool tree = r.info.generation == Generation::tree_device;
-    s += pad(hex8(r.info.serial), 10) + pad(type_text(r.info), 8) +
+    s += pad(serial_text(r.info.serial), 10) + pad(type_text(r.info), 8) +
          pad(std::string(to_string(r.info.generation)), 7) + pad(r.info.name, 34) +
          pad(std::string(to_string(r.state)), 9) + pad(nat, 6) +
-         pad(tree && r.parent ? hex8(r.parent) : "-", 10) +
+         pad(tree && r.parent ? serial_text(r.parent) : "-", 10) +
          pad(tree ? std::string(to_string(r.branch)) : "-", 8) +
          pad(r.info.firmware ? format_version(r.info.firmware) : "-", 13) +
-         pad(r.config_crc ? hex8(r.config_crc) : "-", 10) + format_ts(r.last_seen_ns) + "\n";
+         pad(r.config_crc ? hex8_text(r.config_crc) : "-", 10) + format_ts(r.last_seen_ns) + "\n";
     for (const auto& c : r.channels) {
       s += "    " + pad(c.name, 16) + with_unit(c.value, c.unit) + "\n";
     }

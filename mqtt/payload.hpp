@@ -19,15 +19,15 @@
 //   text     any valid UTF-8 up to 255 bytes, or {"value":"…"}
 // Every payload must be valid UTF-8 without NUL and at most kMaxCommandPayload bytes.
 // Errors never throw: the result names the error kind and a human-readable detail, e.g.
-//   parse_command(spec{number 0..100}, "150") -> {error=out_of_range, detail="150 is outside 0..100"}.
+//   parse_command(spec{number 0..100}, "150") -> {error=out_of_range, detail="150 is outside
+//   0..100"}.
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "devices/channel.hpp"
 
@@ -50,7 +50,7 @@ nlohmann::json to_json(const devices::ChannelValue& v);
 /// Payload of `<base>/<dev>`: {"<ch>": value, ...} in channel-name order.
 std::string encode_device_json(const std::map<std::string, devices::ChannelValue>& values);
 
-enum class CommandError : std::uint8_t {
+enum class PayloadError : std::uint8_t {
   none,
   empty,            ///< zero-length payload
   too_long,         ///< more than kMaxCommandPayload bytes
@@ -66,13 +66,13 @@ enum class CommandError : std::uint8_t {
   retained,         ///< command arrived with the retain flag (stale; ignored)
 };
 
-std::string_view to_string(CommandError e);
+std::string_view to_string(PayloadError e);
 
 struct CommandResult {
   std::optional<devices::ChannelValue> value;
-  CommandError error = CommandError::none;
+  PayloadError error = PayloadError::none;
   std::string detail;  ///< empty when ok
-  bool ok() const { return error == CommandError::none; }
+  bool ok() const { return error == PayloadError::none; }
 };
 
 /// Parses a command for a channel. `current` (may be null) is the channel's last known value:

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "devices/serial.hpp"
 #include "gateway/config/yaml_opener.hpp"
 #include "gateway/config/yaml_reader.hpp"
 #include "mqtt/options.hpp"
@@ -32,12 +33,6 @@ std::string join(const std::vector<Diagnostic>& d) {
 
 std::string indexed(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
-}
-
-std::string hex8(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08X", v);
-  return buf;
 }
 
 std::string lower(std::string s) {
@@ -63,8 +58,8 @@ std::optional<std::uint32_t> parse_serial(std::string_view s) {
 }
 
 // A serial at `key` of `map`: 8 hex digits.
-std::optional<std::uint32_t> read_serial(YamlReader& r, const YAML::Node& map,
-                                         std::string_view key, const std::string& path) {
+std::optional<std::uint32_t> read_serial(YamlReader& r, const YAML::Node& map, std::string_view key,
+                                         const std::string& path) {
   YAML::Node n = YamlReader::get(map, key);
   if (!n.IsDefined()) return std::nullopt;
   std::string s;
@@ -167,8 +162,8 @@ ChannelConfig read_channel(YamlReader& r, const YAML::Node& key, const YAML::Nod
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
   if (n.IsNull()) return c;  // `i1:` alone: nothing changed
-  if (!r.check_map(n, path, {"name", "unit", "invert", "scale", "offset", "publish",
-                             "debounce_ms"})) {
+  if (!r.check_map(n, path,
+                   {"name", "unit", "invert", "scale", "offset", "publish", "debounce_ms"})) {
     return c;
   }
   if (YAML::Node name = YamlReader::get(n, "name"); name.IsDefined()) {
@@ -177,8 +172,8 @@ ChannelConfig read_channel(YamlReader& r, const YAML::Node& key, const YAML::Nod
       if (topic_safe(s)) {
         c.name = s;
       } else {
-        r.error(name, path + ".name", std::string(kTopicSafe) + ", got " +
-                                          YamlReader::describe(name));
+        r.error(name, path + ".name",
+                std::string(kTopicSafe) + ", got " + YamlReader::describe(name));
       }
     }
   }
@@ -204,8 +199,8 @@ void read_channels(YamlReader& r, const YAML::Node& n, const std::string& path, 
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     if (!it->first.IsScalar()) continue;
-    d.channels.push_back(read_channel(r, it->first, it->second, path + "." + it->first.Scalar(),
-                                      d.model));
+    d.channels.push_back(
+        read_channel(r, it->first, it->second, path + "." + it->first.Scalar(), d.model));
   }
   for (std::size_t i = 0; i < d.channels.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
@@ -230,9 +225,10 @@ void read_device_type(YamlReader& r, const YAML::Node& n, const std::string& pat
   std::vector<std::string> names;
   for (const auto& m : reg.models()) names.push_back(m.name);
   std::string hint = detail::closest(lower(s), names);
-  r.error(t, path,
-          "unknown device type " + YamlReader::describe(t) +
-              (hint.empty() ? " (see `loxcan devices --models`)" : " (did you mean '" + hint + "'?)"));
+  r.error(
+      t, path,
+      "unknown device type " + YamlReader::describe(t) +
+          (hint.empty() ? " (see `loxcan devices --models`)" : " (did you mean '" + hint + "'?)"));
 }
 
 void read_device_firmware(YamlReader& r, const YAML::Node& n, const std::string& path,
@@ -251,8 +247,9 @@ DeviceConfig read_device(YamlReader& r, const YAML::Node& n, const std::string& 
                          const devices::Registry& reg) {
   DeviceConfig d;
   d.mark = YamlReader::mark_of(n);
-  if (!r.check_map(n, path, {"serial", "type", "name", "mode", "interface", "parent", "branch",
-                             "auth", "firmware", "channels"})) {
+  if (!r.check_map(n, path,
+                   {"serial", "type", "name", "mode", "interface", "parent", "branch", "auth",
+                    "firmware", "channels"})) {
     return d;
   }
   if (!YamlReader::get(n, "serial").IsDefined()) {
@@ -283,7 +280,7 @@ DeviceConfig read_device(YamlReader& r, const YAML::Node& n, const std::string& 
   read_device_firmware(r, n, path + ".firmware", d.firmware);
   read_channels(r, YamlReader::get(n, "channels"), path + ".channels", d);
   if (!d.name_given && d.model) {
-    std::string serial = hex8(d.serial);
+    std::string serial = devices::serial_text(d.serial);
     d.name = d.model->name + "-" + lower(serial);
   }
   return d;
@@ -296,9 +293,9 @@ void check_device_shape(YamlReader& r, const YAML::Node& n, const std::string& p
   if (d.model && !tree) {
     for (const char* k : {"parent", "branch"}) {
       if (YAML::Node v = YamlReader::get(n, k); v.IsDefined()) {
-        r.error(v, path + "." + k,
-                "only Tree devices have a " + std::string(k) + " ('" + d.model->name +
-                    "' is not one)");
+        r.error(
+            v, path + "." + k,
+            "only Tree devices have a " + std::string(k) + " ('" + d.model->name + "' is not one)");
       }
     }
   }
@@ -315,20 +312,21 @@ void check_device_shape(YamlReader& r, const YAML::Node& n, const std::string& p
             "cannot emulate '" + d.model->name + "': its messages are not documented");
   }
   if (tree) {
-    if (!d.parent) r.error(n, path + ".parent", "missing (an emulated Tree device needs its Tree Extension)");
+    if (!d.parent)
+      r.error(n, path + ".parent", "missing (an emulated Tree device needs its Tree Extension)");
     if (d.branch == Branch::none) r.error(n, path + ".branch", "missing (expected left or right)");
     return;
   }
   YAML::Node iface = YamlReader::get(n, "interface");
   if (d.interface.empty()) {
-    if (!iface.IsDefined()) r.error(n, path + ".interface", "missing (an emulated device needs its interface)");
+    if (!iface.IsDefined())
+      r.error(n, path + ".interface", "missing (an emulated device needs its interface)");
     return;
   }
   bool known = std::any_of(cfg.interfaces.begin(), cfg.interfaces.end(),
                            [&](const InterfaceConfig& i) { return i.name == d.interface; });
   if (!known) {
-    r.error(iface, path + ".interface",
-            "no interface '" + d.interface + "' in `interfaces`");
+    r.error(iface, path + ".interface", "no interface '" + d.interface + "' in `interfaces`");
   }
 }
 
@@ -341,15 +339,15 @@ void check_devices_together(YamlReader& r, const YAML::Node& list, Config& cfg) 
       const DeviceConfig& b = cfg.devices[j];
       if (a.serial != 0 && a.serial == b.serial) {
         r.error(YamlReader::get(n, "serial"), indexed("devices", i) + ".serial",
-                "duplicate serial " + hex8(a.serial) + " (first at line " +
+                "duplicate serial " + devices::serial_text(a.serial) + " (first at line " +
                     std::to_string(b.mark.line) + ")");
       }
       // Two generated names clash only when the serials do, which is reported above.
       if ((a.name_given || b.name_given) && lower(a.name) == lower(b.name)) {
-        r.error(YamlReader::get(n, "name").IsDefined() ? YamlReader::get(n, "name") : n,
-                indexed("devices", i) + ".name",
-                "duplicate name '" + a.name + "' (first at line " + std::to_string(b.mark.line) +
-                    ")");
+        r.error(
+            YamlReader::get(n, "name").IsDefined() ? YamlReader::get(n, "name") : n,
+            indexed("devices", i) + ".name",
+            "duplicate name '" + a.name + "' (first at line " + std::to_string(b.mark.line) + ")");
       }
     }
     if (!a.parent) continue;
@@ -357,13 +355,15 @@ void check_devices_together(YamlReader& r, const YAML::Node& list, Config& cfg) 
     const YAML::Node pn = YamlReader::get(n, "parent");
     if (p && p->model && p->model->special != devices::Special::tree_extension) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "device " + hex8(*a.parent) + " is a '" + p->model->name + "', not a tree_extension");
+              "device " + devices::serial_text(*a.parent) + " is a '" + p->model->name +
+                  "', not a tree_extension");
     } else if (!p && a.mode == DeviceMode::emulate) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "no Tree Extension " + hex8(*a.parent) + " in `devices`");
+              "no Tree Extension " + devices::serial_text(*a.parent) + " in `devices`");
     } else if (p && a.mode == DeviceMode::emulate && p->mode != DeviceMode::emulate) {
       r.error(pn, indexed("devices", i) + ".parent",
-              "Tree Extension " + hex8(*a.parent) + " must be emulated too (mode: emulate)");
+              "Tree Extension " + devices::serial_text(*a.parent) +
+                  " must be emulated too (mode: emulate)");
     }
   }
 }
@@ -388,7 +388,8 @@ void read_devices(YamlReader& r, const YAML::Node& n, const devices::Registry& r
 // The MQTT client's own parser decides; the file additionally needs a scheme (the bare
 // host[:port] form is what LoxBerry's general.json carries).
 bool valid_broker(std::string_view url) {
-  return url.find("://") != std::string_view::npos && mqtt::broker_address(std::string(url)).has_value();
+  return url.find("://") != std::string_view::npos &&
+         mqtt::broker_address(std::string(url)).has_value();
 }
 
 bool valid_topic_prefix(std::string_view t) {
@@ -396,8 +397,8 @@ bool valid_topic_prefix(std::string_view t) {
          t.find_first_of("+#") == std::string_view::npos && t.find("//") == std::string_view::npos;
 }
 
-void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key,
-                const std::string& path, std::string& out) {
+void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key, const std::string& path,
+                std::string& out) {
   YAML::Node n = YamlReader::get(map, key);
   std::string s = out;
   r.read(map, key, path, s);
@@ -407,7 +408,8 @@ void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key,
   } else {
     r.error(n, path,
             "expected a topic prefix without '+', '#', empty levels or leading/trailing '/', "
-            "got " + YamlReader::describe(n));
+            "got " +
+                YamlReader::describe(n));
   }
 }
 
@@ -455,7 +457,8 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
       } else {
         r.error(b, "mqtt.broker",
                 "expected a broker URL such as tcp://localhost:1883 (schemes tcp, ssl, mqtt, "
-                "mqtts), got " + YamlReader::describe(b));
+                "mqtts), got " +
+                    YamlReader::describe(b));
       }
     }
   }
@@ -484,8 +487,9 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
 void read_emulation(YamlReader& r, const YAML::Node& n, EmulationConfig& e) {
   if (!n.IsDefined() || n.IsNull()) return;
   if (!r.check_map(n, "emulation", {"auth", "keys_file", "state_file", "firmware"})) return;
-  r.read_enum(n, "auth", "emulation.auth", e.auth,
-              {{"on", EmulationAuth::on}, {"off", EmulationAuth::off}, {"test", EmulationAuth::test}});
+  r.read_enum(
+      n, "auth", "emulation.auth", e.auth,
+      {{"on", EmulationAuth::on}, {"off", EmulationAuth::off}, {"test", EmulationAuth::test}});
   r.read(n, "keys_file", "emulation.keys_file", e.keys_file);
   r.read(n, "state_file", "emulation.state_file", e.state_file);
   std::optional<std::uint32_t> fw;
@@ -517,9 +521,13 @@ void read_discovery(YamlReader& r, const YAML::Node& n, DiscoveryConfig& d) {
 }
 
 // Log levels as spdlog names them.
-#define LOXCAN_LOG_LEVELS                                                                   \
-  {{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},           \
-   {"error", "error"}, {"critical", "critical"}, {"off", "off"}}
+#define LOXCAN_LOG_LEVELS                                                       \
+  {                                                                             \
+    {"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, \
+        {"error", "error"}, {"critical", "critical"}, {                         \
+      "off", "off"                                                              \
+    }                                                                           \
+  }
 
 void read_logging(YamlReader& r, const YAML::Node& n, LoggingConfig& l) {
   if (!n.IsDefined() || n.IsNull()) return;
@@ -644,8 +652,8 @@ int check_config(const std::string& path, const devices::Registry& registry, std
                  std::FILE* err) {
   try {
     Config c = load_file(path, registry);
-    std::fprintf(out, "%s: OK (%zu interface%s, %zu device%s)\n", path.c_str(),
-                 c.interfaces.size(), c.interfaces.size() == 1 ? "" : "s", c.devices.size(),
+    std::fprintf(out, "%s: OK (%zu interface%s, %zu device%s)\n", path.c_str(), c.interfaces.size(),
+                 c.interfaces.size() == 1 ? "" : "s", c.devices.size(),
                  c.devices.size() == 1 ? "" : "s");
     return 0;
   } catch (const ConfigError& e) {
@@ -687,7 +695,9 @@ std::string_view to_string(InterfaceRole r) {
   return "?";
 }
 
-std::string_view to_string(DeviceMode m) { return m == DeviceMode::monitor ? "monitor" : "emulate"; }
+std::string_view to_string(DeviceMode m) {
+  return m == DeviceMode::monitor ? "monitor" : "emulate";
+}
 
 std::string_view to_string(Branch b) {
   switch (b) {

@@ -1,17 +1,18 @@
 #include "gateway/daemon/gateway.hpp"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "canproto/candump.hpp"
-#include "gateway/daemon/emulation_host.hpp"
-#include "gateway/daemon/logging.hpp"
-#include "gateway/daemon/options_map.hpp"
-#include "gateway/discovery/discover.hpp"
-#include "gateway/discovery/miniserver.hpp"
+#include "devices/serial.hpp"
+#include "gateway/emulation/host.hpp"
+#include "gateway/lan/discover.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 #include "gateway/version.hpp"
+#include "gateway/wiring/logging.hpp"
+#include "gateway/wiring/options_map.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -20,7 +21,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("gw"); }
+std::shared_ptr<spdlog::logger> log() {
+  return spdlog::get("gw");
+}
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -71,34 +74,39 @@ Gateway::Gateway(config::Config config, const devices::Registry& registry, Gatew
     : config_(std::move(config)),
       registry_(registry),
       options_(options),
-      inventory_(registry) {
-  setup_logging(log_levels(config_.logging, options_.verbosity));
+      monitor_(registry),
+      policy_(timers_, [this](std::uint32_t serial) -> const devices::Model* {
+        const devices::DeviceRecord* r = monitor_.inventory().find(serial);
+        return r ? r->model : nullptr;
+      }) {
+  wiring::setup_logging(wiring::log_levels(config_.logging, options_.verbosity));
   // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
   // reconfigure these same logger objects.
-  dev_log_ = spdlog::get("dev");
   proto_log_ = spdlog::get("proto");
-  rebuild_views();
+  log_sink_ = std::make_unique<LogSink>();
+  sinks_ = {log_sink_.get(), &bridge_sink_};
+  policy_.set_output([this](const devices::Event& e) { to_sinks(e); });
+  policy_.set_command_targets([this](const mqtt::BridgeCommand& c) { command_emulated(c); },
+                              [this](const mqtt::BridgeCommand& c) { command_monitored(c); });
+  apply_device_map();
   create_emulation();
 }
 
 void Gateway::create_emulation() {
-  auto send = [this](const std::string& iface, const canproto::Frame& frame) {
+  auto send_on = [this](const std::string& iface, const canproto::Frame& frame) {
     for (auto& p : ports_) {
-      if (p->config.name != iface) continue;
-      if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::tx)) {
-        bridge_->publish_raw(mqtt::RawDirection::tx, wall_ns(), canproto::format_compact(frame));
-      }
-      return p->port->send(frame) == canio::SendStatus::queued;
+      if (p->config.name == iface) return send(*p, frame);
     }
     return false;
   };
   // The inventory follows emulated devices through their echoed frames like any other device,
   // so from the emulation only what the bus cannot show is taken: its bus events (auth failures).
   auto events = [this](std::vector<devices::Event>& events) {
-    std::erase_if(events, [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
+    std::erase_if(events,
+                  [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
     on_events(events);
   };
-  emulation_ = make_emulation_host(loop_, config_, registry_, send, events);
+  emulation_ = emulation::make_emulation_host(loop_, config_, registry_, send_on, events);
 }
 
 Gateway::~Gateway() = default;
@@ -131,9 +139,12 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
       kept.push_back(std::move(*it));
       continue;
     }
-    auto port = std::make_unique<Port>(Port{
-        std::make_unique<canio::CanPort>(loop_, port_config(c)), canproto::Decoder(bus_of(c.role)),
-        c});
+    // The Link bus carries every Tree frame too (re-emitted by the Tree Extension), so only the
+    // Link port feeds the inventory; branch ports are decoded for raw visibility.
+    const bool feeds_inventory = c.role == config::InterfaceRole::link;
+    auto port =
+        std::make_unique<Port>(Port{std::make_unique<canio::CanPort>(loop_, port_config(c)),
+                                    devices::BusMonitor::Port(bus_of(c.role), feeds_inventory), c});
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
     raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
@@ -154,11 +165,13 @@ void Gateway::start_mqtt() {
     log()->info("MQTT disabled (mqtt.enabled: false)");
     return;
   }
-  auto opts = mqtt_options(config_.mqtt);
+  auto opts = wiring::mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
-  mqtt_client_ = std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
+  mqtt_client_ =
+      std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
   bridge_ = std::make_unique<mqtt::MqttBridge>(
-      opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { on_command(c); }, wall_ns);
+      opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { policy_.on_command(c); },
+      wall_ns);
   mqtt::BridgeInfo info;
   info.version = version();
   info.interface = ports_.empty() ? "" : ports_.front()->config.name;
@@ -206,17 +219,17 @@ void Gateway::check_loxberry() {
 void Gateway::start_discovery() {
   const auto& d = config_.discovery;
   if (!d.enabled || (!d.at_start && d.interval_min == 0)) return;
-  discovery::DiscoveryOptions opts;
+  lan::DiscoveryOptions opts;
   opts.timeout = std::chrono::seconds(d.timeout_s);
-  discovery_ = std::make_unique<discovery::DiscoveryService>(
-      opts, std::chrono::minutes(d.interval_min), [this](discovery::DiscoveryResult result) {
+  discovery_ = std::make_unique<lan::DiscoveryService>(
+      opts, std::chrono::minutes(d.interval_min), [this](lan::DiscoveryResult result) {
         loop_.post([this, result = std::move(result)] {
           if (!result) {
             spdlog::get("disc")->warn("discovery: {}", result.error());
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          if (bridge_) bridge_->publish_bridge_topic("miniservers", discovery::miniservers_json(*result));
+          if (bridge_) bridge_->publish_bridge_topic("miniservers", lan::miniservers_json(*result));
         });
       });
   discovery_->start();
@@ -244,30 +257,23 @@ void Gateway::shutdown() {
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
 }
 
-// ---- traffic ------------------------------------------------------------------------------------
+// ---- the frame path: port -> monitor -> policy -> sinks --------------------------------------
 
 void Gateway::on_frame(Port& port, const canproto::Frame& frame) {
   if (emulation_) emulation_->on_frame(port.config.name, frame);
-  if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::rx)) {
-    bridge_->publish_raw(mqtt::RawDirection::rx, frame.ts_ns, canproto::format_compact(frame));
-  }
+  frame_to_sinks(devices::FrameDirection::rx, frame.ts_ns, frame);
   observe(port, frame);
 }
 
+// Frames received and our own frames echoed back by the kernel, in bus order.
 void Gateway::observe(Port& port, const canproto::Frame& frame) {
   const std::int64_t ts = frame.ts_ns != 0 ? frame.ts_ns : wall_ns();
   if (proto_log_->should_log(spdlog::level::debug)) {
     proto_log_->debug("{} {}", port.config.name, canproto::format_compact(frame));
   }
-  const canproto::Decoded& d = port.decoder.feed(frame, ts);
-  if (bridge_ && is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
-    bridge_->publish_raw(mqtt::RawDirection::unknown, ts, canproto::format_compact(frame));
-  }
-  // The Link bus carries every Tree frame too (re-emitted by the Tree Extension), so only the
-  // Link port feeds the inventory; branch ports are for raw visibility.
-  if (port.config.role != config::InterfaceRole::link) return;
   events_.clear();
-  inventory_.feed(d, ts, events_);
+  const canproto::Decoded& d = monitor_.feed(port.monitor, frame, ts, events_);
+  if (is_raw_unknown(d.message)) frame_to_sinks(devices::FrameDirection::unknown, ts, frame);
   on_events(events_);
 }
 
@@ -277,7 +283,7 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
     if (const auto* seen = std::get_if<devices::DeviceSeen>(&e)) {
       devices_dirty_ |= bridged_.count(seen->device.serial) == 0;
     }
-    publish_event(e);
+    policy_.on_event(e);
   }
   if (devices_dirty_) {
     devices_dirty_ = false;
@@ -285,133 +291,129 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
   }
 }
 
-void Gateway::publish_event(const devices::Event& e) {
-  auto translate = [this](auto ev) {
-    const ChannelMap& map = view_for(ev.device.serial).channels;
-    const MappedChannel* ch = map.by_model_name(ev.channel);
-    if (ch != nullptr && !ch->publish) return;
-    if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
-      if (ch != nullptr && ch->debounce_ms > 0 && debounce(ev, ch->debounce_ms)) return;
-    }
-    ev.value = map.to_public(ch, ev.value);  // the name stays: the bridge maps it to the topic
-    if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
-      if (ch != nullptr) ev.unit = ch->public_spec.unit;
-    }
-    if (dev_log_->should_log(spdlog::level::debug)) {
-      dev_log_->debug("{} {} = {}", ev.device.name, ev.channel, devices::to_plain(ev.value));
-    }
-    if (bridge_) bridge_->handle(devices::Event{std::move(ev)});
-  };
-  if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) return translate(*cc);
-  if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
-  if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
-    dev_log_->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
-                             devices::to_string(sc->from), devices::to_string(sc->to));
-  } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
-    proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
+void Gateway::to_sinks(const devices::Event& e) {
+  for (devices::EventSink* sink : sinks_) sink->on_event(e);
+}
+
+void Gateway::frame_to_sinks(devices::FrameDirection dir, std::int64_t ts_ns,
+                             const canproto::Frame& frame) {
+  for (devices::EventSink* sink : sinks_) {
+    if (sink->wants_frames(dir)) sink->on_frame(dir, ts_ns, frame);
   }
-  if (bridge_) bridge_->handle(e);
 }
 
-// Holds a changed input back until it has been stable for `ms`; then publishes the last value.
-// Returns true when the event was taken (it comes back through publish_event() once stable).
-bool Gateway::debounce(const devices::ChannelChanged& ev, std::uint32_t ms) {
-  auto key = std::make_pair(ev.device.serial, ev.channel);
-  auto it = debounced_.find(key);
-  if (it != debounced_.end() && it->second.releasing) return false;  // the timer's own replay
-  if (it != debounced_.end()) loop_.cancel(it->second.timer);
-  auto& pending = debounced_[key];
-  pending.event = ev;
-  pending.timer = loop_.add_timer(std::chrono::milliseconds(ms), [this, key] {
-    auto node = debounced_.find(key);
-    if (node == debounced_.end()) return;
-    node->second.releasing = true;
-    publish_event(devices::Event{node->second.event});
-    debounced_.erase(key);
-  });
-  return true;
+void Gateway::command_emulated(const mqtt::BridgeCommand& cmd) {
+  if (!emulation_) return command_monitored(cmd);
+  emulation_->set_input(cmd.device.serial, cmd.channel, cmd.value);
 }
 
-void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
-  DeviceView& view = view_for(cmd.device.serial);
-  const MappedChannel* ch = view.channels.by_model_name(cmd.channel);
-  if (view.emulated && emulation_) {
-    emulation_->set_input(cmd.device.serial, cmd.channel, view.channels.to_model(ch, cmd.value));
-    return;
-  }
-  command_monitored(cmd, ch);
-}
-
-void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch) {
-  const ChannelMap& map = view_for(cmd.device.serial).channels;
-  auto frames = inventory_.command(cmd.device.serial, cmd.channel, map.to_model(ch, cmd.value));
+void Gateway::command_monitored(const mqtt::BridgeCommand& cmd) {
+  auto frames = monitor_.inventory().command(cmd.device.serial, cmd.channel, cmd.value);
   if (!frames) {
     log()->warn("{}/{}: cannot send the command: {}", cmd.device.name, cmd.channel,
                 devices::to_string(frames.error()));
+    return;
+  }
+  Port* link = link_port();
+  if (link == nullptr) {
+    log()->warn("no Link interface configured: cannot send {}/{}", cmd.device.name, cmd.channel);
     return;
   }
   for (const auto& message : frames->messages) {
     auto encoded = canproto::encode(message);
     if (!encoded) continue;
     for (const auto& f : *encoded) {
-      if (!send_on_link(f)) {
+      if (!send(*link, f)) {
         log()->warn("{}/{}: TX queue full, command dropped", cmd.device.name, cmd.channel);
         return;
-      }
-      if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::tx)) {
-        bridge_->publish_raw(mqtt::RawDirection::tx, wall_ns(), canproto::format_compact(f));
       }
     }
   }
 }
 
-bool Gateway::send_on_link(const canproto::Frame& frame) {
+bool Gateway::send(Port& port, const canproto::Frame& frame) {
+  if (port.port->send(frame) != canio::SendStatus::queued) return false;
+  frame_to_sinks(devices::FrameDirection::tx, wall_ns(), frame);
+  return true;
+}
+
+Gateway::Port* Gateway::link_port() {
   for (auto& p : ports_) {
-    if (p->config.role == config::InterfaceRole::link) {
-      return p->port->send(frame) == canio::SendStatus::queued;
-    }
+    if (p->config.role == config::InterfaceRole::link) return p.get();
   }
-  log()->warn("no Link interface configured: cannot send {}", canproto::format_compact(frame));
-  return false;
+  return nullptr;
+}
+
+// ---- sinks --------------------------------------------------------------------------------------
+
+namespace {
+
+mqtt::RawDirection raw_direction(devices::FrameDirection dir) {
+  switch (dir) {
+    case devices::FrameDirection::rx: return mqtt::RawDirection::rx;
+    case devices::FrameDirection::tx: return mqtt::RawDirection::tx;
+    case devices::FrameDirection::unknown: return mqtt::RawDirection::unknown;
+  }
+  return mqtt::RawDirection::rx;
+}
+
+}  // namespace
+
+void Gateway::BridgeSink::on_event(const devices::Event& e) {
+  if (bridge_) bridge_->handle(e);
+}
+
+bool Gateway::BridgeSink::wants_frames(devices::FrameDirection dir) const {
+  return bridge_ && bridge_->raw_enabled(raw_direction(dir));
+}
+
+void Gateway::BridgeSink::on_frame(devices::FrameDirection dir, std::int64_t ts_ns,
+                                   const canproto::Frame& frame) {
+  bridge_->publish_raw(raw_direction(dir), ts_ns, canproto::format_compact(frame));
+}
+
+Gateway::LogSink::LogSink() : dev_log_(spdlog::get("dev")), proto_log_(spdlog::get("proto")) {}
+
+void Gateway::LogSink::on_event(const devices::Event& e) {
+  auto value_line = [this](const auto& ev) {
+    if (dev_log_->should_log(spdlog::level::debug)) {
+      dev_log_->debug("{} {} = {}", ev.device.name, ev.channel, devices::to_plain(ev.value));
+    }
+  };
+  if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) {
+    value_line(*cc);
+  } else if (const auto* cmd = std::get_if<devices::Command>(&e)) {
+    value_line(*cmd);
+  } else if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
+    dev_log_->info("{} ({}): {} -> {}", sc->device.name, devices::serial_text(sc->device.serial),
+                   devices::to_string(sc->from), devices::to_string(sc->to));
+  } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
+    proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
+  }
 }
 
 // ---- the device map -----------------------------------------------------------------------------
 
-void Gateway::rebuild_views() {
-  views_.clear();
-  for (const auto& d : config_.devices) {
-    inventory_.set_name(d.serial, d.name);
-    views_[d.serial] = DeviceView{ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
-  }
-}
-
-Gateway::DeviceView& Gateway::view_for(std::uint32_t serial) {
-  auto it = views_.find(serial);
-  if (it != views_.end()) return it->second;
-  const devices::DeviceRecord* r = inventory_.find(serial);
-  return views_[serial] = DeviceView{ChannelMap(r ? r->model : nullptr, nullptr), false};
+void Gateway::apply_device_map() {
+  for (const auto& d : config_.devices) monitor_.inventory().set_name(d.serial, d.name);
+  policy_.apply(config_);
 }
 
 void Gateway::refresh_bridge_devices() {
   if (!bridge_) return;
   std::vector<mqtt::BridgeDevice> list;
   bridged_.clear();
-  auto add = [&](const devices::DeviceInfo& info, const devices::Model* model, bool available) {
-    DeviceView& view = view_for(info.serial);
-    if (model != nullptr && view.channels.channels().empty()) {
-      view.channels = ChannelMap(model, config_.find_device(info.serial));
-    }
-    list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
-                    "link"});
-    bridged_.insert(info.serial);
-  };
-  for (const auto& r : inventory_.devices()) {
-    add(r.info, r.model, r.state != devices::DeviceState::offline);
+  for (const auto& r : monitor_.inventory().devices()) {
+    list.push_back(
+        policy_.bridge_device(r.info, r.model, r.state != devices::DeviceState::offline));
+    bridged_.insert(r.info.serial);
   }
   for (const auto& d : config_.devices) {
     if (bridged_.count(d.serial) || d.model == nullptr) continue;
-    devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
-    add(info, d.model, false);
+    devices::DeviceInfo info{d.serial,      d.model->type, d.model->generation,
+                             d.model->name, d.name,        0};
+    list.push_back(policy_.bridge_device(info, d.model, false));
+    bridged_.insert(d.serial);
   }
   bridge_->set_devices(std::move(list));
 }
@@ -421,13 +423,9 @@ void Gateway::refresh_bridge_devices() {
 void Gateway::tick() {
   const std::int64_t now = wall_ns();
   events_.clear();
-  inventory_.tick(now, events_);
+  monitor_.tick(now, events_);
+  for (auto& p : ports_) monitor_.expire(p->monitor, now, events_);
   on_events(events_);
-  for (auto& p : ports_) {
-    p->decoder.expire(now, [&](const canproto::PacketInfo&, const char* why) {
-      proto_log_->debug("{}: half-finished packet dropped: {}", p->config.name, why);
-    });
-  }
   if (bridge_) bridge_->tick();
 }
 
@@ -444,10 +442,11 @@ void Gateway::update_status() {
 
 std::string Gateway::notifier_status() {
   std::size_t online = 0;
-  for (const auto& r : inventory_.devices()) online += r.state == devices::DeviceState::online;
-  std::string line = std::to_string(online) + "/" + std::to_string(inventory_.devices().size()) +
-                     " devices online, " + std::to_string(static_cast<long>(frames_per_second_)) +
-                     " frames/s";
+  for (const auto& r : monitor_.inventory().devices())
+    online += r.state == devices::DeviceState::online;
+  std::string line = std::to_string(online) + "/" +
+                     std::to_string(monitor_.inventory().devices().size()) + " devices online, " +
+                     std::to_string(static_cast<long>(frames_per_second_)) + " frames/s";
   for (auto& p : ports_) {
     if (p->port->state() != canio::PortState::up) {
       line += ", " + p->config.name + " " + canio::to_string(p->port->state()) + " (retrying)";
@@ -474,14 +473,15 @@ std::vector<mqtt::Metric> Gateway::metrics() {
     if (p->config.role == config::InterfaceRole::link) load = s.load_percent;
   }
   std::size_t online = 0;
-  for (const auto& r : inventory_.devices()) online += r.state == devices::DeviceState::online;
+  for (const auto& r : monitor_.inventory().devices())
+    online += r.state == devices::DeviceState::online;
   out.push_back({"rxframes", static_cast<double>(rx)});
   out.push_back({"txframes", static_cast<double>(tx)});
   out.push_back({"errorframes", static_cast<double>(errors)});
   out.push_back({"rxoverflow", static_cast<double>(overflow)});
   out.push_back({"txdropped", static_cast<double>(dropped)});
   out.push_back({"busload", load});
-  out.push_back({"devices", static_cast<double>(inventory_.devices().size())});
+  out.push_back({"devices", static_cast<double>(monitor_.inventory().devices().size())});
   out.push_back({"online", static_cast<double>(online)});
   return out;
 }
@@ -493,8 +493,8 @@ void Gateway::reload() {
   log()->info("SIGHUP: reloading {}", config_.file);
   try {
     apply_config(config::load_file(config_.file, registry_));
-    log()->info("reloaded {}: {} interfaces, {} devices", config_.file,
-                config_.interfaces.size(), config_.devices.size());
+    log()->info("reloaded {}: {} interfaces, {} devices", config_.file, config_.interfaces.size(),
+                config_.devices.size());
   } catch (const config::ConfigError& e) {
     for (const auto& d : e.errors()) log()->error("{}", d.to_string());
     log()->error("reload rejected: {} error(s); the previous configuration stays in force",
@@ -504,11 +504,11 @@ void Gateway::reload() {
 }
 
 void Gateway::apply_config(config::Config next) {
-  setup_logging(log_levels(next.logging, options_.verbosity));
+  wiring::setup_logging(wiring::log_levels(next.logging, options_.verbosity));
   apply_interfaces(next.interfaces);
-  const bool mqtt_changed = !same_mqtt(next.mqtt, config_.mqtt);
+  const bool mqtt_changed = !wiring::same_mqtt(next.mqtt, config_.mqtt);
   config_ = std::move(next);
-  rebuild_views();
+  apply_device_map();
   if (emulation_) {
     emulation_->apply(config_);
   } else {

@@ -1,21 +1,27 @@
 #pragma once
-// Gateway: the composition root of loxcan-gateway. It owns, and wires together on one event loop:
+// Gateway: the composition root of loxcan-gateway. It owns, and wires together on one event loop,
+// the frame path of doc/ARCHITECTURE.md:
 //
-//   CanPort per configured interface --> Decoder per port --> Inventory (Link bus)
-//        ^                                                         |  devices::Event
-//        |  frames (commands of monitored outputs, emulation)      v
-//   Emulation runtime (emulated devices) <-- commands -- ChannelMap -- MqttBridge <--> broker
+//   CanPort per interface -> BusMonitor (decode + inventory) -> ChannelPolicy -> sinks
+//        ^                                                          |  (names, scale,   (MQTT
+//        bridge, |  frames: commands of monitored outputs, emulated devices |   invert, debounce,
+//        log, ...)
+//        +-------------------- emulation runtime <---- /set --------+   publish)
 //
-// plus the side modules (discovery), systemd notification, logging and signal handling.
-// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to it.
+// plus the side modules (Miniserver discovery), systemd notification, logging and signals.
+// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to
+// it.
 //
 // Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
 // then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
 // names, channels, devices, discovery topics) without dropping the bus or the broker; an invalid
 // one is rejected, every error logged, and the old map kept.
 
+#include <spdlog/logger.h>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,30 +29,29 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/logger.h>
-
-#include "canproto/decoder.hpp"
-#include "devices/inventory.hpp"
+#include "devices/event_sink.hpp"
+#include "devices/monitor.hpp"
 #include "devices/registry.hpp"
 #include "gateway/canio/can_port.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/channel_map.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/loop/loop_reactor.hpp"
+#include "gateway/wiring/channel_policy.hpp"
 #include "mqtt/bridge.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 class DiscoveryService;
+}
+namespace loxcan::emulation {
+class EmulationHost;
 }
 namespace loxcan::mqtt {
 class MosquittoClient;
 class GeneralJsonWatcher;
-}
+}  // namespace loxcan::mqtt
 
 namespace loxcan::daemon {
-
-class EmulationHost;
 
 struct GatewayOptions {
   int verbosity = 0;  ///< -v count: 1 debug, 2 trace (overrides the config's logging levels)
@@ -68,12 +73,41 @@ class Gateway {
  private:
   struct Port {
     std::unique_ptr<canio::CanPort> port;
-    canproto::Decoder decoder;
+    devices::BusMonitor::Port monitor;  ///< its decoder; only the Link port feeds the inventory
     config::InterfaceConfig config;
   };
-  struct DeviceView {  ///< per known serial: its overrides and whether loxcan plays it
-    ChannelMap channels;
-    bool emulated = false;
+  /// The policy's debounce timers on the loop.
+  class LoopTimers : public wiring::Timers {
+   public:
+    explicit LoopTimers(gateway::EventLoop& loop) : loop_(loop) {}
+    Id add_timer(std::chrono::milliseconds after, std::function<void()> fn) override {
+      return loop_.add_timer(after, std::move(fn));
+    }
+    void cancel(Id id) override { loop_.cancel(id); }
+
+   private:
+    gateway::EventLoop& loop_;
+  };
+  /// The MQTT bridge as a sink (it is recreated when the broker settings change).
+  class BridgeSink : public devices::EventSink {
+   public:
+    explicit BridgeSink(const std::unique_ptr<mqtt::MqttBridge>& bridge) : bridge_(bridge) {}
+    void on_event(const devices::Event& e) override;
+    bool wants_frames(devices::FrameDirection dir) const override;
+    void on_frame(devices::FrameDirection dir, std::int64_t ts_ns,
+                  const canproto::Frame& frame) override;
+
+   private:
+    const std::unique_ptr<mqtt::MqttBridge>& bridge_;
+  };
+  /// The `dev` and `proto` log lines of each event.
+  class LogSink : public devices::EventSink {
+   public:
+    LogSink();
+    void on_event(const devices::Event& e) override;
+
+   private:
+    std::shared_ptr<spdlog::logger> dev_log_, proto_log_;
   };
 
   // start-up and shutdown
@@ -86,20 +120,22 @@ class Gateway {
   void install_signals_and_timers();
   void shutdown();
 
-  // traffic
+  // the frame path: port -> monitor -> policy -> sinks
   void on_frame(Port& port, const canproto::Frame& frame);
   void observe(Port& port, const canproto::Frame& frame);
   void on_events(std::vector<devices::Event>& events);
-  void publish_event(const devices::Event& e);
-  bool debounce(const devices::ChannelChanged& ev, std::uint32_t ms);
-  void on_command(const mqtt::BridgeCommand& cmd);
-  void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
-  bool send_on_link(const canproto::Frame& frame);
+  void to_sinks(const devices::Event& e);
+  void frame_to_sinks(devices::FrameDirection dir, std::int64_t ts_ns,
+                      const canproto::Frame& frame);
+  // commands: policy -> emulation or bus
+  void command_emulated(const mqtt::BridgeCommand& cmd);
+  void command_monitored(const mqtt::BridgeCommand& cmd);
+  bool send(Port& port, const canproto::Frame& frame);
+  Port* link_port();
 
   // device map
-  void rebuild_views();
+  void apply_device_map();
   void refresh_bridge_devices();
-  DeviceView& view_for(std::uint32_t serial);
 
   // periodic work
   void tick();
@@ -118,27 +154,25 @@ class Gateway {
   gateway::EventLoop loop_;
   gateway::LoopReactor reactor_{loop_};  ///< the MQTT client's socket and timers on loop_
   Notifier notifier_;
-  std::shared_ptr<spdlog::logger> dev_log_, proto_log_;
+  std::shared_ptr<spdlog::logger> proto_log_;
   std::vector<std::unique_ptr<Port>> ports_;
-  devices::Inventory inventory_;
-  std::map<std::uint32_t, DeviceView> views_;
+  devices::BusMonitor monitor_;
+  LoopTimers timers_{loop_};
+  wiring::ChannelPolicy policy_;
   std::unique_ptr<mqtt::MosquittoClient> mqtt_client_;
   std::unique_ptr<mqtt::MqttBridge> bridge_;
+  std::unique_ptr<LogSink> log_sink_;
+  BridgeSink bridge_sink_{bridge_};
+  std::vector<devices::EventSink*> sinks_;              ///< in order: the log, the bridge
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
-  std::unique_ptr<discovery::DiscoveryService> discovery_;
-  std::unique_ptr<EmulationHost> emulation_;
+  std::unique_ptr<lan::DiscoveryService> discovery_;
+  std::unique_ptr<emulation::EmulationHost> emulation_;
   std::vector<devices::Event> events_;  ///< scratch, reused per frame
   std::uint64_t frames_at_last_status_ = 0;
   gateway::EventLoop::TimePoint last_status_time_{};
   double frames_per_second_ = 0;
   bool devices_dirty_ = false;
   std::set<std::uint32_t> bridged_;  ///< serials in the bridge's device list
-  struct Debounced {
-    devices::ChannelChanged event;  ///< the latest value, published once stable
-    gateway::EventLoop::TimerId timer = 0;
-    bool releasing = false;
-  };
-  std::map<std::pair<std::uint32_t, std::string>, Debounced> debounced_;  ///< by (serial, channel)
 };
 
 }  // namespace loxcan::daemon

@@ -22,8 +22,22 @@ def stm32_crc(data: bytes) -> int:
     return crc
 
 
-def nat_id(server: bool, nat: int, cmd: int, frag: bool = False) -> int:
-    return 0x10 << 24 | (3 if server else 0) << 21 | (1 if frag else 0) << 20 | nat << 12 | cmd
+def nat_id(server: bool, nat: int, cmd: int, frag: bool = False, bus: int = 0x10, direction: int = -1) -> int:
+    """Section 2.1: bus 0x10 Link / 0x11 Tree branch; direction 0 device, 3 server, 2 re-emitted."""
+    d = direction if direction >= 0 else (3 if server else 0)
+    return bus << 24 | d << 21 | (1 if frag else 0) << 20 | nat << 12 | cmd
+
+
+def legacy_id(to_extension: bool, dev_type: int, serial24: int) -> int:
+    """Section 2.2: bit 28 = to the extension, 4-bit type, 24-bit serial."""
+    return (1 if to_extension else 0) << 28 | (dev_type & 0xF) << 24 | serial24 & 0xFFFFFF
+
+
+def legacy(to_extension: bool, dev_type: int, serial24: int, cmd: int, b0: int = 0, val16: int = 0,
+           val32: int = 0) -> str:
+    """Section 3.2: D0 = 7-bit command, bit 7 set when sent by the extension."""
+    d0 = (cmd & 0x7F) | (0 if to_extension else 0x80)
+    return frame(legacy_id(to_extension, dev_type, serial24), struct.pack("<BBHI", d0, b0, val16, val32))
 
 
 def frame(can_id: int, data: bytes) -> str:
@@ -34,12 +48,14 @@ def nat(server: bool, nat_: int, dev: int, cmd: int, b0: int = 0, val16: int = 0
     return frame(nat_id(server, nat_, cmd), struct.pack("<BBHI", dev, b0, val16, val32))
 
 
-def fragments(server: bool, nat_: int, dev: int, cmd: int, payload: bytes) -> list:
-    out = [frame(nat_id(server, nat_, 0xF0, True),
+def fragments(server: bool, nat_: int, dev: int, cmd: int, payload: bytes, bus: int = 0x10,
+              direction: int = -1) -> list:
+    """Section 5.1: header 0xF0 (command, length, STM32 CRC), then 7 bytes per 0xF1, zero-padded."""
+    out = [frame(nat_id(server, nat_, 0xF0, True, bus, direction),
                  struct.pack("<BBHI", dev, cmd, len(payload), stm32_crc(payload)))]
     for i in range(0, len(payload), 7):
         chunk = payload[i:i + 7].ljust(7, b"\0")
-        out.append(frame(nat_id(server, nat_, 0xF1, True), bytes([dev]) + chunk))
+        out.append(frame(nat_id(server, nat_, 0xF1, True, bus, direction), bytes([dev]) + chunk))
     return out
 
 
