@@ -1,6 +1,13 @@
 // Emulated devices (every kind) and the simulated Miniserver receive arbitrary frames from the bus
-// and must never crash, whatever arrives. Input: records of 13 bytes: 4-byte id (LE), 8 data bytes,
-// 1 byte of time to advance (x 16 ms). Both sides also hear each other, as on a real bus.
+// and must never crash, whatever arrives. Both sides also hear each other, as on a real bus.
+// Input: records of 13 bytes: u32 LE id, 8 data bytes, 1 byte of time to advance (x 16 ms).
+//   - id bit 29 clear: a frame (29-bit id) injected on the bus;
+//   - id bit 29 set: an action, byte 0 of the data picks it: even = set an input of an emulated
+//     device, odd = set an output on the Miniserver's side; bytes 1/2 pick device and channel,
+//     bytes 3..7 the value.
+// After each record time advances, both sides tick and the bus is drained. Inputs and outputs
+// change only when the input asks (not on every record): per-input work is the input's own.
+#include <cstdio>
 #include <deque>
 #include <memory>
 
@@ -79,25 +86,61 @@ struct World {
 
 }  // namespace
 
+namespace {
+
+devices::ChannelValue value_for(const devices::ChannelSpec& spec, const std::uint8_t* b) {
+  std::int32_t raw =
+      static_cast<std::int32_t>(b[0] | b[1] << 8 | b[2] << 16 | std::uint32_t{b[3]} << 24);
+  switch (spec.type) {
+    case devices::ValueType::boolean: return (b[0] & 1) != 0;
+    case devices::ValueType::rgbw: return devices::Rgbw{b[0], b[1], b[2], b[3]};
+    case devices::ValueType::bitmask: return static_cast<std::uint32_t>(raw);
+    case devices::ValueType::text: return std::string(reinterpret_cast<const char*>(b), 5);
+    case devices::ValueType::number: break;
+  }
+  return spec.min + (spec.max - spec.min) * (raw / 2147483647.0) * 1.1;
+}
+
+// One action record (see the header): an input of an emulated device or an output set by the
+// Miniserver, on a device and channel the input picks.
+void act(World& w, const std::vector<emulation::Emulated*>& all, const std::uint8_t* d,
+         Millis now) {
+  emulation::Emulated& dev = *all[d[1] % all.size()];
+  const auto& channels = dev.model().channels;
+  if (channels.empty()) return;
+  const auto& spec = channels[d[2] % channels.size()].spec;
+  if ((d[0] & 1) == 0) {
+    (void)dev.set_input(spec.name, value_for(spec, d + 3), now);
+  } else {
+    char serial[9];
+    std::snprintf(serial, sizeof serial, "%08X", dev.info().serial);
+    (void)w.sim->set_output(serial, spec.name, value_for(spec, d + 3), now);
+  }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   World w;
   const auto all = w.bus->all();
   Millis now = 0;
   for (std::size_t i = 0; i + 13 <= size; i += 13) {
-    canproto::Frame f;
-    f.id = (std::uint32_t{data[i]} | std::uint32_t{data[i + 1]} << 8 |
-            std::uint32_t{data[i + 2]} << 16 | std::uint32_t{data[i + 3]} << 24) &
-           0x1FFFFFFF;
-    f.len = 8;
-    for (int k = 0; k < 8; ++k) f.data[k] = data[i + 4 + k];
-    w.queue.emplace_back(2, f);
+    const std::uint32_t id = std::uint32_t{data[i]} | std::uint32_t{data[i + 1]} << 8 |
+                             std::uint32_t{data[i + 2]} << 16 | std::uint32_t{data[i + 3]} << 24;
+    if (id & 0x20000000u) {
+      act(w, all, data + i + 4, now);
+    } else {
+      canproto::Frame f;
+      f.id = id & 0x1FFFFFFF;
+      f.len = 8;
+      for (int k = 0; k < 8; ++k) f.data[k] = data[i + 4 + k];
+      w.queue.emplace_back(2, f);
+    }
     w.deliver(now);
     now += data[i + 12] * 16;
     w.bus->tick(now);
     w.sim->tick(now);
     w.deliver(now);
-    all[static_cast<std::size_t>(data[i + 12]) % all.size()]->set_input("i1", true, now);
-    (void)w.sim->set_output("touch", "buzzer", (data[i + 12] & 1) != 0, now);
   }
   return 0;
 }

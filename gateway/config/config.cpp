@@ -11,12 +11,16 @@
 #include <sstream>
 
 #include "devices/serial.hpp"
+#include "gateway/config/yaml_opener.hpp"
 #include "gateway/config/yaml_reader.hpp"
 #include "mqtt/options.hpp"
 
 namespace loxcan::config {
 namespace {
 
+using detail::accepted_unclosed_quote;
+using detail::find_unclosed;
+using detail::unclosed_kind;
 using detail::YamlReader;
 using devices::Generation;
 
@@ -578,15 +582,46 @@ const DeviceConfig* Config::find_device(std::uint32_t serial) const {
   return nullptr;
 }
 
+namespace {
+
+// "'['", "'{'", "double quote", "single quote": how an error names an opener.
+std::string opener_name(char symbol) {
+  if (symbol == '"') return "double quote";
+  if (symbol == '\'') return "single quote";
+  return std::string("'") + symbol + "'";
+}
+
+// yaml-cpp reports an unclosed `[`, `{` or quote where it gave up (often the end of the file);
+// the user must look where it opened, so the error points there and says where yaml-cpp stopped.
+void report_syntax_error(YamlReader& r, std::string_view yaml, const YAML::Exception& e) {
+  Mark m = e.mark.line >= 0 ? Mark{e.mark.line + 1, e.mark.column + 1} : Mark{};
+  std::string message = e.msg;
+  if (const char kind = unclosed_kind(e.msg)) {
+    if (const auto opener = find_unclosed(yaml, kind)) {
+      message = opener_name(opener->symbol) + " opened here is never closed (" + e.msg +
+                (m.line > 0 ? " at line " + std::to_string(m.line) : std::string()) + ")";
+      m = opener->at;
+    }
+  }
+  r.error(m, "", "YAML syntax error: " + message);
+}
+
+}  // namespace
+
 Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry) {
   YamlReader r{std::string(file)};
   Config cfg;
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    cfg = parse_document(r, root, registry);
+    if (const auto quote = accepted_unclosed_quote(yaml, root)) {
+      r.error(quote->at, "",
+              "YAML syntax error: " + opener_name(quote->symbol) +
+                  " opened here is never closed (the value runs to the end of the file)");
+    } else {
+      cfg = parse_document(r, root, registry);
+    }
   } catch (const YAML::Exception& e) {
-    Mark m = e.mark.line >= 0 ? Mark{e.mark.line + 1, e.mark.column + 1} : Mark{};
-    r.error(m, "", "YAML syntax error: " + e.msg);
+    report_syntax_error(r, yaml, e);
   }
   cfg.file = std::string(file);
   if (!r.ok()) {

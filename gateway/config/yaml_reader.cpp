@@ -10,21 +10,24 @@ namespace loxcan::config::detail {
 namespace {
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
-// neighbours ("nmae" -> "name") each cost 1.
+// neighbours ("nmae" -> "name") each cost 1. Three rolling rows: no allocation per character of
+// `a` (keys come from the user's file and may be long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
       }
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[a.size()][b.size()];
+  return prev[b.size()];
 }
 
 std::string lower(std::string s) {
@@ -46,6 +49,8 @@ std::string closest(std::string_view word, const std::vector<std::string>& candi
   std::size_t limit = std::clamp<std::size_t>(word.size() / 4, 1, 3);
   std::size_t best_d = limit + 1;
   for (const auto& c : candidates) {
+    // The distance is at least the difference in length: most candidates need no computing.
+    if (std::max(word.size(), c.size()) - std::min(word.size(), c.size()) > limit) continue;
     std::size_t d = edit_distance(word, c);
     if (d < best_d) {
       best_d = d;

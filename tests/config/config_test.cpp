@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/config/yaml_reader.hpp"
+
 namespace fs = std::filesystem;
 using namespace loxcan::config;
 
@@ -276,4 +278,21 @@ TEST(ConfigCheck, ReturnsExConfigAndPrintsEveryError) {
   EXPECT_NE(e.find(bad + ":5:13: devices[0].serial: expected 8 hex digits, got '13G1'"),
             std::string::npos);
   EXPECT_EQ(o, std::string(LOXCAN_ETC_DIR) + "/loxcan.yaml: OK (1 interface, 0 devices)\n");
+}
+
+// The did-you-mean hint: one edit per four characters (1..3), a swap of neighbours is one edit.
+TEST(ConfigHint, ClosestWithinEditDistance) {
+  using detail::closest;
+  const std::vector<std::string> keys = {"name", "interface", "stats_interval_s", "rcvbuf",
+                                         "parent"};
+  EXPECT_EQ(closest("nmae", keys), "name");            // swap
+  EXPECT_EQ(closest("nam", keys), "name");             // deletion
+  EXPECT_EQ(closest("interfaec", keys), "interface");  // swap at the end
+  EXPECT_EQ(closest("interfac", keys), "interface");   // deletion, long word
+  EXPECT_EQ(closest("stats_intervals", keys), "stats_interval_s");
+  EXPECT_EQ(closest("stats_intrvl_s", keys), "stats_interval_s");  // 2 edits (limit 3 at 12+ chars)
+  EXPECT_EQ(closest("st_intrval", keys), "");                      // 4 edits: too far
+  EXPECT_EQ(closest("rcvbfu", keys), "rcvbuf");
+  EXPECT_EQ(closest("xyz", keys), "");
+  EXPECT_EQ(closest(std::string(100000, 'n'), keys), "");  // a huge key: no match, no blow-up
 }
