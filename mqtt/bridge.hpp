@@ -41,7 +41,7 @@
 
 #include "devices/events.hpp"
 #include "mqtt/client.hpp"
-#include "mqtt/discovery.hpp"
+#include "mqtt/ha_discovery.hpp"
 #include "mqtt/model.hpp"
 #include "mqtt/options.hpp"
 #include "mqtt/payload.hpp"

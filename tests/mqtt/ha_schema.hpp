@@ -2,7 +2,7 @@
 // An independent checker for Home Assistant MQTT discovery messages, written from
 // CONVENTIONS.md section 2 (topic shape, component names, required keys per component, device
 // and availability blocks, enumerations). Used by the unit and broker tests; it does not share
-// code with mqtt/discovery.cpp on purpose.
+// code with mqtt/ha_discovery.cpp on purpose.
 
 #include <string>
 #include <vector>

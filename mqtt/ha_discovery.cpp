@@ -1,4 +1,4 @@
-#include "mqtt/discovery.hpp"
+#include "mqtt/ha_discovery.hpp"
 
 #include <algorithm>
 #include <cctype>

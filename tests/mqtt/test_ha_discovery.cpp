@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ha_schema.hpp"
-#include "mqtt/discovery.hpp"
+#include "mqtt/ha_discovery.hpp"
 #include "sample_devices.hpp"
 
 namespace loxcan::mqtt {
