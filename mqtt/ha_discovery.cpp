@@ -77,19 +77,40 @@ std::string device_display_name(const devices::DeviceInfo& info) {
   return pretty_name(info.model.empty() ? std::string("device") : info.model) + " " + serial_text(info.serial);
 }
 
-std::string bridge_id(const DiscoveryContext& ctx) { return "loxcan_bridge_" + ctx.node_id; }
-
-json origin(const DiscoveryContext& ctx) { return {{"name", "loxcan"}, {"sw", ctx.version}}; }
+json origin(const DiscoveryContext& ctx) {
+  return {{"name", "loxcan"}, {"sw_version", ctx.version}, {"support_url", ctx.support_url}};
+}
 
 json device_block(const DiscoveryContext& ctx, const BridgeDevice& d) {
-  json dev = {{"identifiers", json::array({"loxcan_" + serial_hex(d.info.serial)})},
+  json dev = {{"identifiers", json::array({device_node_id(d.info.serial)})},
               {"name", device_display_name(d.info)},
               {"manufacturer", "Loxone"},
               {"model", d.info.model.empty() ? "unknown" : d.info.model},
               {"serial_number", serial_text(d.info.serial)},
-              {"via_device", bridge_id(ctx)}};
+              {"via_device", bridge_node_id(ctx)}};
   if (const auto fw = firmware_text(d.info.firmware); !fw.empty()) dev["sw_version"] = fw;
   return dev;
+}
+
+json bridge_device_block(const DiscoveryContext& ctx) {
+  return {{"identifiers", json::array({bridge_node_id(ctx)})},
+          {"name", "loxcan " + ctx.node_id},
+          {"manufacturer", "loxcan"},
+          {"model", "loxcan gateway"},
+          {"sw_version", ctx.version}};
+}
+
+json device_availability(const DiscoveryContext& ctx, const std::string& segment) {
+  return json::array(
+      {{{"topic", ctx.topics.bridge("state")}}, {{"topic", ctx.topics.availability(segment)}}});
+}
+
+// HA entity ids allow [a-z0-9_] after the platform.
+std::string entity_id_part(std::string s) {
+  for (auto& c : s) {
+    if (c == '-') c = '_';
+  }
+  return s;
 }
 
 void add_sensor_fields(json& c, const devices::ChannelSpec& spec) {
@@ -207,75 +228,218 @@ std::string component_for(const BridgeChannel& ch) {
   return "sensor";
 }
 
-std::string discovery_topic(const DiscoveryContext& ctx, const std::string& component, std::uint32_t serial,
-                            const std::string& channel) {
-  return ctx.prefix + "/" + component + "/loxcan_" + serial_hex(serial) + "/" + channel + "/config";
+std::string device_node_id(std::uint32_t serial) {
+  return "loxcan_" + serial_hex(serial);
 }
 
-std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const BridgeDevice& d,
-                                              const std::string& segment) {
-  std::vector<Publication> out;
-  const std::string dev = segment.empty() ? device_segment(d.info) : segment;
-  const json availability = json::array({{{"topic", ctx.topics.bridge("state")}}, {{"topic", ctx.topics.availability(dev)}}});
-  const json device = device_block(ctx, d);
-  const json orig = origin(ctx);
+std::string bridge_node_id(const DiscoveryContext& ctx) {
+  return "loxcan_bridge_" + ctx.node_id;
+}
+
+std::string entity_name(const std::string& device_name, const std::string& name) {
+  const auto fold = [](char c) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c == '-' || c == '_' ? ' ' : c;
+  };
+  const std::size_t n = device_name.size();
+  if (n == 0 || name.size() <= n + 1) return name;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (fold(device_name[i]) != fold(name[i])) return name;
+  }
+  if (fold(name[n]) != ' ') return name;
+  return pretty_name(name.substr(n + 1));
+}
+
+namespace {
+
+// One entity's config without device, origin and availability (shared in device mode).
+json channel_config(const DiscoveryContext& ctx, const BridgeDevice& d, const std::string& dev,
+                    const BridgeChannel& ch, const std::string& component) {
+  const std::string name = topic_channel(ch);
+  json c = {{"name", entity_name(device_display_name(d.info), pretty_name(name))},
+            {"unique_id", device_node_id(d.info.serial) + "_" + name},
+            {"default_entity_id", component + "." + entity_id_part(dev + "_" + name)},
+            {"state_topic", ctx.topics.channel(dev, name)}};
+  fill_component(c, component, ch, ctx.topics.channel(dev, name), ctx.topics.set(dev, name));
+  return c;
+}
+
+// The identify button: HA sends "PRESS" to <base>/<dev>/identify/set.
+json identify_config(const DiscoveryContext& ctx, const BridgeDevice& d, const std::string& dev) {
+  return {{"name", "Identify"},
+          {"unique_id", device_node_id(d.info.serial) + "_identify"},
+          {"default_entity_id", "button." + entity_id_part(dev + "_identify")},
+          {"command_topic", ctx.topics.set(dev, "identify")},
+          {"device_class", "identify"},
+          {"entity_category", "config"}};
+}
+
+struct Component {
+  std::string id;        ///< channel segment, or "identify"
+  std::string platform;  ///< HA platform
+  json config;
+};
+
+std::vector<Component> device_components_of(const DiscoveryContext& ctx, const BridgeDevice& d,
+                                            const std::string& dev) {
+  std::vector<Component> out;
   for (const auto& ch : d.channels) {
     if (!ch.publish) continue;
-    const std::string name = topic_channel(ch);
     const std::string component = component_for(ch);
-    json c = {{"name", pretty_name(name)},
-              {"unique_id", "loxcan_" + serial_hex(d.info.serial) + "_" + name},
-              {"state_topic", ctx.topics.channel(dev, name)},
-              {"availability", availability},
-              {"availability_mode", "all"},
-              {"device", device},
-              {"origin", orig}};
-    fill_component(c, component, ch, ctx.topics.channel(dev, name), ctx.topics.set(dev, name));
-    out.push_back({discovery_topic(ctx, component, d.info.serial, name), c.dump(), 1, true});
+    out.push_back({topic_channel(ch), component, channel_config(ctx, d, dev, ch, component)});
   }
+  if (d.identify) out.push_back({"identify", "button", identify_config(ctx, d, dev)});
   return out;
 }
 
-std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx, const std::vector<std::string>& metrics) {
-  static const char* const kCounters[] = {"rxframes", "txframes", "errorframes", "rxdropped", "txerrors",
-                                          "restarts", "mqttpublished", "mqttreceived", "mqttdropped",
-                                          "commands", "commandsrejected", "uptime"};
-  const std::string id = bridge_id(ctx);
-  const json device = {{"identifiers", json::array({id})},
-                       {"name", "loxcan " + ctx.node_id},
-                       {"manufacturer", "loxcan"},
-                       {"model", "loxcan gateway"},
-                       {"sw_version", ctx.version}};
-  std::vector<Publication> out;
-  json state = {{"name", "Bridge"},
-                {"unique_id", id + "_state"},
-                {"state_topic", ctx.topics.bridge("state")},
-                {"payload_on", "online"},
-                {"payload_off", "offline"},
-                {"device_class", "connectivity"},
-                {"entity_category", "diagnostic"},
-                {"device", device},
-                {"origin", origin(ctx)}};
-  out.push_back({ctx.prefix + "/binary_sensor/" + id + "/state/config", state.dump(), 1, true});
+const char* const kCounters[] = {"rxframes",    "txframes",  "errorframes",      "rxdropped",
+                                 "txerrors",    "restarts",  "mqttpublished",    "mqttreceived",
+                                 "mqttdropped", "commands",  "commandsrejected", "uptime",
+                                 "rxoverflow",  "txdropped", "mqttconnects"};
+
+std::vector<Component> bridge_components(const DiscoveryContext& ctx,
+                                         const std::vector<std::string>& metrics) {
+  const std::string id = bridge_node_id(ctx);
+  const std::string eid = entity_id_part("loxcan_" + ctx.node_id);
+  std::vector<Component> out;
+  out.push_back({"state",
+                 "binary_sensor",
+                 {{"name", "Connection"},
+                  {"unique_id", id + "_state"},
+                  {"default_entity_id", "binary_sensor." + eid + "_connection"},
+                  {"state_topic", ctx.topics.bridge("state")},
+                  {"payload_on", "online"},
+                  {"payload_off", "offline"},
+                  {"device_class", "connectivity"},
+                  {"entity_category", "diagnostic"}}});
   for (const auto& m : metrics) {
     if (m == "keepaliveepoch") continue;  // a Unix time for the Miniserver, not an HA entity
     json c = {{"name", pretty_name(m)},
               {"unique_id", id + "_" + m},
+              {"default_entity_id", "sensor." + eid + "_" + m},
               {"state_topic", ctx.topics.bridge("stats/" + m)},
-              {"entity_category", "diagnostic"},
-              {"availability", json::array({{{"topic", ctx.topics.bridge("state")}}})},
-              {"device", device},
-              {"origin", origin(ctx)}};
-    const bool counter = std::find(std::begin(kCounters), std::end(kCounters), m) != std::end(kCounters);
+              {"entity_category", "diagnostic"}};
+    const bool counter =
+        std::find(std::begin(kCounters), std::end(kCounters), m) != std::end(kCounters);
     c["state_class"] = counter ? "total_increasing" : "measurement";
     if (m == "busload") c["unit_of_measurement"] = "%";
     if (m == "uptime") {
       c["unit_of_measurement"] = "s";
       c["device_class"] = "duration";
     }
-    out.push_back({ctx.prefix + "/sensor/" + id + "/" + m + "/config", c.dump(), 1, true});
+    if (m == "rss") {
+      c["unit_of_measurement"] = "kB";
+      c["device_class"] = "data_size";
+    }
+    out.push_back({m, "sensor", std::move(c)});
   }
   return out;
+}
+
+json bridge_availability(const DiscoveryContext& ctx) {
+  return json::array({{{"topic", ctx.topics.bridge("state")}}});
+}
+
+}  // namespace
+
+std::string discovery_topic(const DiscoveryContext& ctx, const std::string& component,
+                            std::uint32_t serial, const std::string& channel) {
+  return ctx.prefix + "/" + component + "/" + device_node_id(serial) + "/" + channel + "/config";
+}
+
+std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const BridgeDevice& d,
+                                              const std::string& segment) {
+  std::vector<Publication> out;
+  const std::string dev = segment.empty() ? device_segment(d.info) : segment;
+  const json device = device_block(ctx, d);
+  const json availability = device_availability(ctx, dev);
+  for (auto& c : device_components_of(ctx, d, dev)) {
+    c.config["availability"] = availability;
+    c.config["availability_mode"] = "all";
+    c.config["device"] = device;
+    c.config["origin"] = origin(ctx);
+    out.push_back(
+        {discovery_topic(ctx, c.platform, d.info.serial, c.id), c.config.dump(), 1, true});
+  }
+  return out;
+}
+
+std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx,
+                                              const std::vector<std::string>& metrics) {
+  const std::string id = bridge_node_id(ctx);
+  std::vector<Publication> out;
+  for (auto& c : bridge_components(ctx, metrics)) {
+    if (c.id != "state") c.config["availability"] = bridge_availability(ctx);
+    c.config["device"] = bridge_device_block(ctx);
+    c.config["origin"] = origin(ctx);
+    out.push_back({ctx.prefix + "/" + c.platform + "/" + id + "/" + c.id + "/config",
+                   c.config.dump(), 1, true});
+  }
+  return out;
+}
+
+std::string device_discovery_topic(const DiscoveryContext& ctx, const std::string& node_id) {
+  return ctx.prefix + "/device/" + node_id + "/config";
+}
+
+Publication device_discovery(const DiscoveryContext& ctx, const BridgeDevice& d,
+                             const std::string& segment,
+                             const std::vector<std::pair<std::string, std::string>>& removed) {
+  const std::string dev = segment.empty() ? device_segment(d.info) : segment;
+  json cmps = json::object();
+  for (auto& c : device_components_of(ctx, d, dev)) {
+    c.config["p"] = c.platform;
+    cmps[c.id] = std::move(c.config);
+  }
+  for (const auto& [id, platform] : removed) {
+    if (!cmps.contains(id)) cmps[id] = {{"p", platform}};
+  }
+  const std::string topic = device_discovery_topic(ctx, device_node_id(d.info.serial));
+  if (cmps.empty()) return {topic, "", 1, true};  // HA refuses a device without components
+  const json msg = {{"dev", device_block(ctx, d)},
+                    {"o", origin(ctx)},
+                    {"avty", device_availability(ctx, dev)},
+                    {"avty_mode", "all"},
+                    {"cmps", std::move(cmps)}};
+  return {topic, msg.dump(), 1, true};
+}
+
+Publication bridge_device_discovery(const DiscoveryContext& ctx,
+                                    const std::vector<std::string>& metrics) {
+  json cmps = json::object();
+  for (auto& c : bridge_components(ctx, metrics)) {
+    c.config["p"] = c.platform;
+    // The connection sensor must stay available to show "disconnected"; the rest follow the bridge.
+    if (c.id != "state") c.config["availability"] = bridge_availability(ctx);
+    cmps[c.id] = std::move(c.config);
+  }
+  const json msg = {
+      {"dev", bridge_device_block(ctx)}, {"o", origin(ctx)}, {"cmps", std::move(cmps)}};
+  return {device_discovery_topic(ctx, bridge_node_id(ctx)), msg.dump(), 1, true};
+}
+
+std::vector<std::pair<std::string, std::string>> device_components(const std::string& payload) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const json j = json::parse(payload, nullptr, false);
+  if (!j.is_object() || !j.contains("cmps") || !j["cmps"].is_object()) return out;
+  for (const auto& [id, c] : j["cmps"].items()) {
+    // A component already sent as a bare {"p":…} removal is not carried on.
+    if (c.is_object() && c.contains("p") && c["p"].is_string() && c.size() > 1)
+      out.emplace_back(id, c["p"]);
+  }
+  return out;
+}
+
+bool is_live_config(const std::string& payload) {
+  if (payload.empty()) return false;
+  const json j = json::parse(payload, nullptr, false);
+  return !(j.is_object() && j.contains("migrate_discovery"));
+}
+
+std::string other_mode_filter(const DiscoveryContext& ctx, bool device_mode,
+                              const std::string& node_id) {
+  return device_mode ? ctx.prefix + "/+/" + node_id + "/+/config"
+                     : device_discovery_topic(ctx, node_id);
 }
 
 }  // namespace loxcan::mqtt

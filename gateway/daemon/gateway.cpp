@@ -3,7 +3,8 @@
 #include <csignal>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <fstream>
 
 #include "canproto/candump.hpp"
 #include "gateway/daemon/emulation_host.hpp"
@@ -164,6 +165,7 @@ void Gateway::start_mqtt() {
   info.interface = ports_.empty() ? "" : ports_.front()->config.name;
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
+  bridge_->set_identify_handler([this](const devices::DeviceInfo& d) { identify(d); });
   refresh_bridge_devices();
   bridge_->start();
 }
@@ -365,6 +367,43 @@ void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const MappedChan
   }
 }
 
+bool Gateway::send_message(const canproto::Message& message) {
+  auto encoded = canproto::encode(message);
+  if (!encoded) return false;
+  for (const auto& f : *encoded) {
+    if (!send_on_link(f)) return false;
+    if (bridge_ && bridge_->raw_enabled(mqtt::RawDirection::tx)) {
+      bridge_->publish_raw(mqtt::RawDirection::tx, wall_ns(), canproto::format_compact(f));
+    }
+  }
+  return true;
+}
+
+// What the Miniserver sends for "identify" (LOXONE_CAN.md 4.1 NAT 0x10, 6 legacy 0x08): the
+// device's LED blinks fast. Neither has a working timeout, so loxcan stops it after 10 s itself.
+void Gateway::identify(const devices::DeviceInfo& device) {
+  constexpr auto kBlink = std::chrono::seconds(10);
+  if (device.generation == devices::Generation::legacy) {
+    const canproto::LegacyId direct{canproto::LegacyKind::direct, canproto::Direction::to_device,
+                                    static_cast<std::uint8_t>(device.serial >> 24 & 0x0F),
+                                    device.serial & 0xFFFFFF, 0};
+    send_message(canproto::LegacyMessage{direct, canproto::LegacyIdentifyLed{}, 0});
+    canproto::LegacyId off = direct;  // a multicast 0x08 switches identify off
+    off.kind = canproto::LegacyKind::type_multicast;
+    off.serial24 = 0;
+    loop_.add_timer(kBlink, [this, off] {
+      send_message(canproto::LegacyMessage{off, canproto::LegacyIdentifyLed{}, 0});
+    });
+    return;
+  }
+  const canproto::NatAddress broadcast{canproto::Bus::link, canproto::Direction::to_device, 0xFF,
+                                       0xFF};
+  send_message(canproto::NatMessage{broadcast, canproto::Identify{10, device.serial}, 0});
+  loop_.add_timer(kBlink, [this, broadcast] {
+    send_message(canproto::NatMessage{broadcast, canproto::Identify{10, 0}, 0});  // serial 0 = stop
+  });
+}
+
 bool Gateway::send_on_link(const canproto::Frame& frame) {
   for (auto& p : ports_) {
     if (p->config.role == config::InterfaceRole::link) {
@@ -401,8 +440,10 @@ void Gateway::refresh_bridge_devices() {
     if (model != nullptr && view.channels.channels().empty()) {
       view.channels = ChannelMap(model, config_.find_device(info.serial));
     }
+    // Every real Link/Tree device has a documented identify; loxcan's own emulated ones have no
+    // LED.
     list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
-                    "link"});
+                    "link", !view.emulated});
     bridged_.insert(info.serial);
   };
   for (const auto& r : inventory_.devices()) {
@@ -460,6 +501,16 @@ std::string Gateway::notifier_status() {
   return line;
 }
 
+namespace {
+// The daemon's resident memory in kB (Linux /proc/self/statm: pages), 0 when unknown.
+long resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+}  // namespace
+
 std::vector<mqtt::Metric> Gateway::metrics() {
   std::vector<mqtt::Metric> out;
   std::uint64_t rx = 0, tx = 0, errors = 0, overflow = 0, dropped = 0;
@@ -483,6 +534,7 @@ std::vector<mqtt::Metric> Gateway::metrics() {
   out.push_back({"busload", load});
   out.push_back({"devices", static_cast<double>(inventory_.devices().size())});
   out.push_back({"online", static_cast<double>(online)});
+  out.push_back({"rss", static_cast<double>(resident_kb())});
   return out;
 }
 

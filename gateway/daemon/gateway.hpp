@@ -95,6 +95,8 @@ class Gateway {
   void on_command(const mqtt::BridgeCommand& cmd);
   void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
   bool send_on_link(const canproto::Frame& frame);
+  bool send_message(const canproto::Message& message);
+  void identify(const devices::DeviceInfo& device);
 
   // device map
   void rebuild_views();
