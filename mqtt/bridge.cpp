@@ -159,7 +159,9 @@ void MqttBridge::flush_offline() {
 
 void MqttBridge::republish_all() {
   if (!connected_) return;
-  for (const auto& [topic, payload] : retained_) send({topic, payload, retained_qos_[topic], true});
+  for (const auto& [topic, payload] : retained_) {
+    if (!(scanning_ && is_discovery_topic(topic))) send({topic, payload, retained_qos_[topic], true});
+  }
 }
 
 void MqttBridge::publish_event(const std::string& type, json data) {
@@ -292,7 +294,7 @@ void MqttBridge::tick() {
         "anyway");
     finish_migration_scan();
   }
-  if (ha_republish_at_ns_ != 0 && now >= ha_republish_at_ns_) {
+  if (ha_republish_at_ns_ != 0 && now >= ha_republish_at_ns_ && !scanning_) {
     ha_republish_at_ns_ = 0;
     republish_for_ha();
   }
@@ -523,8 +525,9 @@ void MqttBridge::set_devices(std::vector<BridgeDevice> list) {
     bool renamed = false;
     if (it != devices_.end() && device_segment(d.info) != device_segment(it->second.device.info)) {
       DeviceEntry& old = it->second;
-      clear_device_topics(old.segment, old.discovery_topics);
-      old.discovery_topics.clear();
+      // Discovery ids hang on the serial, not the name: its configs are updated in place below
+      // (clearing them would make HA delete the device and its entities first).
+      clear_device_topics(old.segment, {});
       by_segment_.erase(old.segment);
       old.segment = device_segment(d.info);
       if (by_segment_.count(old.segment)) old.segment += "-" + serial_hex(serial);
@@ -691,12 +694,13 @@ void MqttBridge::on_other_mode_config(const IncomingMessage& m) {
     leftovers_.insert(m.topic);  // steps 2 and 3 when the scan ends
     return;
   }
-  // A config that turned up later: re-send the node's new config, then clear the old one.
-  const auto first = m.topic.find('/', options_.homeassistant.prefix.size() + 1);
-  const auto node_end = m.topic.find('/', first + 1);
-  const std::string node = ha_device_mode()
-                               ? m.topic.substr(first + 1, node_end - first - 1)
-                               : m.topic.substr(first + 1, m.topic.size() - 7 - first - 1);
+  // A config that turned up later: re-send the node's new config, then clear the old one. The
+  // node id is the level after the component (entity topics) or after "device" (device topics).
+  const std::string rest = m.topic.substr(options_.homeassistant.prefix.size() + 1);
+  const auto first = rest.find('/');
+  const auto node_end = first == std::string::npos ? std::string::npos : rest.find('/', first + 1);
+  if (node_end == std::string::npos) return;
+  const std::string node = rest.substr(first + 1, node_end - first - 1);
   send_discovery_of(node);
   clear_retained(m.topic);
 }

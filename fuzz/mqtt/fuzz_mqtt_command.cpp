@@ -1,7 +1,9 @@
 // libFuzzer: MQTT command handling end to end on the bridge (topic parsing, payload parsing
-// against every channel kind, rejection events, rate limit), with the client mocked.
-// Input: byte 0 selects the target channel (or a malformed topic), byte 1 bit 0 = retained,
-// the rest is the payload.
+// against every channel kind, rejection events, rate limit, identify), and what the broker sends on
+// Home Assistant topics (old-mode configs to migrate, the sync marker, HA's birth), with the client
+// mocked. Input: byte 0 selects the target topic (0xff: a free-form `loxcan/...` topic, 0xfe: a
+// free-form `homeassistant/...` topic, both up to the first NUL), byte 1 bit 0 = retained, the
+// rest is the payload.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,14 +17,22 @@ using namespace loxcan::mqtt;
 
 namespace {
 
+MqttOptions fuzz_options() {
+  MqttOptions o;
+  o.node_id = "fuzz";
+  return o;
+}
+
 struct Setup {
   test::MockClient client;
   MqttBridge bridge;
   std::vector<std::string> topics;
   std::int64_t now = 0;
-  Setup() : bridge(MqttOptions{}, client, [](const BridgeCommand&) {}, [this] { return now; }) {
+  Setup() : bridge(fuzz_options(), client, [](const BridgeCommand&) {}, [this] { return now; }) {
     log()->set_level(spdlog::level::off);  // one warning per rejected command would dominate the run
-    bridge.set_devices(test::all_devices());
+    auto devices = test::all_devices();
+    devices[0].identify = true;
+    bridge.set_devices(devices);
     bridge.start();
     client.connect();
     for (const auto& d : test::all_devices()) {
@@ -33,6 +43,11 @@ struct Setup {
     topics.push_back("loxcan/bridge/request/republish");
     topics.push_back("loxcan/extension-13001234/ai1/get");
     topics.push_back("homeassistant/status");
+    topics.push_back("loxcan/extension-13001234/identify/set");
+    topics.push_back("loxcan/bridge/discovery-sync");
+    topics.push_back("homeassistant/switch/loxcan_13001234/q1/config");
+    topics.push_back("homeassistant/sensor/loxcan_bridge_fuzz/busload/config");
+    topics.push_back("homeassistant/device/loxcan_13001234/config");
   }
 };
 
@@ -43,10 +58,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   const std::string payload(reinterpret_cast<const char*>(data + 2), size - 2);
   s.now += 1000000;
-  if (data[0] == 0xff) {
+  if (data[0] >= 0xfe) {
     // a free-form topic: the rest up to the first NUL is the topic
     const auto nul = payload.find('\0');
-    s.client.deliver("loxcan/" + payload.substr(0, nul), nul == std::string::npos ? "" : payload.substr(nul + 1), data[1] & 1);
+    const std::string base = data[0] == 0xff ? "loxcan/" : "homeassistant/";
+    s.client.deliver(base + payload.substr(0, nul), nul == std::string::npos ? "" : payload.substr(nul + 1), data[1] & 1);
   } else {
     s.client.deliver(s.topics[data[0] % s.topics.size()], payload, data[1] & 1);
   }

@@ -342,6 +342,9 @@ TEST_F(BridgeTest, RenameMovesTopicsAndKeepsIds) {
   EXPECT_FALSE(client.store.count("loxcan/touch-kitchen"));
   EXPECT_EQ(client.store.at("loxcan/touch-living/temp"), "21");
   const auto cfg = device_config("loxcan_b0e1f2a3")["cmps"]["temp"];
+  for (const auto& p : client.on("homeassistant/device/loxcan_b0e1f2a3/config")) {
+    EXPECT_FALSE(p.payload.empty()) << "a rename must not delete the HA device (and its entities)";
+  }
   EXPECT_EQ(cfg["state_topic"], "loxcan/touch-living/temp");
   EXPECT_EQ(cfg["unique_id"], "loxcan_b0e1f2a3_temp");
   client.deliver("loxcan/touch-living/temp/set", "1");  // read-only, but found under the new name
