@@ -109,3 +109,15 @@ pass "log flow: $(grep -m1 -o 'climate-office (room_comfort_sensor B0000003) co2
 grep -q "relay-cellar (relay_extension 0BFF0001) is online" nr.log || fail "the log flow did not log availability"
 grep -q "loxcan gateway online" nr.log || fail "the watchdog did not report the gateway"
 pass "watchdog: gateway online reported"
+
+# 4. Home Assistant's identify button (device discovery): the gateway sends the Miniserver's
+#    identify frames (NAT 0x10 for the Touch, legacy 0x08 for the Relay Extension); no button for
+#    the emulated DI Extension.
+retained 1883 homeassistant/device/loxcan_b0000001/config | grep -q '"identify":{' || fail "no identify button for touch-living"
+retained 1883 homeassistant/device/loxcan_14000001/config | grep -q '"identify"' && fail "an emulated device got an identify button"
+mosquitto_pub -p 1883 -t loxcan/touch-living/identify/set -m PRESS
+mosquitto_pub -p 1883 -t loxcan/relay-cellar/identify/set -m PRESS
+identified() { "$LOXCAN" decode bus.log 2>/dev/null | grep -q "$1"; }
+wait_for 20 identified "identify .*serial=B0000001" || { dump_logs; fail "no NAT identify frame for B0000001"; }
+wait_for 20 identified "identify_led type=11 serial=0BFF0001" || fail "no legacy identify frame for 0BFF0001"
+pass "identify: $("$LOXCAN" decode bus.log 2>/dev/null | grep -m1 -o 'identify .*serial=B0000001.*')"
