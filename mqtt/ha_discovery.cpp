@@ -16,7 +16,8 @@ using nlohmann::json;
 std::string firmware_text(std::uint32_t fw) {
   if (fw == 0) return {};
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", fw / 1000000, fw / 10000 % 100, fw / 100 % 100, fw % 100);
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", fw / 1000000, fw / 10000 % 100, fw / 100 % 100,
+                fw % 100);
   return buf;
 }
 
@@ -63,18 +64,22 @@ std::string pretty_name(const std::string& s) {
   std::size_t letters = 0;
   while (letters < s.size() && std::isalpha(static_cast<unsigned char>(s[letters]))) ++letters;
   bool loxone_io = letters > 0 && letters <= 3 && letters < s.size();
-  for (std::size_t i = letters; i < s.size(); ++i) loxone_io &= std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+  for (std::size_t i = letters; i < s.size(); ++i)
+    loxone_io &= std::isdigit(static_cast<unsigned char>(s[i])) != 0;
   std::string out = s;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == '-' || out[i] == '_') out[i] = ' ';
-    else if (loxone_io || i == 0) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    if (out[i] == '-' || out[i] == '_')
+      out[i] = ' ';
+    else if (loxone_io || i == 0)
+      out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
   }
   return out;
 }
 
 std::string device_display_name(const devices::DeviceInfo& info) {
   if (!info.name.empty()) return info.name;
-  return pretty_name(info.model.empty() ? std::string("device") : info.model) + " " + serial_text(info.serial);
+  return pretty_name(info.model.empty() ? std::string("device") : info.model) + " " +
+         serial_text(info.serial);
 }
 
 json origin(const DiscoveryContext& ctx) {
@@ -146,8 +151,8 @@ void add_number_fields(json& c, const devices::ChannelSpec& spec) {
   if (sc.device_class && spec.unit == sc.unit) c["device_class"] = sc.device_class;
 }
 
-void fill_component(json& c, const std::string& component, const BridgeChannel& ch, const std::string& state,
-                    const std::string& command) {
+void fill_component(json& c, const std::string& component, const BridgeChannel& ch,
+                    const std::string& state, const std::string& command) {
   const auto& spec = ch.spec;
   if (component == "binary_sensor") {
     const bool inverted = spec.semantic == Semantic::tamper;  // Loxone: 1 = tamper contact OK

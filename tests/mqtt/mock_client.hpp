@@ -27,8 +27,10 @@ class MockClient final : public MqttClient {
       echoes.push_back(p);
     }
     if (p.retain) {
-      if (p.payload.empty()) store.erase(p.topic);
-      else store[p.topic] = p.payload;
+      if (p.payload.empty())
+        store.erase(p.topic);
+      else
+        store[p.topic] = p.payload;
     }
     return PublishResult::ok;
   }
