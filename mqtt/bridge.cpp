@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -54,6 +55,9 @@ MqttBridge::MqttBridge(MqttOptions options, MqttClient& client, CommandHandler o
                                 info_.version};
   started_ns_ = clock_();
   last_stats_ns_ = started_ns_;
+  // Seeds the birth-answer delay: gateways started at the same time still pick different delays.
+  random_state_ =
+      static_cast<std::uint64_t>(started_ns_) ^ std::hash<std::string>{}(discovery_.node_id);
 }
 
 Publication MqttBridge::will(const MqttOptions& options) {
@@ -68,7 +72,10 @@ void MqttBridge::start() {
   retained_qos_[topics_.bridge("state")] = 1;
   publish_info();
   if (options_.homeassistant.enabled) {
-    for (auto& p : discovery_for_bridge(discovery_, metric_names())) {
+    auto pubs = ha_device_mode()
+                    ? std::vector<Publication>{bridge_device_discovery(discovery_, metric_names())}
+                    : discovery_for_bridge(discovery_, metric_names());
+    for (auto& p : pubs) {
       bridge_discovery_.push_back(p.topic);
       publish(std::move(p));
     }
@@ -99,6 +106,8 @@ void MqttBridge::publish(Publication p) {
     it->second = p.payload;
     retained_qos_[p.topic] = p.qos;
     pending_clears_.erase(p.topic);
+    // Held back until the old mode's configs are migrated; sent by finish_migration_scan().
+    if (scanning_ && is_discovery_topic(p.topic)) return;
   }
   if (connected_) {
     send(p);
@@ -160,7 +169,10 @@ void MqttBridge::flush_offline() {
 
 void MqttBridge::republish_all() {
   if (!connected_) return;
-  for (const auto& [topic, payload] : retained_) send({topic, payload, retained_qos_[topic], true});
+  for (const auto& [topic, payload] : retained_) {
+    if (!(scanning_ && is_discovery_topic(topic)))
+      send({topic, payload, retained_qos_[topic], true});
+  }
 }
 
 void MqttBridge::publish_event(const std::string& type, json data) {
@@ -294,6 +306,17 @@ void MqttBridge::publish_stats() {
 
 void MqttBridge::tick() {
   deliver_deferred();
+  const std::int64_t now = clock_();
+  if (scanning_ && now - scan_started_ns_ >= 10 * 1000000000LL) {
+    log()->warn(
+        "Home Assistant discovery: the broker did not echo the sync marker within 10 s; publishing "
+        "anyway");
+    finish_migration_scan();
+  }
+  if (ha_republish_at_ns_ != 0 && now >= ha_republish_at_ns_ && !scanning_) {
+    ha_republish_at_ns_ = 0;
+    republish_for_ha();
+  }
   if (options_.stats_interval_s <= 0) return;
   // Each changed value may become one HTTP request to the Miniserver: never more often than 10 s.
   const std::int64_t interval = std::max(options_.stats_interval_s, 10) * 1000000000LL;
@@ -310,16 +333,19 @@ void MqttBridge::on_connected() {
   client_.subscribe(topics_.set_filter(), 1);
   client_.subscribe(topics_.get_filter(), 0);
   client_.subscribe(topics_.request_filter(), 1);
-  if (options_.homeassistant.enabled)
-    client_.subscribe(options_.homeassistant.prefix + "/status", 1);
   const std::string state = topics_.bridge("state");
   retained_[state] = "online";
   send({state, "online", 1, true});
+  if (options_.homeassistant.enabled) {
+    client_.subscribe(options_.homeassistant.prefix + "/status", 1);
+    start_migration_scan();
+  }
   const auto clears = std::move(pending_clears_);
   pending_clears_.clear();
   for (const auto& t : clears) send({t, "", 1, true});
   for (const auto& [topic, payload] : retained_) {
-    if (topic != state) send({topic, payload, retained_qos_[topic], true});
+    if (topic != state && !(scanning_ && is_discovery_topic(topic)))
+      send({topic, payload, retained_qos_[topic], true});
   }
   flush_offline();
 }
@@ -334,9 +360,20 @@ void MqttBridge::on_message(IncomingMessage m) {
   ++counters_.received;
   if (options_.homeassistant.enabled && m.topic == options_.homeassistant.prefix + "/status") {
     if (m.payload == "online") {
-      log()->info("Home Assistant is online: republishing discovery and states");
-      republish_all();
+      // HA's advice: answer its birth message after a small random delay, discovery before states.
+      random_state_ = random_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      const std::int64_t delay_ms = 1000 + static_cast<std::int64_t>((random_state_ >> 33) % 4001);
+      ha_republish_at_ns_ = clock_() + delay_ms * 1000000LL;
+      log()->info("Home Assistant is online: republishing discovery and states in {} ms", delay_ms);
     }
+    return;
+  }
+  if (options_.homeassistant.enabled && m.topic == topics_.bridge("discovery-sync")) {
+    if (scanning_ && m.payload == scan_token_) finish_migration_scan();
+    return;
+  }
+  if (options_.homeassistant.enabled && is_discovery_topic(m.topic)) {
+    on_other_mode_config(m);
     return;
   }
   const auto parsed = topics_.parse(m.topic);
@@ -377,6 +414,7 @@ void MqttBridge::on_set(const TopicScheme::Parsed& p, const IncomingMessage& m) 
     return reject(m, PayloadError::unknown_device, "no device \"" + p.device + "\"");
   DeviceEntry& e = devices_.at(it->second);
   const BridgeChannel* ch = find_channel(e, p.channel);
+  if (p.channel == "identify" && e.device.identify) return on_identify(e, m);
   if (!ch || !ch->publish)
     return reject(m, PayloadError::unknown_channel,
                   "device \"" + p.device + "\" has no channel \"" + p.channel + "\"");
@@ -467,7 +505,22 @@ void MqttBridge::set_available(DeviceEntry& e, bool available) {
 
 void MqttBridge::publish_discovery(DeviceEntry& e) {
   if (!options_.homeassistant.enabled || !e.from_map) return;
-  auto pubs = discovery_for_device(discovery_, e.device, e.segment);
+  if (connected_) watch_other_mode(device_node_id(e.device.info.serial));
+  std::vector<Publication> pubs;
+  if (ha_device_mode()) {
+    // Components that were in the last message and are gone now: sent once as {"p": …} removals.
+    std::vector<std::pair<std::string, std::string>> removed;
+    Publication p = device_discovery(discovery_, e.device, e.segment);
+    const auto now = device_components(p.payload);
+    for (const auto& old : e.components) {
+      if (std::find(now.begin(), now.end(), old) == now.end()) removed.push_back(old);
+    }
+    if (!removed.empty()) p = device_discovery(discovery_, e.device, e.segment, removed);
+    e.components = now;
+    if (!p.payload.empty() || retained_.count(p.topic)) pubs.push_back(std::move(p));
+  } else {
+    pubs = discovery_for_device(discovery_, e.device, e.segment);
+  }
   std::vector<std::string> topics;
   for (const auto& p : pubs) topics.push_back(p.topic);
   for (const auto& old : e.discovery_topics) {
@@ -506,8 +559,9 @@ void MqttBridge::set_devices(std::vector<BridgeDevice> list) {
     bool renamed = false;
     if (it != devices_.end() && device_segment(d.info) != device_segment(it->second.device.info)) {
       DeviceEntry& old = it->second;
-      clear_device_topics(old.segment, old.discovery_topics);
-      old.discovery_topics.clear();
+      // Discovery ids hang on the serial, not the name: its configs are updated in place below
+      // (clearing them would make HA delete the device and its entities first).
+      clear_device_topics(old.segment, {});
       by_segment_.erase(old.segment);
       old.segment = device_segment(d.info);
       if (by_segment_.count(old.segment)) old.segment += "-" + serial_hex(serial);
@@ -607,6 +661,109 @@ void MqttBridge::deliver_deferred() {
 
 void MqttBridge::publish_bridge_topic(const std::string& name, std::string payload) {
   publish_retained(topics_.bridge(name), std::move(payload), 1);
+}
+
+}  // namespace loxcan::mqtt
+
+namespace loxcan::mqtt {
+
+// ---- identify -------------------------------------------------------------------------------
+
+void MqttBridge::on_identify(DeviceEntry& e, const IncomingMessage& m) {
+  if (m.payload.size() > 1024)
+    return reject(m, PayloadError::too_long, "identify takes any short payload, e.g. PRESS");
+  ++counters_.commands;
+  log()->info("{}: identify (LED blink) requested", e.segment);
+  if (on_identify_) on_identify_(e.device.info);
+}
+
+// ---- Home Assistant: mode migration and birth ------------------------------------------------
+
+bool MqttBridge::ha_device_mode() const {
+  return options_.homeassistant.mode == HaDiscoveryMode::device;
+}
+
+bool MqttBridge::is_discovery_topic(const std::string& topic) const {
+  const std::string& prefix = options_.homeassistant.prefix;
+  return topic.size() > prefix.size() + 7 &&
+         topic.compare(0, prefix.size() + 1, prefix + "/") == 0 &&
+         topic.compare(topic.size() - 7, 7, "/config") == 0;
+}
+
+void MqttBridge::watch_other_mode(const std::string& node_id) {
+  if (!watched_nodes_.insert(node_id).second) return;
+  client_.subscribe(other_mode_filter(discovery_, ha_device_mode(), node_id), 1);
+}
+
+void MqttBridge::start_migration_scan() {
+  watched_nodes_.clear();  // a new session has no subscriptions
+  leftovers_.clear();
+  watch_other_mode(bridge_node_id(discovery_));
+  for (const auto& [serial, e] : devices_) {
+    if (e.from_map) watch_other_mode(device_node_id(serial));
+  }
+  // The broker delivers the retained messages of these subscriptions before it routes a message
+  // we publish afterwards back to us: when the marker returns, every old config has been seen.
+  const std::string sync = topics_.bridge("discovery-sync");
+  client_.subscribe(sync, 1);
+  scan_token_ = std::to_string(started_ns_) + "-" + std::to_string(counters_.connects);
+  scan_started_ns_ = clock_();
+  scanning_ = true;
+  // Not through send(): a marker that cannot go out now is useless later (the next connect starts
+  // a new scan), so it never takes a place in the offline buffer.
+  if (client_.publish({sync, scan_token_, 1, false}) == PublishResult::ok) ++counters_.published;
+}
+
+void MqttBridge::finish_migration_scan() {
+  scanning_ = false;
+  for (const auto& [topic, payload] : retained_) {
+    if (is_discovery_topic(topic)) send({topic, payload, retained_qos_[topic], true});
+  }
+  if (!leftovers_.empty()) {
+    log()->info("Home Assistant discovery: {} old {} config(s) migrated and cleared",
+                leftovers_.size(), ha_device_mode() ? "per-entity" : "per-device");
+  }
+  for (const auto& t : leftovers_) clear_retained(t);
+  leftovers_.clear();
+}
+
+void MqttBridge::on_other_mode_config(const IncomingMessage& m) {
+  if (!is_live_config(m.payload) || retained_.count(m.topic) != 0) return;  // our own echo, or gone
+  log()->info("Home Assistant discovery: moving {} to {} discovery (migrate_discovery)", m.topic,
+              ha_device_mode() ? "device" : "entity");
+  send({m.topic, kMigratePayload, 1, true});  // step 1: HA unloads it and keeps the entities
+  if (scanning_) {
+    leftovers_.insert(m.topic);  // steps 2 and 3 when the scan ends
+    return;
+  }
+  // A config that turned up later: re-send the node's new config, then clear the old one. The
+  // node id is the level after the component (entity topics) or after "device" (device topics).
+  const std::string rest = m.topic.substr(options_.homeassistant.prefix.size() + 1);
+  const auto first = rest.find('/');
+  const auto node_end = first == std::string::npos ? std::string::npos : rest.find('/', first + 1);
+  if (node_end == std::string::npos) return;
+  const std::string node = rest.substr(first + 1, node_end - first - 1);
+  send_discovery_of(node);
+  clear_retained(m.topic);
+}
+
+void MqttBridge::send_discovery_of(const std::string& node_id) {
+  for (const auto& [topic, payload] : retained_) {
+    if (is_discovery_topic(topic) && topic.find("/" + node_id + "/") != std::string::npos) {
+      send({topic, payload, retained_qos_[topic], true});
+    }
+  }
+}
+
+void MqttBridge::republish_for_ha() {
+  if (!connected_ || scanning_) return;
+  log()->info("Home Assistant: republishing discovery, then states");
+  for (const auto& [topic, payload] : retained_) {
+    if (is_discovery_topic(topic)) send({topic, payload, retained_qos_[topic], true});
+  }
+  for (const auto& [topic, payload] : retained_) {
+    if (!is_discovery_topic(topic)) send({topic, payload, retained_qos_[topic], true});
+  }
 }
 
 }  // namespace loxcan::mqtt

@@ -15,7 +15,19 @@
 //   <b>/<d>                 JSON of all channels (json_state)
 //   <b>/<d>/<c>             plain value (retained unless Semantic::button)
 //   <b>/<d>/availability    online / offline (retained)
-//   <prefix>/…/config       Home Assistant discovery (retained, QoS 1)
+//   <prefix>/…/config       Home Assistant discovery (retained, QoS 1; mqtt/ha_discovery.hpp)
+//
+// Home Assistant: discovery in device mode (one message per device) or entity mode. On every
+// connect the bridge looks for configs of the *other* mode that an earlier loxcan left for its
+// devices (subscription `ha_discovery.hpp: other_mode_filter`), and moves HA over in the order
+// HA's docs give: 1. `{"migrate_discovery":true}` to each old topic, 2. the new configs,
+// 3. an empty retained message to each old topic. The new configs are held back until the broker
+// has delivered all retained old ones (a marker message on `<b>/bridge/discovery-sync` comes back
+// after them), or 10 s at most. When HA announces itself (`<prefix>/status` = online) the bridge
+// waits a random 1..5 s (HA's advice, so that many gateways do not answer at once), then publishes
+// every discovery config and after them the states.
+// `<b>/<d>/identify/set` (any payload, e.g. HA's button "PRESS") calls the IdentifyHandler for
+// devices with BridgeDevice::identify.
 //
 // Every retained message it published is cached and republished after each (re)connect, so a
 // broker without persistence ends with the same retained state. A retained value equal to the
@@ -41,7 +53,7 @@
 
 #include "devices/events.hpp"
 #include "mqtt/client.hpp"
-#include "mqtt/discovery.hpp"
+#include "mqtt/ha_discovery.hpp"
 #include "mqtt/model.hpp"
 #include "mqtt/options.hpp"
 #include "mqtt/payload.hpp"
@@ -85,6 +97,7 @@ class MqttBridge {
   using CommandHandler = std::function<void(const BridgeCommand&)>;
   using Clock = std::function<std::int64_t()>;  ///< ns since the Unix epoch
   using MetricsProvider = std::function<std::vector<Metric>()>;
+  using IdentifyHandler = std::function<void(const devices::DeviceInfo&)>;
 
   /// `client` must outlive the bridge. Throws std::invalid_argument when validate(options) fails.
   MqttBridge(MqttOptions options, MqttClient& client, CommandHandler on_command, Clock clock = {});
@@ -103,6 +116,8 @@ class MqttBridge {
   void set_devices(std::vector<BridgeDevice> devices);
   /// Bus metrics for the stats (frames, errors, bus load…); called by tick() every stats interval.
   void set_metrics_provider(MetricsProvider p) { metrics_ = std::move(p); }
+  /// Called for `<b>/<dev>/identify/set` on a device with BridgeDevice::identify.
+  void set_identify_handler(IdentifyHandler h) { on_identify_ = std::move(h); }
 
   void handle(const devices::Event& e);
   /// One raw frame (`frame` in candump compact form, e.g. "10A#0011"); ignored unless enabled.
@@ -140,6 +155,7 @@ class MqttBridge {
     bool from_map = false;  ///< listed by set_devices (else learned from events)
     std::map<std::string, devices::ChannelValue> values;  ///< by channel segment
     std::vector<std::string> discovery_topics;
+    std::vector<std::pair<std::string, std::string>> components;  ///< device mode: id -> platform
   };
   struct Bucket {
     double tokens = 0;
@@ -174,6 +190,17 @@ class MqttBridge {
   const BridgeChannel* find_channel(const DeviceEntry& e, const std::string& segment) const;
   void publish_discovery(DeviceEntry& e);
   void clear_device_topics(const std::string& segment, const std::vector<std::string>& discovery);
+  void on_identify(DeviceEntry& e, const IncomingMessage& m);
+
+  // Home Assistant: mode migration and birth
+  bool ha_device_mode() const;
+  bool is_discovery_topic(const std::string& topic) const;
+  void watch_other_mode(const std::string& node_id);
+  void start_migration_scan();
+  void finish_migration_scan();
+  void on_other_mode_config(const IncomingMessage& m);
+  void send_discovery_of(const std::string& node_id);
+  void republish_for_ha();
 
   // commands
   void submit(DeviceEntry& e, const BridgeChannel& ch, devices::ChannelValue v);
@@ -201,6 +228,14 @@ class MqttBridge {
   std::deque<Publication> offline_;
   std::map<std::uint32_t, Bucket> buckets_;
   std::vector<std::string> bridge_discovery_;
+  IdentifyHandler on_identify_;
+  std::set<std::string> watched_nodes_;  ///< HA node ids whose other-mode topics are subscribed
+  bool scanning_ = false;                ///< new configs held until the sync marker returns
+  std::string scan_token_;
+  std::int64_t scan_started_ns_ = 0;
+  std::set<std::string> leftovers_;  ///< old-mode topics migrated, to clear after the new configs
+  std::int64_t ha_republish_at_ns_ = 0;  ///< 0 = none pending
+  std::uint64_t random_state_ = 0;
   BridgeCounters counters_;
 };
 

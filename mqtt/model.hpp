@@ -27,6 +27,9 @@ struct BridgeDevice {
   bool available = false;  ///< present on the bus (drives `<base>/<dev>/availability`)
   bool emulated = false;   ///< loxcan itself plays this device
   std::string bus;         ///< e.g. "link", "tree1"; informational (bridge/devices)
+  /// The protocol documents an identify (LED blink) the Miniserver can send to this device
+  /// (NAT 0x10, legacy 0x08): HA gets an identify button and `<dev>/identify/set` is accepted.
+  bool identify = false;
 };
 
 /// One MQTT message the bridge wants out.

@@ -35,9 +35,15 @@ struct RawOptions {
   bool unknown = true;
 };
 
+/// device: one discovery message per device, `<prefix>/device/loxcan_<serial>/config` (HA
+/// 2024.11+); entity: one per entity, `<prefix>/<component>/loxcan_<serial>/<channel>/config`
+/// (older HA). Switching moves HA's entities over with `migrate_discovery` (see MqttBridge).
+enum class HaDiscoveryMode : std::uint8_t { device, entity };
+
 struct HomeAssistantOptions {
   bool enabled = true;
   std::string prefix = "homeassistant";
+  HaDiscoveryMode mode = HaDiscoveryMode::device;
 };
 
 /// Commands from MQTT towards the bus, per device: a token bucket. Commands over the limit are

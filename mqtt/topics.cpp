@@ -56,7 +56,7 @@ std::string device_segment(const devices::DeviceInfo& d) {
 
 std::string channel_segment(std::string_view channel) {
   std::string seg = sanitize_segment(channel);
-  if (seg == "availability" || seg == "set" || seg == "get") seg += "-ch";
+  if (seg == "availability" || seg == "set" || seg == "get" || seg == "identify") seg += "-ch";
   return seg;
 }
 

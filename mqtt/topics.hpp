@@ -37,7 +37,8 @@ std::string serial_hex(std::uint32_t serial);
 /// Reserved: a device that would be called `bridge` becomes `bridge-<serial>`.
 std::string device_segment(const devices::DeviceInfo& d);
 
-/// The topic segment of a channel (sanitized name). Reserved names `availability`, `set`, `get`
+/// The topic segment of a channel (sanitized name). Reserved names `availability`, `set`, `get`,
+/// `identify` (the HA identify button's `<dev>/identify/set`)
 /// get a `-ch` suffix.
 std::string channel_segment(std::string_view channel);
 

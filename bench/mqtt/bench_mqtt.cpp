@@ -99,6 +99,17 @@ void BM_DiscoveryAllDevices(benchmark::State& state) {
 }
 BENCHMARK(BM_DiscoveryAllDevices);
 
+// Device mode: one message per device (the same 14 entities in 5 messages).
+void BM_DeviceDiscoveryAllDevices(benchmark::State& state) {
+  const DiscoveryContext ctx{TopicScheme("loxcan"), "homeassistant", "bench", "0.1.0"};
+  const auto devs = test::all_devices();
+  for (auto _ : state) {
+    for (const auto& d : devs) benchmark::DoNotOptimize(device_discovery(ctx, d));
+  }
+  state.SetItemsProcessed(state.iterations() * 14);  // entities
+}
+BENCHMARK(BM_DeviceDiscoveryAllDevices);
+
 // Through libmosquitto to a real broker on loopback (QoS 0 states): the socket write and one
 // loop round per event (as the daemon does per frame) included.
 void BM_EventToBroker(benchmark::State& state) {

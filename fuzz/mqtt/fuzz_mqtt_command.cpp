@@ -1,9 +1,10 @@
 // libFuzzer: MQTT command handling end to end on the bridge (topic parsing, payload parsing
-// against every channel kind, rejection events, rate limit, bridge requests), with the client
-// mocked. Input: a sequence of topic + payload messages:
-//   byte 0: the topic: one of the bridge's command topics (index modulo their number), or 0xff
-//           for a free-form topic ("loxcan/" + the payload up to its first NUL; the rest is the
-//           payload);
+// against every channel kind, rejection events, rate limit, bridge requests, identify), and what
+// the broker sends on Home Assistant topics (old-mode configs to migrate, the sync marker, HA's
+// birth), with the client mocked. Input: a sequence of topic + payload messages:
+//   byte 0: the topic: one of the bridge's command topics (index modulo their number), or 0xff /
+//           0xfe for a free-form topic ("loxcan/" / "homeassistant/" + the payload up to its
+//           first NUL; the rest is the payload);
 //   byte 1: bit 0 = retained, bit 1 = another message follows: then byte 2 is this payload's
 //           length and the next message starts after it; else the payload is the rest.
 // The bridge is built and connected once (that publishes every discovery document: 20 times the
@@ -26,7 +27,11 @@ using namespace loxcan::mqtt;
 namespace {
 
 const std::vector<BridgeDevice>& devices() {
-  static const std::vector<BridgeDevice> all = test::all_devices();
+  static const std::vector<BridgeDevice> all = [] {
+    auto list = test::all_devices();
+    list[0].identify = true;
+    return list;
+  }();
   return all;
 }
 
@@ -42,7 +47,18 @@ std::vector<std::string> command_topics() {
   topics.push_back("loxcan/bridge/request/republish");
   topics.push_back("loxcan/extension-13001234/ai1/get");
   topics.push_back("homeassistant/status");
+  topics.push_back("loxcan/extension-13001234/identify/set");
+  topics.push_back("loxcan/bridge/discovery-sync");
+  topics.push_back("homeassistant/switch/loxcan_13001234/q1/config");
+  topics.push_back("homeassistant/sensor/loxcan_bridge_fuzz/busload/config");
+  topics.push_back("homeassistant/device/loxcan_13001234/config");
   return topics;
+}
+
+MqttOptions fuzz_options() {
+  MqttOptions o;
+  o.node_id = "fuzz";
+  return o;
 }
 
 struct Session {
@@ -51,7 +67,7 @@ struct Session {
   MqttBridge bridge;
   Session()
       : bridge(
-            MqttOptions{}, client, [](const BridgeCommand&) {}, [this] { return now; }) {
+            fuzz_options(), client, [](const BridgeCommand&) {}, [this] { return now; }) {
     bridge.set_devices(devices());
     bridge.start();
     client.connect();
@@ -82,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string payload(reinterpret_cast<const char*>(data + off), len);
     off += len;
     s.now += 1000000;
-    if (selector == 0xff) {
+    if (selector >= 0xfe) {
       const auto nul = payload.find('\0');
-      s.client.deliver("loxcan/" + payload.substr(0, nul),
+      s.client.deliver((selector == 0xff ? "loxcan/" : "homeassistant/") + payload.substr(0, nul),
                        nul == std::string::npos ? "" : payload.substr(nul + 1), flags & 1);
     } else {
       s.client.deliver(topics[selector % topics.size()], payload, flags & 1);

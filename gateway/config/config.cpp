@@ -433,9 +433,11 @@ void read_mqtt_nested(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
     }
   }
   if (YAML::Node ha = YamlReader::get(n, "homeassistant"); ha.IsDefined() && !ha.IsNull()) {
-    if (r.check_map(ha, "mqtt.homeassistant", {"enabled", "prefix"})) {
+    if (r.check_map(ha, "mqtt.homeassistant", {"enabled", "prefix", "mode"})) {
       r.read(ha, "enabled", "mqtt.homeassistant.enabled", m.homeassistant_enabled);
       read_topic(r, ha, "prefix", "mqtt.homeassistant.prefix", m.homeassistant_prefix);
+      r.read_enum(ha, "mode", "mqtt.homeassistant.mode", m.homeassistant_mode,
+                  {{"device", HaDiscoveryMode::device}, {"entity", HaDiscoveryMode::entity}});
     }
   }
 }

@@ -118,6 +118,9 @@ struct TlsConfig {
 enum class MqttProtocol : std::uint8_t { v311, v5 };
 enum class Tristate : std::uint8_t { automatic, on, off };
 
+/// Home Assistant discovery: one message per device (HA 2024.11+) or one per entity.
+enum class HaDiscoveryMode : std::uint8_t { device, entity };
+
 struct MqttConfig {
   bool enabled = true;
   std::string broker = "tcp://localhost:1883";
@@ -130,6 +133,7 @@ struct MqttConfig {
   bool raw_rx = false, raw_tx = false, raw_unknown = true;
   bool homeassistant_enabled = true;
   std::string homeassistant_prefix = "homeassistant";
+  HaDiscoveryMode homeassistant_mode = HaDiscoveryMode::device;
   double rate_limit = 10;               ///< commands per second and device; 0 = unlimited
   std::uint32_t offline_buffer = 1000;  ///< messages kept while disconnected
   std::uint32_t stats_interval_s = 60;  ///< 0 = no statistics

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 
 #include "canproto/candump.hpp"
 #include "devices/serial.hpp"
@@ -177,6 +178,7 @@ void Gateway::start_mqtt() {
   info.interface = ports_.empty() ? "" : ports_.front()->config.name;
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
+  bridge_->set_identify_handler([this](const devices::DeviceInfo& d) { identify(d); });
   refresh_bridge_devices();
   replay_values();
   bridge_->start();
@@ -352,6 +354,41 @@ void Gateway::command_monitored(const mqtt::BridgeCommand& cmd) {
   }
 }
 
+bool Gateway::send_message(const canproto::Message& message) {
+  Port* link = link_port();
+  auto encoded = canproto::encode(message);
+  if (link == nullptr || !encoded) return false;
+  for (const auto& f : *encoded) {
+    if (!send(*link, f)) return false;
+  }
+  return true;
+}
+
+// What the Miniserver sends for "identify" (LOXONE_CAN.md 4.1 NAT 0x10, 6 legacy 0x08): the
+// device's LED blinks fast. Neither has a working timeout, so loxcan stops it after 10 s itself.
+void Gateway::identify(const devices::DeviceInfo& device) {
+  constexpr auto kBlink = std::chrono::seconds(10);
+  if (device.generation == devices::Generation::legacy) {
+    const canproto::LegacyId direct{canproto::LegacyKind::direct, canproto::Direction::to_device,
+                                    static_cast<std::uint8_t>(device.serial >> 24 & 0x0F),
+                                    device.serial & 0xFFFFFF, 0};
+    send_message(canproto::LegacyMessage{direct, canproto::LegacyIdentifyLed{}, 0});
+    canproto::LegacyId off = direct;  // a multicast 0x08 switches identify off
+    off.kind = canproto::LegacyKind::type_multicast;
+    off.serial24 = 0;
+    loop_.add_timer(kBlink, [this, off] {
+      send_message(canproto::LegacyMessage{off, canproto::LegacyIdentifyLed{}, 0});
+    });
+    return;
+  }
+  const canproto::NatAddress broadcast{canproto::Bus::link, canproto::Direction::to_device, 0xFF,
+                                       0xFF};
+  send_message(canproto::NatMessage{broadcast, canproto::Identify{10, device.serial}, 0});
+  loop_.add_timer(kBlink, [this, broadcast] {
+    send_message(canproto::NatMessage{broadcast, canproto::Identify{10, 0}, 0});  // serial 0 = stop
+  });
+}
+
 bool Gateway::send(Port& port, const canproto::Frame& frame) {
   if (port.port->send(frame) != canio::SendStatus::queued) return false;
   frame_to_sinks(devices::FrameDirection::tx, wall_ns(), frame);
@@ -477,6 +514,16 @@ std::string Gateway::notifier_status() {
   return line;
 }
 
+namespace {
+// The daemon's resident memory in kB (Linux /proc/self/statm: pages), 0 when unknown.
+long resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+}  // namespace
+
 std::vector<mqtt::Metric> Gateway::metrics() {
   std::vector<mqtt::Metric> out;
   std::uint64_t rx = 0, tx = 0, errors = 0, overflow = 0, dropped = 0;
@@ -501,6 +548,7 @@ std::vector<mqtt::Metric> Gateway::metrics() {
   out.push_back({"busload", load});
   out.push_back({"devices", static_cast<double>(monitor_.inventory().devices().size())});
   out.push_back({"online", static_cast<double>(online)});
+  out.push_back({"rss", static_cast<double>(resident_kb())});
   return out;
 }
 

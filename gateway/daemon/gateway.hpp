@@ -137,6 +137,8 @@ class Gateway {
   void command_monitored(const mqtt::BridgeCommand& cmd);
   bool send(Port& port, const canproto::Frame& frame);
   Port* link_port();
+  bool send_message(const canproto::Message& message);
+  void identify(const devices::DeviceInfo& device);
 
   // device map
   void apply_device_map();

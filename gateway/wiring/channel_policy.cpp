@@ -92,7 +92,10 @@ mqtt::BridgeDevice ChannelPolicy::bridge_device(const devices::DeviceInfo& info,
   if (model != nullptr && view.channels.channels().empty()) {
     view.channels = ChannelMap(model, config_ ? config_->find_device(info.serial) : nullptr);
   }
-  return {info, view.channels.bridge_channels(view.emulated), available, view.emulated, "link"};
+  // Every real Link/Tree device has a documented identify; loxcan's own emulated ones have no LED.
+  return {info,      view.channels.bridge_channels(view.emulated),
+          available, view.emulated,
+          "link",    !view.emulated};
 }
 
 }  // namespace loxcan::wiring

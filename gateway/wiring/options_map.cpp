@@ -17,7 +17,10 @@ mqtt::MqttOptions mqtt_options(const config::MqttConfig& c) {
   o.base_topic = c.base_topic;
   o.json_state = c.json_state;
   o.raw = {c.raw_rx, c.raw_tx, c.raw_unknown};
-  o.homeassistant = {c.homeassistant_enabled, c.homeassistant_prefix};
+  o.homeassistant = {c.homeassistant_enabled, c.homeassistant_prefix,
+                     c.homeassistant_mode == config::HaDiscoveryMode::entity
+                         ? mqtt::HaDiscoveryMode::entity
+                         : mqtt::HaDiscoveryMode::device};
   o.rate_limit.per_second = c.rate_limit;  // 0 = unlimited in both
   o.offline_buffer = c.offline_buffer;
   o.stats_interval_s = static_cast<int>(c.stats_interval_s);  // 0 = off in both
@@ -29,8 +32,8 @@ bool same_mqtt(const config::MqttConfig& a, const config::MqttConfig& b) {
     return std::tie(c.enabled, c.broker, c.client_id, c.username, c.password, c.password_file,
                     c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure, c.protocol,
                     c.base_topic, c.json_state, c.raw_rx, c.raw_tx, c.raw_unknown,
-                    c.homeassistant_enabled, c.homeassistant_prefix, c.rate_limit, c.offline_buffer,
-                    c.stats_interval_s, c.loxberry);
+                    c.homeassistant_enabled, c.homeassistant_prefix, c.homeassistant_mode,
+                    c.rate_limit, c.offline_buffer, c.stats_interval_s, c.loxberry);
   };
   return key(a) == key(b);
 }

@@ -215,6 +215,7 @@ TEST(ConfigGood, FullFileSetsEveryValue) {
   EXPECT_TRUE(c.mqtt.raw_rx && c.mqtt.raw_tx && !c.mqtt.raw_unknown);
   EXPECT_FALSE(c.mqtt.homeassistant_enabled);
   EXPECT_EQ(c.mqtt.homeassistant_prefix, "ha");
+  EXPECT_EQ(c.mqtt.homeassistant_mode, HaDiscoveryMode::entity);
   EXPECT_DOUBLE_EQ(c.mqtt.rate_limit, 2.5);
   EXPECT_EQ(c.mqtt.loxberry, Tristate::off);
   EXPECT_EQ(c.emulation.auth, EmulationAuth::test);

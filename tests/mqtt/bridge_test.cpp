@@ -34,6 +34,14 @@ class BridgeTest : public ::testing::Test {
   void change(const BridgeDevice& d, const char* ch, ChannelValue v) {
     bridge->handle(ChannelChanged{d.info, ch, std::move(v), "", now});
   }
+  json device_config(const std::string& node) const {
+    const auto it = client.store.find("homeassistant/device/" + node + "/config");
+    if (it == client.store.end()) {
+      ADD_FAILURE() << "no device config for " << node;
+      return json::object();
+    }
+    return json::parse(it->second);
+  }
   std::vector<json> events(const std::string& type) const {
     std::vector<json> out;
     for (const auto& p : client.on("loxcan/bridge/event")) {
@@ -59,16 +67,29 @@ TEST_F(BridgeTest, WillAndConnectSequence) {
   client.connect();
   ASSERT_FALSE(client.sent.empty());
   EXPECT_EQ(client.sent.front(), (Publication{"loxcan/bridge/state", "online", 1, true}));
-  const std::vector<std::pair<std::string, int>> subs = {{"loxcan/+/+/set", 1},
-                                                         {"loxcan/+/+/get", 0},
-                                                         {"loxcan/bridge/request/+", 1},
-                                                         {"homeassistant/status", 1}};
+  const std::vector<std::pair<std::string, int>> subs = {
+      {"loxcan/+/+/set", 1},
+      {"loxcan/+/+/get", 0},
+      {"loxcan/bridge/request/+", 1},
+      {"homeassistant/status", 1},
+      // leftovers of per-entity discovery, to migrate
+      {"homeassistant/+/loxcan_bridge_testhost/+/config", 1},
+      {"homeassistant/+/loxcan_0a0b0c0d/+/config", 1},
+      {"homeassistant/+/loxcan_0f1e2d3c/+/config", 1},
+      {"homeassistant/+/loxcan_13001234/+/config", 1},
+      {"homeassistant/+/loxcan_a1b2c3d4/+/config", 1},
+      {"homeassistant/+/loxcan_b0e1f2a3/+/config", 1},
+      {"loxcan/bridge/discovery-sync", 1}};
   EXPECT_EQ(client.subscriptions, subs);
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"), "online");
-  EXPECT_TRUE(client.store.count("homeassistant/switch/loxcan_13001234/q1/config"));
-  EXPECT_TRUE(
-      client.store.count("homeassistant/binary_sensor/loxcan_bridge_testhost/state/config"));
+  EXPECT_EQ(device_config("loxcan_13001234")["cmps"]["q1"]["p"], "switch");
+  EXPECT_EQ(device_config("loxcan_bridge_testhost")["cmps"]["state"]["p"], "binary_sensor");
+  for (const auto& [topic, payload] : client.store) {
+    EXPECT_FALSE(topic.rfind("homeassistant/", 0) == 0 &&
+                 topic.rfind("homeassistant/device/", 0) != 0)
+        << topic;
+  }
   EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/devices")).size(), 5u);
   EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/info"))["devices"], 5);
 }
@@ -252,7 +273,8 @@ TEST_F(BridgeTest, FriendlyChannelNamesInTopicsModelNamesInCommands) {
   change(d, "q1", true);  // events use the model's name
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/garden-pump"), "1");
   EXPECT_FALSE(client.store.count("loxcan/extension-13001234/q1"));
-  EXPECT_TRUE(client.store.count("homeassistant/switch/loxcan_13001234/garden-pump/config"));
+  EXPECT_EQ(device_config("loxcan_13001234")["cmps"]["garden-pump"]["command_topic"],
+            "loxcan/extension-13001234/garden-pump/set");
   client.deliver("loxcan/extension-13001234/garden-pump/set", "toggle");
   ASSERT_EQ(commands.size(), 1u);
   EXPECT_EQ(commands[0].channel, "q1");
@@ -316,13 +338,13 @@ TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
                        test::touch()});  // valve removed while away
   client.connect();
   EXPECT_EQ(bridge->counters().connects, 2u);
-  EXPECT_EQ(client.subscriptions.size(), 4u);  // resubscribed
+  EXPECT_EQ(client.subscriptions.size(), 4u + 6u);  // resubscribed, with the migration watch
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/touch-kitchen/temp"), "22");
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/q1"), "1");
-  EXPECT_FALSE(client.store.count("homeassistant/valve/loxcan_0a0b0c0d/pos/config"));
+  EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_0a0b0c0d/config"));
   // the clear of the removed device's topics went out after the reconnect
-  const auto clears = client.on("homeassistant/valve/loxcan_0a0b0c0d/pos/config");
+  const auto clears = client.on("homeassistant/device/loxcan_0a0b0c0d/config");
   ASSERT_FALSE(clears.empty());
   EXPECT_EQ(clears.back().payload, "");
 }
@@ -351,7 +373,10 @@ TEST_F(BridgeTest, RenameMovesTopicsAndKeepsIds) {
   EXPECT_FALSE(client.store.count("loxcan/touch-kitchen/temp"));
   EXPECT_FALSE(client.store.count("loxcan/touch-kitchen"));
   EXPECT_EQ(client.store.at("loxcan/touch-living/temp"), "21");
-  const auto cfg = json::parse(client.store.at("homeassistant/sensor/loxcan_b0e1f2a3/temp/config"));
+  const auto cfg = device_config("loxcan_b0e1f2a3")["cmps"]["temp"];
+  for (const auto& p : client.on("homeassistant/device/loxcan_b0e1f2a3/config")) {
+    EXPECT_FALSE(p.payload.empty()) << "a rename must not delete the HA device (and its entities)";
+  }
   EXPECT_EQ(cfg["state_topic"], "loxcan/touch-living/temp");
   EXPECT_EQ(cfg["unique_id"], "loxcan_b0e1f2a3_temp");
   client.deliver("loxcan/touch-living/temp/set", "1");  // read-only, but found under the new name
@@ -375,7 +400,106 @@ TEST_F(BridgeTest, HomeAssistantBirthRepublishes) {
   client.deliver("homeassistant/status", "offline");
   EXPECT_TRUE(client.sent.empty());
   client.deliver("homeassistant/status", "online");
-  EXPECT_EQ(client.sent.size(), bridge->retained().size());
+  EXPECT_TRUE(client.sent.empty());  // HA's advice: a small random delay first
+  now += 900'000'000;
+  bridge->tick();
+  EXPECT_TRUE(client.sent.empty());  // at least 1 s
+  now += 4'200'000'000;
+  bridge->tick();
+  ASSERT_EQ(client.sent.size(), bridge->retained().size());  // at most 5 s
+  // every discovery config before the first state
+  std::size_t last_config = 0, first_state = client.sent.size();
+  for (std::size_t i = 0; i < client.sent.size(); ++i) {
+    if (client.sent[i].topic.rfind("homeassistant/", 0) == 0)
+      last_config = i;
+    else
+      first_state = std::min(first_state, i);
+  }
+  EXPECT_LT(last_config, first_state);
+  now += 10'000'000'000;
+  client.sent.clear();
+  bridge->tick();
+  EXPECT_TRUE(client.sent.empty());  // once per birth message
+}
+
+TEST_F(BridgeTest, EntityModeStillPublishesOneConfigPerEntity) {
+  MqttOptions o;
+  o.homeassistant.mode = HaDiscoveryMode::entity;
+  make(o);
+  bridge->set_devices(test::all_devices());
+  client.connect();
+  EXPECT_TRUE(client.store.count("homeassistant/switch/loxcan_13001234/q1/config"));
+  EXPECT_TRUE(
+      client.store.count("homeassistant/binary_sensor/loxcan_bridge_testhost/state/config"));
+  EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+  EXPECT_EQ(client.subscriptions[4].first, "homeassistant/device/loxcan_bridge_testhost/config");
+}
+
+TEST_F(BridgeTest, DiscoveryIsHeldUntilTheSyncMarkerReturns) {
+  client.echo_sync = false;
+  bridge->set_devices(test::all_devices());
+  client.connect();
+  EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+  EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"),
+            "online");  // states are not held
+  // an old per-entity config on the broker: migrated first
+  client.deliver("homeassistant/switch/loxcan_13001234/q1/config",
+                 R"({"name":"Q1","unique_id":"loxcan_13001234_q1"})", true);
+  EXPECT_EQ(client.store.at("homeassistant/switch/loxcan_13001234/q1/config"),
+            R"({"migrate_discovery":true})");
+  const auto marker = client.on("loxcan/bridge/discovery-sync");
+  ASSERT_EQ(marker.size(), 1u);
+  client.deliver("loxcan/bridge/discovery-sync", "stale-token");  // not ours: still held
+  EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+  client.deliver("loxcan/bridge/discovery-sync", marker[0].payload);
+  EXPECT_TRUE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+  EXPECT_FALSE(
+      client.store.count("homeassistant/switch/loxcan_13001234/q1/config"));  // cleared last
+  EXPECT_EQ(client.store, bridge->retained());
+}
+
+TEST_F(BridgeTest, LostMarkerReleasesDiscoveryAfterTenSeconds) {
+  client.echo_sync = false;
+  bridge->set_devices(test::all_devices());
+  client.connect();
+  now += 9'000'000'000;
+  bridge->tick();
+  EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+  now += 1'000'000'000;
+  bridge->tick();
+  EXPECT_TRUE(client.store.count("homeassistant/device/loxcan_13001234/config"));
+}
+
+TEST_F(BridgeTest, RemovedChannelIsSentOnceAsABarePlatform) {
+  bridge->set_devices({test::extension()});
+  client.connect();
+  auto fewer = test::extension();
+  fewer.channels.erase(fewer.channels.begin() + 2);  // q1 gone
+  bridge->set_devices({fewer});
+  auto cfg = device_config("loxcan_13001234");
+  EXPECT_EQ(cfg["cmps"]["q1"], (json{{"p", "switch"}}));
+  bridge->set_devices({fewer, test::dimmer()});  // the next update leaves it out
+  cfg = device_config("loxcan_13001234");
+  EXPECT_FALSE(cfg["cmps"].contains("q1"));
+}
+
+TEST_F(BridgeTest, IdentifyButtonCallsTheHandler) {
+  std::vector<std::uint32_t> identified;
+  bridge->set_identify_handler(
+      [&](const devices::DeviceInfo& d) { identified.push_back(d.serial); });
+  auto ext = test::extension();
+  ext.identify = true;
+  bridge->set_devices({ext, test::dimmer()});
+  client.connect();
+  EXPECT_EQ(device_config("loxcan_13001234")["cmps"]["identify"]["p"], "button");
+  EXPECT_FALSE(device_config("loxcan_0f1e2d3c")["cmps"].contains("identify"));
+  client.deliver("loxcan/extension-13001234/identify/set", "PRESS");
+  EXPECT_EQ(identified, std::vector<std::uint32_t>{0x13001234});
+  client.deliver("loxcan/dimmer-0f1e2d3c/identify/set", "PRESS");  // no identify documented
+  EXPECT_EQ(identified.size(), 1u);
+  EXPECT_EQ(events("command_rejected").back()["data"]["error"], "unknown_channel");
+  client.deliver("loxcan/extension-13001234/identify/set", "PRESS", /*retained=*/true);
+  EXPECT_EQ(identified.size(), 1u);
 }
 
 TEST_F(BridgeTest, DiscoveryCanBeDisabled) {

@@ -138,15 +138,15 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   EXPECT_EQ(json::parse(snap.at("loxcan/extension-13001234")),
             json::parse(R"({"q1":1,"ai1":5.5})"));
 
-  // every discovery config on the broker passes the schema checker
+  // every discovery config on the broker passes the schema checker: one device message per device
   int configs = 0;
   for (const auto& [topic, payload] : snap) {
     if (topic.rfind("homeassistant/", 0) != 0) continue;
-    const auto errs = test::check_discovery(topic, payload);
+    const auto errs = test::check_device_discovery(topic, payload);
     EXPECT_TRUE(errs.empty()) << topic << ": " << (errs.empty() ? "" : errs.front());
     ++configs;
   }
-  EXPECT_EQ(configs, 14 + 1 + 8);  // 14 channels, bridge connectivity, 8 bridge metrics
+  EXPECT_EQ(configs, 5 + 1);  // 5 devices and the bridge
 
   ASSERT_EQ(test::run(pub_cmd(broker, "loxcan/extension-13001234/q1/set", "OFF")), 0);
   ASSERT_TRUE(h.wait([&] { return h.commands.size() == 1; }));
@@ -161,6 +161,126 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
   ASSERT_EQ(test::run(pub_cmd(broker, "homeassistant/status", "online")), 0);
   ASSERT_TRUE(h.wait(
       [&] { return h.bridge->counters().published >= before + h.bridge->retained().size(); }));
+}
+
+// ---- Home Assistant: moving between per-entity and per-device discovery
+// --------------------------
+
+std::vector<std::string> discovery_topics(const std::map<std::string, std::string>& snap) {
+  std::vector<std::string> out;
+  for (const auto& [topic, payload] : snap) {
+    if (topic.rfind("homeassistant/", 0) == 0) out.push_back(topic);
+  }
+  return out;
+}
+
+// Position of the first message on `topic` with `payload` (any payload when null), after `from`.
+std::ptrdiff_t index_of(const std::vector<Publication>& got, const std::string& topic,
+                        const char* payload, std::ptrdiff_t from = -1) {
+  for (std::size_t i = static_cast<std::size_t>(from + 1); i < got.size(); ++i) {
+    if (got[i].topic == topic && (payload == nullptr || got[i].payload == payload))
+      return static_cast<std::ptrdiff_t>(i);
+  }
+  return -1;
+}
+
+// The sequence HA's docs prescribe, on a real broker, for every old topic: 1. migrate_discovery,
+// 2. the new config of its device, 3. the old topic cleared; and the retained state after each run.
+void expect_migration(const std::vector<Publication>& got,
+                      const std::vector<std::string>& old_topics,
+                      const std::function<std::string(const std::string&)>& new_topic_of) {
+  for (const auto& old : old_topics) {
+    const auto migrate = index_of(got, old, R"({"migrate_discovery":true})");
+    ASSERT_GE(migrate, 0) << "no migrate_discovery on " << old;
+    const auto fresh = index_of(got, new_topic_of(old), nullptr, migrate);
+    ASSERT_GT(fresh, migrate) << "new config of " << old << " not after its migrate message";
+    const auto cleared = index_of(got, old, "", fresh);
+    EXPECT_GT(cleared, fresh) << old << " not cleared after the new config";
+  }
+}
+
+std::string node_of(
+    const std::string& topic) {  // homeassistant/<c>/<node>/<obj>/config or …/device/<node>/config
+  const auto a = topic.find('/', topic.find('/') + 1);
+  return topic.substr(a + 1, topic.find('/', a + 1) - a - 1);
+}
+
+TEST(Broker, MigrationFromEntityToDeviceDiscoveryAndBack) {
+  Mosquitto broker;
+  broker.start();
+  // Step 0: what an older loxcan left: one config per entity.
+  std::vector<std::string> entity_topics;
+  {
+    MqttOptions o;
+    o.homeassistant.mode = HaDiscoveryMode::entity;
+    Harness old(broker.uri(), o);
+    old.bridge->set_devices(test::all_devices());
+    old.bridge->start();
+    ASSERT_TRUE(old.wait_connected());
+    ASSERT_TRUE(old.wait_in_sync(broker.uri()));
+    entity_topics = discovery_topics(test::retained_snapshot(broker.uri()));
+    ASSERT_EQ(entity_topics.size(), 14u + 1 + 8);
+    for (const auto& t : entity_topics) EXPECT_EQ(t.find("/device/"), std::string::npos) << t;
+  }
+  // Step 1..3: the upgraded loxcan (device mode, the default) finds them and moves HA over.
+  std::vector<std::string> device_topics;
+  {
+    test::Subscriber watch(broker.uri(), "homeassistant/#");
+    Harness upgraded(broker.uri());
+    upgraded.bridge->set_devices(test::all_devices());
+    upgraded.bridge->start();
+    ASSERT_TRUE(upgraded.wait_connected());
+    ASSERT_TRUE(upgraded.wait_in_sync(broker.uri()));
+    const auto snap = test::retained_snapshot(broker.uri());
+    device_topics = discovery_topics(snap);
+    ASSERT_EQ(device_topics.size(), 5u + 1);  // nothing of the per-entity configs is left
+    for (const auto& t : device_topics) {
+      EXPECT_EQ(t, "homeassistant/device/" + node_of(t) + "/config");
+      const auto errs = test::check_device_discovery(t, snap.at(t));
+      EXPECT_TRUE(errs.empty()) << t << ": " << (errs.empty() ? "" : errs.front());
+    }
+    ASSERT_TRUE(
+        upgraded.wait([&] { return index_of(watch.messages(), entity_topics.back(), "") >= 0; }));
+    expect_migration(watch.messages(), entity_topics, [](const std::string& old) {
+      return "homeassistant/device/" + node_of(old) + "/config";
+    });
+    // Restarting the upgraded gateway finds nothing to migrate: no migrate message goes out again.
+  }
+  {
+    test::Subscriber watch(broker.uri(), "homeassistant/+/+/+/config");
+    Harness again(broker.uri());
+    again.bridge->set_devices(test::all_devices());
+    again.bridge->start();
+    ASSERT_TRUE(again.wait_connected());
+    ASSERT_TRUE(again.wait_in_sync(broker.uri()));
+    again.wait([] { return false; }, 500);
+    EXPECT_TRUE(watch.messages().empty());
+  }
+  // Rolling back (mode: entity): the device configs get migrate_discovery, then the entity
+  // configs come back, then the device topics are cleared.
+  {
+    test::Subscriber watch(broker.uri(), "homeassistant/#");
+    MqttOptions o;
+    o.homeassistant.mode = HaDiscoveryMode::entity;
+    Harness back(broker.uri(), o);
+    back.bridge->set_devices(test::all_devices());
+    back.bridge->start();
+    ASSERT_TRUE(back.wait_connected());
+    ASSERT_TRUE(back.wait_in_sync(broker.uri()));
+    EXPECT_EQ(discovery_topics(test::retained_snapshot(broker.uri())), entity_topics);
+    ASSERT_TRUE(
+        back.wait([&] { return index_of(watch.messages(), device_topics.back(), "") >= 0; }));
+    const auto got = watch.messages();
+    for (const auto& dev : device_topics) {
+      const auto migrate = index_of(got, dev, R"({"migrate_discovery":true})");
+      ASSERT_GE(migrate, 0) << dev;
+      // every entity config of that node comes after the device's migrate message
+      for (const auto& e : entity_topics) {
+        if (node_of(e) == node_of(dev)) EXPECT_GT(index_of(got, e, nullptr, migrate), migrate) << e;
+      }
+      EXPECT_GT(index_of(got, dev, "", migrate), migrate) << dev << " not cleared";
+    }
+  }
 }
 
 void phase1(MqttBridge& b) {

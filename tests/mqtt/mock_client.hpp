@@ -21,6 +21,11 @@ class MockClient final : public MqttClient {
   PublishResult publish(const Publication& p) override {
     if (!up || refuse_publish) return PublishResult::not_connected;
     sent.push_back(p);
+    // The bridge's sync marker comes back like from a broker (after the handler returns).
+    if (echo_sync && p.topic.size() > 15 &&
+        p.topic.compare(p.topic.size() - 15, 15, "/discovery-sync") == 0) {
+      echoes.push_back(p);
+    }
     if (p.retain) {
       if (p.payload.empty())
         store.erase(p.topic);
@@ -40,6 +45,13 @@ class MockClient final : public MqttClient {
     up = true;
     subscriptions.clear();
     handlers.connected();
+    pump();
+  }
+  /// Delivers the queued echoes (the broker routing the bridge's own marker back).
+  void pump() {
+    auto queued = std::move(echoes);
+    echoes.clear();
+    for (auto& p : queued) handlers.message({p.topic, p.payload, false});
   }
   void lose(bool wipe_store = false) {
     up = false;
@@ -67,6 +79,8 @@ class MockClient final : public MqttClient {
   bool refuse_publish = false;  ///< the connection just dropped, the lost handler has not run yet
   std::vector<Publication> sent;
   std::vector<std::pair<std::string, int>> subscriptions;
+  bool echo_sync = true;
+  std::vector<Publication> echoes;
   std::map<std::string, std::string> store;  ///< retained store, like a broker's
 };
 
