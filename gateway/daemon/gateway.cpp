@@ -1,11 +1,14 @@
 #include "gateway/daemon/gateway.hpp"
 
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "canproto/candump.hpp"
+#include "gateway/daemon/bus_metrics.hpp"
 #include "gateway/daemon/emulation_host.hpp"
 #include "gateway/daemon/logging.hpp"
 #include "gateway/daemon/options_map.hpp"
@@ -413,7 +416,28 @@ void Gateway::refresh_bridge_devices() {
     devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
     add(info, d.model, false);
   }
+  write_loxberry_files(list);
   bridge_->set_devices(std::move(list));
+}
+
+void Gateway::write_loxberry_files(const std::vector<mqtt::BridgeDevice>& devices) {
+  std::string dir = config_.mqtt.loxberry_config_dir;
+  if (const char* env = std::getenv("LOXCAN_LOXBERRY_CONFIG_DIR"); dir.empty() && env != nullptr) dir = env;
+  if (dir.empty()) return;
+  const mqtt::TopicScheme topics(config_.mqtt.base_topic);
+  const std::pair<std::string, std::string> files[] = {
+      {dir + "/mqtt_subscriptions.cfg", mqtt::loxberry_v1_subscriptions(topics, devices)},
+      {dir + "/mqtt_conversions.cfg", mqtt::loxberry_conversions()}};
+  for (const auto& [path, text] : files) {
+    if (loxberry_files_[path] == text) continue;
+    std::string error;
+    if (mqtt::write_file_atomically(path, text, error)) {
+      loxberry_files_[path] = text;
+      log()->info("LoxBerry: wrote {} ({} bytes)", path, text.size());
+    } else {
+      log()->warn("LoxBerry: {}", error);
+    }
+  }
 }
 
 // ---- periodic work ------------------------------------------------------------------------------
@@ -475,16 +499,16 @@ std::vector<mqtt::Metric> Gateway::metrics() {
   }
   std::size_t online = 0;
   for (const auto& r : inventory_.devices()) online += r.state == devices::DeviceState::online;
-  out.push_back({"rxframes", static_cast<double>(rx)});
-  out.push_back({"txframes", static_cast<double>(tx)});
-  out.push_back({"errorframes", static_cast<double>(errors)});
-  out.push_back({"rxoverflow", static_cast<double>(overflow)});
-  out.push_back({"txdropped", static_cast<double>(dropped)});
-  out.push_back({"busload", load});
-  out.push_back({"devices", static_cast<double>(inventory_.devices().size())});
-  out.push_back({"online", static_cast<double>(online)});
+  const double values[] = {static_cast<double>(rx),      static_cast<double>(tx),
+                           static_cast<double>(errors),  static_cast<double>(overflow),
+                           static_cast<double>(dropped), round_busload(load),
+                           static_cast<double>(inventory_.devices().size()), static_cast<double>(online)};
+  const auto names = bus_metric_names();
+  for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], values[i]});
   return out;
 }
+
+double round_busload(double percent) { return std::round(percent * 100.0) / 100.0; }
 
 // ---- reload -------------------------------------------------------------------------------------
 

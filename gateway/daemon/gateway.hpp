@@ -99,6 +99,9 @@ class Gateway {
   // device map
   void rebuild_views();
   void refresh_bridge_devices();
+  /// Keeps mqtt_subscriptions.cfg / mqtt_conversions.cfg in the LoxBerry plugin config folder
+  /// current (mqtt.loxberry_config_dir or $LOXCAN_LOXBERRY_CONFIG_DIR); rewrites only on change.
+  void write_loxberry_files(const std::vector<mqtt::BridgeDevice>& devices);
   DeviceView& view_for(std::uint32_t serial);
 
   // periodic work
@@ -124,6 +127,7 @@ class Gateway {
   std::map<std::uint32_t, DeviceView> views_;
   std::unique_ptr<mqtt::MosquittoClient> mqtt_client_;
   std::unique_ptr<mqtt::MqttBridge> bridge_;
+  std::map<std::string, std::string> loxberry_files_;  ///< path -> text last written
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<discovery::DiscoveryService> discovery_;
   std::unique_ptr<EmulationHost> emulation_;

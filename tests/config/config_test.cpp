@@ -92,6 +92,8 @@ TEST(ConfigShipped, EtcLoxcanYamlIsValidAndAllDefaults) {
   EXPECT_EQ(c.mqtt.raw_unknown, d.mqtt.raw_unknown);
   EXPECT_EQ(c.mqtt.homeassistant_prefix, d.mqtt.homeassistant_prefix);
   EXPECT_EQ(c.mqtt.loxberry, d.mqtt.loxberry);
+  EXPECT_EQ(c.mqtt.loxberry_gateway_status, d.mqtt.loxberry_gateway_status);
+  EXPECT_EQ(c.mqtt.loxberry_config_dir, d.mqtt.loxberry_config_dir);
   EXPECT_EQ(c.emulation.firmware, d.emulation.firmware);
   EXPECT_EQ(c.emulation.state_file, d.emulation.state_file);
   EXPECT_EQ(c.emulation.keys_file, d.emulation.keys_file);
@@ -110,7 +112,8 @@ TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
         "enabled:", "broker:", "client_id:", "username:", "password:", "password_file:", "tls:",
         "ca_file:", "cert_file:", "key_file:", "insecure:", "protocol:", "base_topic:",
         "json_state:", "raw:", "rx:", "tx:", "unknown:", "homeassistant:", "prefix:",
-        "rate_limit:", "offline_buffer:", "stats_interval_s:", "loxberry:", "keys_file:",
+        "rate_limit:", "offline_buffer:", "stats_interval_s:", "loxberry:", "loxberry_gateway_status:",
+        "loxberry_config_dir:", "keys_file:",
         "state_file:", "at_start:", "interval_min:", "timeout_s:", "cloud_dns_base_url:",
         "level:", "levels:"}) {
     EXPECT_NE(shipped.find(key), std::string::npos) << key;

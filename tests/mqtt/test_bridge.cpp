@@ -58,7 +58,8 @@ TEST_F(BridgeTest, WillAndConnectSequence) {
   ASSERT_FALSE(client.sent.empty());
   EXPECT_EQ(client.sent.front(), (Publication{"loxcan/bridge/state", "online", 1, true}));
   const std::vector<std::pair<std::string, int>> subs = {
-      {"loxcan/+/+/set", 1}, {"loxcan/+/+/get", 0}, {"loxcan/bridge/request/+", 1}, {"homeassistant/status", 1}};
+      {"loxcan/+/+/set", 1}, {"loxcan/+/+/get", 0}, {"loxcan/bridge/request/+", 1}, {"homeassistant/status", 1},
+      {"+/mqttgateway/status", 0}};
   EXPECT_EQ(client.subscriptions, subs);
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/availability"), "online");
@@ -281,7 +282,7 @@ TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
   bridge->set_devices({test::extension(), test::dimmer(), test::rgbw(), test::touch()});  // valve removed while away
   client.connect();
   EXPECT_EQ(bridge->counters().connects, 2u);
-  EXPECT_EQ(client.subscriptions.size(), 4u);  // resubscribed
+  EXPECT_EQ(client.subscriptions.size(), 5u);  // resubscribed
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/touch-kitchen/temp"), "22");
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/q1"), "1");
@@ -350,7 +351,7 @@ TEST_F(BridgeTest, DiscoveryCanBeDisabled) {
   bridge->set_devices(test::all_devices());
   client.connect();
   for (const auto& [topic, payload] : client.store) EXPECT_NE(topic.rfind("homeassistant/", 0), 0u) << topic;
-  EXPECT_EQ(client.subscriptions.size(), 3u);
+  EXPECT_EQ(client.subscriptions.size(), 4u);  // set, get, request, LoxBerry's gateway status
 }
 
 TEST_F(BridgeTest, StatsEveryInterval) {
