@@ -29,5 +29,6 @@ int run_devices(int argc, char** argv);
 int run_sim(int argc, char** argv);      // gateway/sim/cmd_sim.cpp
 int run_emulate(int argc, char** argv);  // gateway/sim/cmd_sim.cpp
 int run_loxberry_subscriptions(int argc, char** argv);  // gateway/cli/cmd_loxberry.cpp
+int run_loxone_template(int argc, char** argv);         // gateway/cli/cmd_loxone_template.cpp
 
 }  // namespace loxcan::cli

@@ -23,6 +23,7 @@ constexpr CommandInfo kCommands[] = {
     {"sim", run_sim, "a simulated Miniserver on a bus (NATs, auth, configs, outputs, scenarios)"},
     {"emulate", run_emulate, "run the emulated devices of a device map on a bus"},
     {"loxberry-subscriptions", run_loxberry_subscriptions, "LoxBerry MQTT Gateway subscriptions for the configured devices"},
+    {"loxone-template", run_loxone_template, "Loxone Config templates (Virtual UDP Input / Output) for the LoxBerry route"},
 };
 
 void print_usage(std::FILE* out) {
