@@ -6,7 +6,9 @@
 #  2. the user's loxcan.yaml back, if the package replaced it;
 #  3. a systemd drop-in: broker settings from LoxBerry's general.json, the plugin config folder
 #     where the daemon keeps mqtt_subscriptions.cfg / mqtt_conversions.cfg current;
-#  4. the gateway enabled, and started when its configuration is valid.
+#  4. the conversions online=1 / offline=0 in the MQTT Gateway's own settings (mqttgateway.json):
+#     gateway V2 reads conversions only there (V1 also reads the plugin's mqtt_conversions.cfg);
+#  5. the gateway enabled, and started when its configuration is valid.
 # Exit 1 = error shown by LoxBerry (installation goes on), 2 = installation fails.
 set -u
 FOLDER=${3:-loxcan}
@@ -71,6 +73,30 @@ CONF
   echo "<OK> systemd drop-in $UNITDIR/loxcan-gateway.service.d/loxberry.conf"
 }
 
+add_conversions() {
+  local json=$LBHOME/config/system/mqttgateway.json
+  [ -f "$json" ] || { echo "<INFO> no $json: conversions only through mqtt_conversions.cfg (gateway V1)"; return 0; }
+  perl -MJSON::PP -e '
+    my ($file) = @ARGV;
+    open(my $in, "<", $file) or die "cannot read $file: $!\n";
+    my $cfg = JSON::PP->new->relaxed->decode(do { local $/; <$in> });
+    close($in);
+    $cfg->{conversions} = [] unless ref $cfg->{conversions} eq "ARRAY";
+    my %have = map { s/\s+//gr => 1 } @{ $cfg->{conversions} };
+    my @add = grep { !$have{$_} } ("online=1", "offline=0");
+    exit 0 unless @add;
+    push @{ $cfg->{conversions} }, @add;
+    open(my $out, ">", "$file.loxcan.tmp") or die "cannot write $file.loxcan.tmp: $!\n";
+    print $out JSON::PP->new->pretty->canonical->encode($cfg);
+    close($out) or die "cannot write $file.loxcan.tmp: $!\n";
+    my @st = stat($file);
+    chown $st[4], $st[5], "$file.loxcan.tmp";
+    chmod $st[2] & 07777, "$file.loxcan.tmp";
+    rename("$file.loxcan.tmp", $file) or die "cannot replace $file: $!\n";
+    print "<OK> MQTT Gateway conversions added: @add\n";
+  ' "$json" || { echo "<ERROR> could not add online=1 / offline=0 to $json: add them on the MQTT Gateway page"; status=1; }
+}
+
 start_gateway() {
   $SYSTEMCTL daemon-reload
   $SYSTEMCTL enable loxcan-gateway.service
@@ -86,5 +112,6 @@ start_gateway() {
 install_package
 restore_config
 write_dropin
+add_conversions
 start_gateway
 exit $status

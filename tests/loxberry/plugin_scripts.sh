@@ -35,6 +35,9 @@ SH
 chmod +x fakebin/*
 export DPKG=$WORK/fakebin/dpkg SYSTEMCTL=$WORK/fakebin/systemctl PATH=$WORK/fakebin:$PATH
 
+# LoxBerry's MQTT Gateway settings with a conversion of the user's own.
+printf '{"Main":{"msno":1},"conversions":["ein=1"],"subscriptions":[]}' > lbhome/config/system/mqttgateway.json
+
 # The user's map (valid, with a comment the package's file does not have).
 printf '# my own map\ninterfaces:\n  - name: can0\n    role: link\n' > etc/loxcan.yaml
 cp etc/loxcan.yaml user.yaml
@@ -55,12 +58,17 @@ grep -q "systemctl enable loxcan-gateway.service" calls.log && grep -q "systemct
   || { cat calls.log; fail "gateway not enabled and started"; }
 pass "gateway enabled and started (valid configuration)"
 
+"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["conversions"]; assert c == ["ein=1","online=1","offline=0"], c' \
+  lbhome/config/system/mqttgateway.json || fail "conversions not added to mqttgateway.json"
+pass "online=1 / offline=0 added to mqttgateway.json (gateway V2), the user's conversion kept"
+
 # Upgrade with the same package version: no dpkg -i; a broken map: not started, exit 1 (error shown).
 : > calls.log
 printf 'interfaces: [\n' > etc/loxcan.yaml
 "$P/preroot.sh" "${args[@]}" >/dev/null
 "$P/postroot.sh" "${args[@]}" > postroot2.log; rc=$?
 expect_eq "$rc" 1 "postroot with an invalid loxcan.yaml -> exit 1 (LoxBerry shows an error)"
+expect_eq "$(grep -o 'online=1' lbhome/config/system/mqttgateway.json | wc -l)" 1 "conversions not added twice"
 grep -q "dpkg -i" calls.log && fail "same version installed again"
 grep -q "restart" calls.log && fail "gateway restarted with an invalid configuration"
 grep -q "loxcan.yaml:" postroot2.log || { cat postroot2.log; fail "no file:line error shown"; }
