@@ -13,9 +13,9 @@
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/config_devices.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/bus_metrics.hpp"
 #include "gateway/daemon/channel_map.hpp"
 #include "mqtt/bridge.hpp"
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 
 namespace loxcan::cli {
@@ -55,7 +55,7 @@ void usage(std::FILE* out, const char* argv0) {
 std::string render(const std::string& format, const config::Config& cfg) {
   const mqtt::TopicScheme topics(cfg.mqtt.base_topic);
   const auto devices = bridge_devices(cfg);
-  const auto metrics = mqtt::MqttBridge::metric_names_for(daemon::bus_metric_names());
+  const auto metrics = mqtt::MqttBridge::metric_names_for(mqtt::bus_metric_names());
   if (format == "v1") return mqtt::loxberry_v1_subscriptions(topics, devices);
   if (format == "v2-json") return mqtt::loxberry_v2_subscriptions_json(topics, devices, metrics) + "\n";
   if (format == "conversions") return mqtt::loxberry_conversions();

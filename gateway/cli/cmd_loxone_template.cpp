@@ -11,8 +11,8 @@
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/config_devices.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/bus_metrics.hpp"
 #include "mqtt/bridge.hpp"
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/loxone_template.hpp"
 
@@ -105,7 +105,7 @@ int run_loxone_template(int argc, char** argv) {
     return EX_CONFIG;
   }
   const mqtt::TopicScheme topics(cfg.mqtt.base_topic);
-  const auto metrics = mqtt::MqttBridge::metric_names_for(daemon::bus_metric_names());
+  const auto metrics = mqtt::MqttBridge::metric_names_for(mqtt::bus_metric_names());
   const std::string text = mqtt::loxone_template(opts, topics, bridge_devices(cfg), metrics);
   if (output.empty()) {
     std::fputs(text.c_str(), stdout);

@@ -1,6 +1,5 @@
 #include "gateway/daemon/gateway.hpp"
 
-#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <unistd.h>
@@ -8,13 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "canproto/candump.hpp"
-#include "gateway/daemon/bus_metrics.hpp"
 #include "gateway/daemon/emulation_host.hpp"
 #include "gateway/daemon/logging.hpp"
 #include "gateway/daemon/options_map.hpp"
 #include "gateway/discovery/discover.hpp"
 #include "gateway/discovery/miniserver.hpp"
 #include "gateway/version.hpp"
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -501,14 +500,12 @@ std::vector<mqtt::Metric> Gateway::metrics() {
   for (const auto& r : inventory_.devices()) online += r.state == devices::DeviceState::online;
   const double values[] = {static_cast<double>(rx),      static_cast<double>(tx),
                            static_cast<double>(errors),  static_cast<double>(overflow),
-                           static_cast<double>(dropped), round_busload(load),
+                           static_cast<double>(dropped), mqtt::round_busload(load),
                            static_cast<double>(inventory_.devices().size()), static_cast<double>(online)};
-  const auto names = bus_metric_names();
+  const auto names = mqtt::bus_metric_names();
   for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], values[i]});
   return out;
 }
-
-double round_busload(double percent) { return std::round(percent * 100.0) / 100.0; }
 
 // ---- reload -------------------------------------------------------------------------------------
 
