@@ -61,6 +61,14 @@ wait_for 30 grep -q '14111776/+$' plugincfg/mqtt_subscriptions.cfg \
   || { cat plugincfg/mqtt_subscriptions.cfg; cat gw.log; fail "new bus device not added to mqtt_subscriptions.cfg"; }
 pass "new bus device added: $(grep 14111776 plugincfg/mqtt_subscriptions.cfg)"
 
+# The map changes (SIGHUP, device renamed): the file follows.
+sed -i 's/name: kitchen_di/name: hall_di/' loxcan.yaml
+kill -HUP $GW
+wait_for 30 grep -q '^loxcan/hall-di/+$' plugincfg/mqtt_subscriptions.cfg \
+  || { cat plugincfg/mqtt_subscriptions.cfg; fail "renamed device not in mqtt_subscriptions.cfg after SIGHUP"; }
+grep -q 'kitchen-di' plugincfg/mqtt_subscriptions.cfg && fail "old device name still in mqtt_subscriptions.cfg"
+pass "map changed (SIGHUP rename): mqtt_subscriptions.cfg follows"
+
 kill -TERM $GW; wait $GW
 kill $BROKER_PID
 rm -rf "$WORK"
