@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/loxone_template.hpp"
 #include "mqtt/payload.hpp"
@@ -242,6 +244,16 @@ TEST(Options, PasswordFile) {
 
 namespace loxcan::mqtt {
 namespace {
+
+TEST(BusMetrics, BusloadIsRoundedTo2DecimalsAndPublishedShort) {
+  EXPECT_EQ(plain_number(round_busload(0.10480335370731864)), "0.1");
+  EXPECT_EQ(plain_number(round_busload(12.345678)), "12.35");
+  EXPECT_EQ(plain_number(round_busload(0)), "0");
+  const auto names = bus_metric_names();
+  for (const char* n : {"rxoverflow", "txdropped", "online", "busload"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  }
+}
 
 TEST(LoxoneTemplate, XmlEscapeKeepsUtf8AndEscapesSpecials) {
   EXPECT_EQ(xml_escape("Küche & \"Bad\" <1>"), "Küche &amp; &quot;Bad&quot; &lt;1&gt;");
