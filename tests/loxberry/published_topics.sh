@@ -47,6 +47,11 @@ awk '{print $1}' seen-raw.txt \
   | grep -v -E '^loxcan/bridge/(info|devices|stats)$|^loxcan/[^/]+$' | sort -u > seen.txt
 diff listed.txt seen.txt > topics.diff && pass "published topics == loxberry-subscriptions --format v2 ($(wc -l < seen.txt) topics)" \
   || { cat topics.diff; fail "published topics differ from the V2 list (< listed only, > published only)"; }
+# A Miniserver stand-in on the UDP route: what gateway V1 would send for these messages reaches
+# every command of the Virtual UDP Input template with its value.
+"$LOXCAN" loxone-template --config loxcan.yaml --kind udp-in > udp-in.xml
+"$PY" "$(dirname "$0")/miniserver_udp.py" udp-in.xml seen-raw.txt 2> udp.log || { cat udp.log; fail "UDP template vs gateway datagrams"; }
+pass "Virtual UDP Input template: $(cat udp.log)"
 busload=$(retained "$PORT" loxcan/bridge/stats/busload)
 [[ "$busload" =~ ^[0-9]+(\.[0-9]{1,2})?$ ]] || fail "busload '$busload' has more than 2 decimals"
 pass "busload '$busload' rounded to 0.01 %"

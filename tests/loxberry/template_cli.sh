@@ -29,6 +29,18 @@ for k in udp-in out; do "$LOXCAN" loxone-template --config "$DEMO_MAP" --kind $k
 check demo-udp-in.xml --topics demo-v2.txt && check demo-out.xml || fail "checker rejects the demo map's templates"
 pass "demo map: $(grep -c VirtualInUdpCmd demo-udp-in.xml) inputs, $(grep -c VirtualOutCmd demo-out.xml) outputs pass"
 
+# A Miniserver stand-in: the gateway's UDP text for some values (q1 next to q10, availability
+# converted, the RGBW JSON expanded) reaches exactly the right commands; a recognition without
+# the "=" after the topic would not.
+printf '%s\n' 'home/loxcan/relays/q1 on' 'home/loxcan/relays/q10 0' 'home/loxcan/relays/availability online' \
+  'home/loxcan/relays/temperature 41.5' 'home/loxcan/rgbw-living/rgbw {"state":"ON","brightness":80,"color":{"r":255,"g":0,"b":10,"w":40}}' \
+  > messages.txt
+"$PY" "$(dirname "$CHECKER")/miniserver_udp.py" udp-in.xml messages.txt 2> udp.log || { cat udp.log; fail "UDP recognition"; }
+pass "UDP recognition: $(cat udp.log)"
+sed 's/=\\i\\v"/\\i\\v"/' udp-in.xml > loose.xml
+"$PY" "$(dirname "$CHECKER")/miniserver_udp.py" loose.xml messages.txt > /dev/null 2>&1 && fail "a recognition without '=' passed"
+pass "a recognition without the '=' after the topic is caught"
+
 # Escaping: the raw text carries entities, a parser gets the original text back.
 grep -q 'Title="Küche &amp; &quot;Bad&quot; &lt;1&gt;"' udp-in.xml || fail "title not escaped as &amp; &quot; &lt; &gt;"
 grep -q 'CmdOn="publish home/loxcan/ao-garden/aq1/set &lt;v&gt;"' out.xml || fail "<v> not escaped"
