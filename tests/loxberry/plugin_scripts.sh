@@ -87,11 +87,12 @@ cat > perl/LoxBerry/System.pm <<'PM'
 package LoxBerry::System; sub get_localip { return "192.168.1.5"; } 1;
 PM
 cat > perl/LoxBerry/Web.pm <<'PM'
-package LoxBerry::Web; sub lbheader { print "Content-Type: text/html\n\n<!-- lbheader $_[0] -->\n"; } sub lbfooter { print "<!-- lbfooter -->\n"; } 1;
+package LoxBerry::Web; sub lbheader { print "<!-- lbheader $_[0] -->\n"; } sub lbfooter { print "<!-- lbfooter -->\n"; } 1;
 PM
 page() { PERL5LIB=$WORK/perl LOXCAN_CLI="${CLI:-$LOXCAN}" LOXCAN_CONFIG="$TEST_DATA/loxberry/template.yaml" \
   REQUEST_METHOD=GET QUERY_STRING="$1" perl "$P/webfrontend/htmlauth/index.cgi"; }
 page "" > page.html || fail "index.cgi"
+head -1 page.html | grep -q "^Content-Type: text/html; charset=utf-8" || fail "no HTTP header before the page"
 grep -q "lbheader loxcan" page.html && grep -q "lbfooter" page.html || fail "page not in LoxBerry's frame"
 grep -q 'id="loxcan-active">active (running)' page.html || fail "service state missing"
 grep -q '3 devices online, 12 frames/s, broker connected' page.html || fail "status line missing"

@@ -60,6 +60,7 @@ if (exists $downloads{$kind}) {
 
 my %state = unit_state();
 my ($version) = run_cli('--version');
+print $cgi->header(-type => 'text/html', -charset => 'utf-8');  # lbheader prints the page head only
 LoxBerry::Web::lbheader('loxcan', '', '');
 print "<h2>loxcan gateway</h2>\n<table class=\"loxcan-state\">\n";
 print '<tr><td>Service</td><td id="loxcan-active">', html($state{ActiveState} // 'unknown'), ' (',
