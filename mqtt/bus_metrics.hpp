@@ -10,10 +10,13 @@
 namespace loxcan::mqtt {
 
 inline std::vector<std::string> bus_metric_names() {
-  return {"rxframes", "txframes", "errorframes", "rxoverflow", "txdropped", "busload", "devices", "online"};
+  return {"rxframes",  "txframes", "errorframes", "rxoverflow",
+          "txdropped", "busload",  "devices",     "online"};
 }
 
 /// Bus load in percent, rounded to 0.01 % (the Miniserver needs no 17 digits).
-inline double round_busload(double percent) { return std::round(percent * 100.0) / 100.0; }
+inline double round_busload(double percent) {
+  return std::round(percent * 100.0) / 100.0;
+}
 
 }  // namespace loxcan::mqtt
