@@ -261,21 +261,22 @@ void MqttBridge::publish_raw(RawDirection dir, std::int64_t ts_ns, std::string_v
 }
 
 std::vector<std::string> MqttBridge::metric_names() const {
-  std::vector<std::string> names;
+  std::vector<std::string> provided;
   if (metrics_) {
-    for (const auto& m : metrics_()) names.push_back(metric_name(m.name));
+    for (const auto& m : metrics_()) provided.push_back(m.name);
   }
-  for (const char* n : kOwnMetrics) names.emplace_back(n);
-  return names;
+  return metric_names_for(provided);
 }
 
-std::vector<std::string> MqttBridge::conventional_metric_names() {
-  std::vector<std::string> names = {"busload",  "rxframes",    "txframes",  "rxrate",
-                                    "txrate",   "errorframes", "rxdropped", "txerrors",
-                                    "canstate", "rec",         "tec",       "restarts"};
-  for (const char* n : kOwnMetrics) {
-    if (std::find(names.begin(), names.end(), n) == names.end()) names.emplace_back(n);
-  }
+std::vector<std::string> MqttBridge::metric_names_for(
+    const std::vector<std::string>& provider_names) {
+  std::vector<std::string> names;
+  auto add = [&names](std::string n) {
+    if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(std::move(n));
+  };
+  for (const auto& n : provider_names) add(metric_name(n));
+  for (const char* n : kOwnMetrics) add(n);
   return names;
 }
 
@@ -333,6 +334,8 @@ void MqttBridge::on_connected() {
   client_.subscribe(topics_.set_filter(), 1);
   client_.subscribe(topics_.get_filter(), 0);
   client_.subscribe(topics_.request_filter(), 1);
+  if (!options_.loxberry_gateway_status.empty())
+    client_.subscribe(options_.loxberry_gateway_status, 0);
   const std::string state = topics_.bridge("state");
   retained_[state] = "online";
   send({state, "online", 1, true});
@@ -356,8 +359,8 @@ void MqttBridge::on_lost(const std::string& cause) {
   log()->warn("lost the broker connection{}{}; reconnecting", cause.empty() ? "" : ": ", cause);
 }
 
-void MqttBridge::on_message(IncomingMessage m) {
-  ++counters_.received;
+// Home Assistant's birth message and LoxBerry's gateway status; true when `m` was one of them.
+bool MqttBridge::on_peer_status(const IncomingMessage& m) {
   if (options_.homeassistant.enabled && m.topic == options_.homeassistant.prefix + "/status") {
     if (m.payload == "online") {
       // HA's advice: answer its birth message after a small random delay, discovery before states.
@@ -366,8 +369,25 @@ void MqttBridge::on_message(IncomingMessage m) {
       ha_republish_at_ns_ = clock_() + delay_ms * 1000000LL;
       log()->info("Home Assistant is online: republishing discovery and states in {} ms", delay_ms);
     }
-    return;
+    return true;
   }
+  if (options_.loxberry_gateway_status.empty() ||
+      !topic_matches(options_.loxberry_gateway_status, m.topic)) {
+    return false;
+  }
+  // The retained "Connected" delivered when loxcan subscribes is old news (loxcan has just
+  // published everything); only a live one means the gateway (re)subscribed.
+  if (m.payload == "Connected" && !m.retained) {
+    log()->info("LoxBerry's MQTT Gateway is online ({}): republishing {} retained states", m.topic,
+                retained_.size());
+    republish_all();
+  }
+  return true;
+}
+
+void MqttBridge::on_message(IncomingMessage m) {
+  ++counters_.received;
+  if (on_peer_status(m)) return;
   if (options_.homeassistant.enabled && m.topic == topics_.bridge("discovery-sync")) {
     if (scanning_ && m.payload == scan_token_) finish_migration_scan();
     return;

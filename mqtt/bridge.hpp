@@ -29,6 +29,12 @@
 // `<b>/<d>/identify/set` (any payload, e.g. HA's button "PRESS") calls the IdentifyHandler for
 // devices with BridgeDevice::identify.
 //
+// Listens to Home Assistant's birth message (`<prefix>/status` = online) and to LoxBerry's MQTT
+// Gateway status (`options.loxberry_gateway_status`, default `+/mqttgateway/status`; V1 and V2
+// publish `Connected` after subscribing, `Disconnected` as retained last will): when either comes
+// (back) online, every retained state is published again. LoxBerry's V2 gateway forwards only live
+// messages, and a retained publish reaches existing subscribers as a live one (retain flag clear).
+//
 // Every retained message it published is cached and republished after each (re)connect, so a
 // broker without persistence ends with the same retained state. A retained value equal to the
 // cached one is not sent again. Non-retained messages published
@@ -140,9 +146,10 @@ class MqttBridge {
   const std::map<std::string, std::string>& retained() const { return retained_; }
   /// Metric names published under bridge/stats (for LoxBerry V2 lists and discovery).
   std::vector<std::string> metric_names() const;
-  /// The names when the daemon's metrics follow CONVENTIONS.md 4.4 (busload, rxframes, …) plus
-  /// the bridge's own; for tools that have no running bridge (loxberry-subscriptions).
-  static std::vector<std::string> conventional_metric_names();
+  /// The names published under bridge/stats for a metrics provider that reports `provider_names`
+  /// (in that order), followed by the bridge's own, without duplicates; for tools that have no
+  /// running bridge (loxberry-subscriptions) and for metric_names().
+  static std::vector<std::string> metric_names_for(const std::vector<std::string>& provider_names);
   const TopicScheme& topics() const { return topics_; }
 
  private:
@@ -179,6 +186,7 @@ class MqttBridge {
   void on_message(IncomingMessage m);
   void on_set(const TopicScheme::Parsed& p, const IncomingMessage& m);
   void on_request(const std::string& name, const IncomingMessage& m);
+  bool on_peer_status(const IncomingMessage& m);
   void reject(const IncomingMessage& m, PayloadError e, const std::string& detail);
 
   // devices

@@ -126,6 +126,10 @@ std::string loxberry_v2_subscriptions_json(const TopicScheme& topics,
                                            const std::vector<BridgeDevice>& devices,
                                            const std::vector<std::string>& metrics);
 
+/// Writes `text` to `path` through `<path>.tmp` and rename (readers never see half a file).
+/// false with `error` = "<path>: <reason>" on failure.
+bool write_file_atomically(const std::string& path, const std::string& text, std::string& error);
+
 /// `mqtt_conversions.cfg` content making availability numeric: "online=1\noffline=0\n".
 std::string loxberry_conversions();
 

@@ -74,6 +74,9 @@ struct MqttOptions {
   std::size_t offline_buffer = 1000;  ///< non-retained messages kept while the broker is away
   int stats_interval_s = 60;          ///< `<base>/bridge/stats/*` period; 0 = off; 1..9 act as 10
   std::string node_id;  ///< bridge id in HA ids (`loxcan_bridge_<node_id>`); empty: hostname
+  /// LoxBerry MQTT Gateway status filter (its `<host>/mqttgateway/status`); a live `Connected`
+  /// there republishes every retained state. Empty: not subscribed.
+  std::string loxberry_gateway_status = "+/mqttgateway/status";
 };
 
 /// Checks ranges and names. Returns "" when valid, else one message naming the field, e.g.

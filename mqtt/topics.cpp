@@ -132,4 +132,20 @@ TopicScheme::Parsed TopicScheme::parse(std::string_view topic) const {
   return p;
 }
 
+bool topic_matches(std::string_view filter, std::string_view topic) {
+  while (true) {
+    const auto fcut = filter.find('/');
+    const auto tcut = topic.find('/');
+    const std::string_view f = filter.substr(0, fcut);
+    if (f == "#") return true;
+    if (f != "+" && f != topic.substr(0, tcut)) return false;
+    if (fcut == std::string_view::npos || tcut == std::string_view::npos) {
+      // `a/#` also matches `a` itself.
+      return fcut == tcut || (tcut == std::string_view::npos && filter.substr(fcut + 1) == "#");
+    }
+    filter.remove_prefix(fcut + 1);
+    topic.remove_prefix(tcut + 1);
+  }
+}
+
 }  // namespace loxcan::mqtt

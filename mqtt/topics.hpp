@@ -46,6 +46,10 @@ std::string channel_segment(std::string_view channel);
 /// trailing '/'. Returns "" when valid, else the reason.
 std::string check_base_topic(std::string_view base);
 
+/// MQTT filter matching (`+` one level, `#` as last level: that level and all below).
+/// topic_matches("+/mqttgateway/status", "loxberry/mqttgateway/status") == true.
+bool topic_matches(std::string_view filter, std::string_view topic);
+
 class TopicScheme {
  public:
   explicit TopicScheme(std::string base = "loxcan") : base_(std::move(base)) {}

@@ -11,30 +11,15 @@
 
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
+#include "gateway/cli/config_devices.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 
 namespace loxcan::cli {
-namespace {
 
-void usage(std::FILE* out, const char* argv0) {
-  std::fprintf(out,
-               "usage: %s [--config FILE] [--format v1|v2|v2-json|conversions] [--output FILE]\n\n"
-               "Prints the LoxBerry MQTT Gateway configuration for the devices in FILE\n"
-               "(default %s):\n"
-               "  v1           mqtt_subscriptions.cfg lines (gateway V1, the default)\n"
-               "  v2           the exact topics to tick in the V2 subscription page, one per line\n"
-               "  v2-json      the same as a V2 subscriptions.json document\n"
-               "  conversions  mqtt_conversions.cfg (online=1, offline=0)\n"
-               "--output writes FILE atomically instead of printing (V1 re-reads it within ~5 s).\n"
-               "Exit status: 0 ok, 64 bad arguments, 74 cannot write, 78 bad configuration.\n",
-               argv0, config::kDefaultPath);
-}
-
-// The bridge's view of the configured devices: model channels, friendly names, publish flags;
-// channels of emulated devices are writable.
 std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
   std::vector<mqtt::BridgeDevice> out;
   for (const auto& d : cfg.devices) {
@@ -51,10 +36,26 @@ std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
   return out;
 }
 
+namespace {
+
+void usage(std::FILE* out, const char* argv0) {
+  std::fprintf(out,
+               "usage: %s [--config FILE] [--format v1|v2|v2-json|conversions] [--output FILE]\n\n"
+               "Prints the LoxBerry MQTT Gateway configuration for the devices in FILE\n"
+               "(default %s):\n"
+               "  v1           mqtt_subscriptions.cfg lines (gateway V1, the default)\n"
+               "  v2           the exact topics to tick in the V2 subscription page, one per line\n"
+               "  v2-json      the same as a V2 subscriptions.json document\n"
+               "  conversions  mqtt_conversions.cfg (online=1, offline=0)\n"
+               "--output writes FILE atomically instead of printing (V1 re-reads it within ~5 s).\n"
+               "Exit status: 0 ok, 64 bad arguments, 74 cannot write, 78 bad configuration.\n",
+               argv0, config::kDefaultPath);
+}
+
 std::string render(const std::string& format, const config::Config& cfg) {
   const mqtt::TopicScheme topics(cfg.mqtt.base_topic);
   const auto devices = bridge_devices(cfg);
-  const auto metrics = mqtt::MqttBridge::conventional_metric_names();
+  const auto metrics = mqtt::MqttBridge::metric_names_for(mqtt::bus_metric_names());
   if (format == "v1") return mqtt::loxberry_v1_subscriptions(topics, devices);
   if (format == "v2-json")
     return mqtt::loxberry_v2_subscriptions_json(topics, devices, metrics) + "\n";

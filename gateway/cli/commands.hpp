@@ -29,5 +29,6 @@ int run_devices(int argc, char** argv);
 int run_sim(int argc, char** argv);
 int run_emulate(int argc, char** argv);
 int run_loxberry_subscriptions(int argc, char** argv);
+int run_loxone_template(int argc, char** argv);
 
 }  // namespace loxcan::cli

@@ -24,6 +24,8 @@ constexpr CommandInfo kCommands[] = {
     {"emulate", run_emulate, "run the emulated devices of a device map on a bus"},
     {"loxberry-subscriptions", run_loxberry_subscriptions,
      "LoxBerry MQTT Gateway subscriptions for the configured devices"},
+    {"loxone-template", run_loxone_template,
+     "Loxone Config templates (Virtual UDP Input / Output) for the LoxBerry route"},
 };
 
 void print_usage(std::FILE* out) {

@@ -413,6 +413,26 @@ void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key, cons
   }
 }
 
+// An MQTT filter: no empty levels, '#' only as the last level; "" switches it off.
+void read_status_filter(YamlReader& r, const YAML::Node& map, std::string& out) {
+  const char* path = "mqtt.loxberry_gateway_status";
+  YAML::Node n = YamlReader::get(map, "loxberry_gateway_status");
+  std::string s = out;
+  r.read(map, "loxberry_gateway_status", path, s);
+  if (!n.IsDefined() || !n.IsScalar()) return;
+  const auto hash = s.find('#');
+  const bool ok =
+      s.empty() || (s.find("//") == std::string::npos && s.front() != '/' && s.back() != '/' &&
+                    (hash == std::string::npos || hash + 1 == s.size()));
+  if (ok) {
+    out = s;
+  } else {
+    r.error(n, path,
+            "expected an MQTT topic filter such as +/mqttgateway/status, got " +
+                YamlReader::describe(n));
+  }
+}
+
 void read_mqtt_nested(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
   if (YAML::Node tls = YamlReader::get(n, "tls"); tls.IsDefined() && !tls.IsNull()) {
     if (r.check_map(tls, "mqtt.tls", {"ca_file", "cert_file", "key_file", "insecure"})) {
@@ -447,7 +467,8 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
   if (!r.check_map(n, "mqtt",
                    {"enabled", "broker", "client_id", "username", "password", "password_file",
                     "tls", "protocol", "base_topic", "json_state", "raw", "homeassistant",
-                    "rate_limit", "offline_buffer", "stats_interval_s", "loxberry"})) {
+                    "rate_limit", "offline_buffer", "stats_interval_s", "loxberry",
+                    "loxberry_gateway_status", "loxberry_config_dir"})) {
     return;
   }
   r.read(n, "enabled", "mqtt.enabled", m.enabled);
@@ -481,6 +502,8 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
   r.read(n, "stats_interval_s", "mqtt.stats_interval_s", m.stats_interval_s, 0, 86400);
   r.read_enum(n, "loxberry", "mqtt.loxberry", m.loxberry,
               {{"auto", Tristate::automatic}, {"on", Tristate::on}, {"off", Tristate::off}});
+  read_status_filter(r, n, m.loxberry_gateway_status);
+  r.read(n, "loxberry_config_dir", "mqtt.loxberry_config_dir", m.loxberry_config_dir);
   read_mqtt_nested(r, n, m);
 }
 

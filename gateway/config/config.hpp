@@ -138,6 +138,11 @@ struct MqttConfig {
   std::uint32_t offline_buffer = 1000;  ///< messages kept while disconnected
   std::uint32_t stats_interval_s = 60;  ///< 0 = no statistics
   Tristate loxberry = Tristate::automatic;
+  /// LoxBerry MQTT Gateway status topic filter; "" = do not listen.
+  std::string loxberry_gateway_status = "+/mqttgateway/status";
+  /// Where the daemon keeps mqtt_subscriptions.cfg / mqtt_conversions.cfg current (the LoxBerry
+  /// plugin's config folder); "" = $LOXCAN_LOXBERRY_CONFIG_DIR, unset = not written.
+  std::string loxberry_config_dir;
 };
 
 enum class EmulationAuth : std::uint8_t { on, off, test };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 
 #include "canproto/candump.hpp"
@@ -14,6 +15,7 @@
 #include "gateway/version.hpp"
 #include "gateway/wiring/logging.hpp"
 #include "gateway/wiring/options_map.hpp"
+#include "mqtt/bus_metrics.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -470,7 +472,29 @@ void Gateway::refresh_bridge_devices() {
     list.push_back(policy_.bridge_device(info, d.model, false));
     bridged_.insert(d.serial);
   }
+  write_loxberry_files(list);
   bridge_->set_devices(std::move(list));
+}
+
+void Gateway::write_loxberry_files(const std::vector<mqtt::BridgeDevice>& devices) {
+  std::string dir = config_.mqtt.loxberry_config_dir;
+  if (const char* env = std::getenv("LOXCAN_LOXBERRY_CONFIG_DIR"); dir.empty() && env != nullptr)
+    dir = env;
+  if (dir.empty()) return;
+  const mqtt::TopicScheme topics(config_.mqtt.base_topic);
+  const std::pair<std::string, std::string> files[] = {
+      {dir + "/mqtt_subscriptions.cfg", mqtt::loxberry_v1_subscriptions(topics, devices)},
+      {dir + "/mqtt_conversions.cfg", mqtt::loxberry_conversions()}};
+  for (const auto& [path, text] : files) {
+    if (loxberry_files_[path] == text) continue;
+    std::string error;
+    if (mqtt::write_file_atomically(path, text, error)) {
+      loxberry_files_[path] = text;
+      log()->info("LoxBerry: wrote {} ({} bytes)", path, text.size());
+    } else {
+      log()->warn("LoxBerry: {}", error);
+    }
+  }
 }
 
 // ---- periodic work ------------------------------------------------------------------------------
@@ -540,15 +564,17 @@ std::vector<mqtt::Metric> Gateway::metrics() {
   std::size_t online = 0;
   for (const auto& r : monitor_.inventory().devices())
     online += r.state == devices::DeviceState::online;
-  out.push_back({"rxframes", static_cast<double>(rx)});
-  out.push_back({"txframes", static_cast<double>(tx)});
-  out.push_back({"errorframes", static_cast<double>(errors)});
-  out.push_back({"rxoverflow", static_cast<double>(overflow)});
-  out.push_back({"txdropped", static_cast<double>(dropped)});
-  out.push_back({"busload", load});
-  out.push_back({"devices", static_cast<double>(monitor_.inventory().devices().size())});
-  out.push_back({"online", static_cast<double>(online)});
-  out.push_back({"rss", static_cast<double>(resident_kb())});
+  const double values[] = {static_cast<double>(rx),
+                           static_cast<double>(tx),
+                           static_cast<double>(errors),
+                           static_cast<double>(overflow),
+                           static_cast<double>(dropped),
+                           mqtt::round_busload(load),
+                           static_cast<double>(monitor_.inventory().devices().size()),
+                           static_cast<double>(online),
+                           static_cast<double>(resident_kb())};
+  const auto names = mqtt::bus_metric_names();
+  for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], values[i]});
   return out;
 }
 

@@ -143,6 +143,9 @@ class Gateway {
   // device map
   void apply_device_map();
   void refresh_bridge_devices();
+  /// Keeps mqtt_subscriptions.cfg / mqtt_conversions.cfg in the LoxBerry plugin config folder
+  /// current (mqtt.loxberry_config_dir or $LOXCAN_LOXBERRY_CONFIG_DIR); rewrites only on change.
+  void write_loxberry_files(const std::vector<mqtt::BridgeDevice>& devices);
 
   // periodic work
   void tick();
@@ -171,6 +174,7 @@ class Gateway {
   std::unique_ptr<LogSink> log_sink_;
   BridgeSink bridge_sink_{bridge_};
   std::vector<devices::EventSink*> sinks_;              ///< in order: the log, the bridge
+  std::map<std::string, std::string> loxberry_files_;   ///< path -> text last written
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<lan::DiscoveryService> discovery_;
   std::unique_ptr<emulation::EmulationHost> emulation_;

@@ -21,6 +21,7 @@ mqtt::MqttOptions mqtt_options(const config::MqttConfig& c) {
                      c.homeassistant_mode == config::HaDiscoveryMode::entity
                          ? mqtt::HaDiscoveryMode::entity
                          : mqtt::HaDiscoveryMode::device};
+  o.loxberry_gateway_status = c.loxberry_gateway_status;
   o.rate_limit.per_second = c.rate_limit;  // 0 = unlimited in both
   o.offline_buffer = c.offline_buffer;
   o.stats_interval_s = static_cast<int>(c.stats_interval_s);  // 0 = off in both
@@ -33,7 +34,8 @@ bool same_mqtt(const config::MqttConfig& a, const config::MqttConfig& b) {
                     c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure, c.protocol,
                     c.base_topic, c.json_state, c.raw_rx, c.raw_tx, c.raw_unknown,
                     c.homeassistant_enabled, c.homeassistant_prefix, c.homeassistant_mode,
-                    c.rate_limit, c.offline_buffer, c.stats_interval_s, c.loxberry);
+                    c.rate_limit, c.offline_buffer, c.stats_interval_s, c.loxberry,
+                    c.loxberry_gateway_status);
   };
   return key(a) == key(b);
 }

@@ -94,6 +94,8 @@ TEST(ConfigShipped, EtcLoxcanYamlIsValidAndAllDefaults) {
   EXPECT_EQ(c.mqtt.raw_unknown, d.mqtt.raw_unknown);
   EXPECT_EQ(c.mqtt.homeassistant_prefix, d.mqtt.homeassistant_prefix);
   EXPECT_EQ(c.mqtt.loxberry, d.mqtt.loxberry);
+  EXPECT_EQ(c.mqtt.loxberry_gateway_status, d.mqtt.loxberry_gateway_status);
+  EXPECT_EQ(c.mqtt.loxberry_config_dir, d.mqtt.loxberry_config_dir);
   EXPECT_EQ(c.emulation.firmware, d.emulation.firmware);
   EXPECT_EQ(c.emulation.state_file, d.emulation.state_file);
   EXPECT_EQ(c.emulation.keys_file, d.emulation.keys_file);
@@ -151,6 +153,8 @@ TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
                           "offline_buffer:",
                           "stats_interval_s:",
                           "loxberry:",
+                          "loxberry_gateway_status:",
+                          "loxberry_config_dir:",
                           "keys_file:",
                           "state_file:",
                           "at_start:",

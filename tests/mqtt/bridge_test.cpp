@@ -71,6 +71,7 @@ TEST_F(BridgeTest, WillAndConnectSequence) {
       {"loxcan/+/+/set", 1},
       {"loxcan/+/+/get", 0},
       {"loxcan/bridge/request/+", 1},
+      {"+/mqttgateway/status", 0},
       {"homeassistant/status", 1},
       // leftovers of per-entity discovery, to migrate
       {"homeassistant/+/loxcan_bridge_testhost/+/config", 1},
@@ -338,7 +339,7 @@ TEST_F(BridgeTest, ReconnectToAnEmptyBrokerRestoresTheRetainedState) {
                        test::touch()});  // valve removed while away
   client.connect();
   EXPECT_EQ(bridge->counters().connects, 2u);
-  EXPECT_EQ(client.subscriptions.size(), 4u + 6u);  // resubscribed, with the migration watch
+  EXPECT_EQ(client.subscriptions.size(), 5u + 6u);  // resubscribed, with the migration watch
   EXPECT_EQ(client.store, bridge->retained());
   EXPECT_EQ(client.store.at("loxcan/touch-kitchen/temp"), "22");
   EXPECT_EQ(client.store.at("loxcan/extension-13001234/q1"), "1");
@@ -432,7 +433,7 @@ TEST_F(BridgeTest, EntityModeStillPublishesOneConfigPerEntity) {
   EXPECT_TRUE(
       client.store.count("homeassistant/binary_sensor/loxcan_bridge_testhost/state/config"));
   EXPECT_FALSE(client.store.count("homeassistant/device/loxcan_13001234/config"));
-  EXPECT_EQ(client.subscriptions[4].first, "homeassistant/device/loxcan_bridge_testhost/config");
+  EXPECT_EQ(client.subscriptions[5].first, "homeassistant/device/loxcan_bridge_testhost/config");
 }
 
 TEST_F(BridgeTest, DiscoveryIsHeldUntilTheSyncMarkerReturns) {
@@ -510,7 +511,7 @@ TEST_F(BridgeTest, DiscoveryCanBeDisabled) {
   client.connect();
   for (const auto& [topic, payload] : client.store)
     EXPECT_NE(topic.rfind("homeassistant/", 0), 0u) << topic;
-  EXPECT_EQ(client.subscriptions.size(), 3u);
+  EXPECT_EQ(client.subscriptions.size(), 4u);  // set, get, request, LoxBerry's gateway status
 }
 
 TEST_F(BridgeTest, StatsEveryInterval) {

@@ -433,6 +433,65 @@ TEST(Broker, LastWillMarksTheBridgeOfflineWhenTheProcessDies) {
   EXPECT_EQ(snap["loxcan/extension-13001234/availability"], "online");  // the rest stays as it was
 }
 
+// LoxBerry's MQTT Gateway restarts: its last will (`Disconnected`, retained) fires, then it comes
+// back and publishes `Connected`. Within 2 s every retained state reaches a subscriber again as a
+// live message (retain flag clear), which is what the V2 gateway forwards to the Miniserver. The
+// retained `Connected` the bridge finds when it subscribes does not trigger a second round.
+TEST(Broker, LoxBerryGatewayBackOnlineGetsEveryRetainedStateAgainWithin2s) {
+  Mosquitto broker;
+  broker.start();
+  const std::string status = "loxberry/mqttgateway/status";
+  test::publish_raw(broker.uri(), status, "Connected", true);
+  Harness h(broker.uri());
+  h.bridge->set_devices(test::all_devices());
+  h.change(test::extension(), "q1", true);
+  h.change(test::touch(), "temp", 21.25);
+  h.bridge->start();
+  ASSERT_TRUE(h.wait_connected());
+  ASSERT_TRUE(h.wait([&] {
+    auto snap = test::retained_snapshot(broker.uri());
+    snap.erase(status);
+    return snap == h.bridge->retained();
+  }));
+  const auto published_after_connect = h.bridge->counters().published;
+  h.wait([] { return false; }, 500);
+  EXPECT_EQ(h.bridge->counters().published, published_after_connect)
+      << "the old retained Connected republished";
+
+  // The gateway: a client with LoxBerry's last will, killed without DISCONNECT.
+  const std::string port = std::to_string(broker.port());
+  ASSERT_EQ(test::run("timeout -s KILL 1 mosquitto_sub -h 127.0.0.1 -p " + port + " -t '" + status +
+                      "' --will-topic '" + status +
+                      "' --will-payload Disconnected --will-retain -W 5 >/dev/null 2>&1;"
+                      " true"),
+            0);
+  ASSERT_TRUE(h.wait(
+      [&] { return test::retained_snapshot(broker.uri()).at(status) == "Disconnected"; }, 5000));
+
+  test::Subscriber live(broker.uri(), "loxcan/#");
+  h.wait([] { return false; }, 300);  // the subscriber's retained replay arrives first
+  const auto replayed = live.messages().size();
+  test::publish_raw(broker.uri(), status, "Joining", true);
+  test::publish_raw(broker.uri(), status, "Connected", true);
+  const auto expected = h.bridge->retained();
+  auto live_topics = [&] {
+    std::map<std::string, std::string> seen;
+    const auto msgs = live.messages();
+    for (std::size_t i = replayed; i < msgs.size(); ++i) {
+      if (!msgs[i].retain) seen[msgs[i].topic] = msgs[i].payload;
+    }
+    return seen;
+  };
+  std::map<std::string, std::string> expected_loxcan;
+  for (const auto& [t, p] : expected) {
+    if (t.rfind("loxcan/", 0) == 0) expected_loxcan[t] = p;
+  }
+  ASSERT_GT(expected_loxcan.size(), 10u);
+  EXPECT_TRUE(h.wait([&] { return live_topics() == expected_loxcan; }, 2000))
+      << live_topics().size() << " of " << expected_loxcan.size()
+      << " retained states came again as live messages";
+}
+
 class BrokerTls : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "mqtt/bus_metrics.hpp"
+#include "mqtt/loxone_template.hpp"
 #include "mqtt/payload.hpp"
 #include "sample_devices.hpp"
 
@@ -261,6 +264,58 @@ TEST(Options, PasswordFile) {
   EXPECT_EQ(effective_password(o), "first-line");
   std::filesystem::remove(path);
   EXPECT_THROW(effective_password(o), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace loxcan::mqtt
+
+namespace loxcan::mqtt {
+namespace {
+
+TEST(BusMetrics, BusloadIsRoundedTo2DecimalsAndPublishedShort) {
+  EXPECT_EQ(plain_number(round_busload(0.10480335370731864)), "0.1");
+  EXPECT_EQ(plain_number(round_busload(12.345678)), "12.35");
+  EXPECT_EQ(plain_number(round_busload(0)), "0");
+  const auto names = bus_metric_names();
+  for (const char* n : {"rxoverflow", "txdropped", "online", "busload"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  }
+}
+
+TEST(LoxoneTemplate, XmlEscapeKeepsUtf8AndEscapesSpecials) {
+  EXPECT_EQ(xml_escape("Küche & \"Bad\" <1>"), "Küche &amp; &quot;Bad&quot; &lt;1&gt;");
+  EXPECT_EQ(xml_escape("a\tb\nc\rd"), "a&#9;b&#10;c&#13;d");
+  EXPECT_EQ(xml_escape(std::string("x\x01y", 3)), "x y");
+  EXPECT_EQ(xml_escape("°C ÄÖÜß"), "°C ÄÖÜß");
+}
+
+TEST(LoxoneTemplate, UdpInputRecognisesTheGatewaysUdpText) {
+  BridgeDevice d;
+  d.info.serial = 0x13001234;
+  d.info.name = "hall";
+  BridgeChannel sw;
+  sw.spec.name = "q1";
+  sw.spec.type = devices::ValueType::boolean;
+  sw.writable = true;
+  BridgeChannel t;
+  t.spec.name = "temp";
+  t.spec.unit = "°C";
+  d.channels = {sw, t};
+  const TopicScheme topics("loxcan");
+  const auto in = template_inputs(topics, {d}, {"busload"});
+  ASSERT_EQ(in.size(), 5u);  // state, busload, availability, q1, temp
+  EXPECT_EQ(in[3].topic, "loxcan/hall/q1");
+  EXPECT_FALSE(in[3].analog);
+  EXPECT_EQ(in[4].title, "hall temp [°C]");
+  EXPECT_EQ(in[4].vi_name, "loxcan_hall_temp");
+  const std::string xml =
+      loxone_template({TemplateKind::udp_in, "10.0.0.2", 0, "t"}, topics, {d}, {"busload"});
+  // What V1 sends: "MQTT: loxcan/hall/temp=21.5 loxcan/hall/q1=1 "
+  EXPECT_NE(xml.find("Check=\"\\i loxcan/hall/temp=\\i\\v\""), std::string::npos);
+  EXPECT_NE(xml.find("Address=\"10.0.0.2\" Port=\"11883\" >\r\n"), std::string::npos);
+  const auto out = template_outputs(topics, {d});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "loxcan/hall/q1/set");
 }
 
 }  // namespace

@@ -96,5 +96,20 @@ TEST(Topics, Parse) {
   EXPECT_EQ(TopicScheme("a/b").parse("a/b/dev/ch/set").device, "dev");
 }
 
+TEST(Topics, FilterMatchingAsTheBrokerDoes) {
+  EXPECT_TRUE(topic_matches("+/mqttgateway/status", "loxberry/mqttgateway/status"));
+  EXPECT_TRUE(topic_matches("+/mqttgateway/status", "lb.local/mqttgateway/status"));
+  EXPECT_FALSE(topic_matches("+/mqttgateway/status", "a/b/mqttgateway/status"));
+  EXPECT_FALSE(topic_matches("+/mqttgateway/status", "loxberry/mqttgateway/status/x"));
+  EXPECT_FALSE(topic_matches("+/mqttgateway/status", "loxberry/mqttgateway"));
+  EXPECT_FALSE(topic_matches("+/mqttgateway/status", "loxberry/mqttgateway/keepaliveepoch"));
+  EXPECT_TRUE(topic_matches("a/#", "a"));
+  EXPECT_TRUE(topic_matches("a/#", "a/b/c"));
+  EXPECT_TRUE(topic_matches("#", "x/y"));
+  EXPECT_TRUE(topic_matches("a/b", "a/b"));
+  EXPECT_FALSE(topic_matches("a/b", "a/bc"));
+  EXPECT_FALSE(topic_matches("a/+", "a"));
+}
+
 }  // namespace
 }  // namespace loxcan::mqtt
