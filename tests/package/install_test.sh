@@ -75,6 +75,14 @@ rm -rf "$root/repack" && dpkg-deb -R "$deb" "$root/repack"
 sed -i "s/^Version: .*/Version: $next/" "$root/repack/DEBIAN/control"
 dpkg-deb -b -Zgzip "$root/repack" "$root/pkgs/loxcan_${next}_$arch.deb" >/dev/null && rm -rf "$root/repack"
 
+# An enabled template instance with its own valid file (restarted too) and one with an invalid file.
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+for i in bus1 bus2; do
+  ln -s /lib/systemd/system/loxcan-gateway@.service "$root/etc/systemd/system/multi-user.target.wants/loxcan-gateway@$i.service"
+done
+printf 'interfaces:\n  - name: can1\n    role: link\n' > "$root/etc/loxcan/bus1.yaml"
+printf 'mqtt:\n  base_topic: "a/#"\n' > "$root/etc/loxcan/bus2.yaml"
+
 # --- an edited config survives a reinstall and an upgrade; a valid config restarts the gateway.
 sed -i 's/^  stats_interval_s: 60 /  stats_interval_s: 30 /' "$root/etc/loxcan/loxcan.yaml"
 grep -q '^  stats_interval_s: 30 ' "$root/etc/loxcan/loxcan.yaml" || fail "could not edit the config"
@@ -87,6 +95,11 @@ grep -q '^  stats_interval_s: 30 ' "$root/etc/loxcan/loxcan.yaml" || fail "upgra
 pass "the edited /etc/loxcan/loxcan.yaml survives an upgrade to $next"
 grep -qx "try-restart loxcan-gateway.service" "$root/invoke.log" || { cat "$root/invoke.log"; fail "valid config: no try-restart on upgrade"; }
 pass "upgrade with a valid config: try-restart loxcan-gateway.service"
+grep -qx "try-restart loxcan-gateway@bus1.service" "$root/invoke.log" || { cat "$root/invoke.log"; fail "instance bus1 not restarted"; }
+grep -q "loxcan-gateway@bus2" "$root/invoke.log" && fail "instance bus2 restarted into an invalid config"
+grep -q "/etc/loxcan/bus2.yaml:2:15: mqtt.base_topic" "$root/upgrade.log" || { cat "$root/upgrade.log"; fail "bus2's error not reported"; }
+pass "instances: bus1 (valid) restarted, bus2 (invalid) not, its error reported with file:line:column"
+rm -f "$root"/etc/systemd/system/multi-user.target.wants/loxcan-gateway@bus2.service "$root/etc/loxcan/bus2.yaml"
 
 # --- an invalid config at upgrade time: the upgrade succeeds, nothing restarts, file:line:column.
 printf 'devices:\n  - serial: "13G1"\n' >> "$root/etc/loxcan/loxcan.yaml"
@@ -115,9 +128,14 @@ else
   echo "note: dist/loxcan_${version}_$other.deb not built, the wrong-architecture check did not run"
 fi
 
-# --- purge: what the package and the gateway wrote goes; list what stays.
+# --- purge: what the package and the gateway wrote goes; list what stays. The instance file and
+# its enable link are the user's own: they stay (checked), then go by hand before the search.
+rm -f "$root"/etc/systemd/system/multi-user.target.wants/loxcan-gateway@bus1.service
 mkdir -p "$root/var/lib/loxcan/bus1" && echo "{}" > "$root/var/lib/loxcan/bus1/state.yaml"  # as the daemon would
 in_root apt-get purge -y -q loxcan >"$root/purge.log" 2>&1 || { cat "$root/purge.log"; fail "purge"; }
+[ -f "$root/etc/loxcan/bus1.yaml" ] || fail "purge removed the user's own /etc/loxcan/bus1.yaml"
+pass "purge keeps the user's own /etc/loxcan/bus1.yaml"
+rm -f "$root/etc/loxcan/bus1.yaml"; rmdir "$root/etc/loxcan"
 left=$(cd "$root" && find . -xdev \( -path ./proc -o -path ./dev -o -path ./pkgs -o -path ./var/log \
          -o -path ./var/cache/apt -o -path ./var/lib/apt/lists \) -prune -o -iname '*loxcan*' -print)
 [ -z "$left" ] || { echo "$left"; fail "purge left files behind"; }
