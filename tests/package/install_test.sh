@@ -59,6 +59,8 @@ pass "/etc/loxcan/loxcan.yaml is a conffile"
 in_root getent passwd loxcan >/dev/null || fail "no loxcan user (systemd-sysusers in postinst)"
 pass "system user: $(in_root getent passwd loxcan)"
 in_root man -w loxcan-gateway >/dev/null 2>&1 || [ ! -x "$root/usr/bin/man" ] || fail "man -w loxcan-gateway"
+# systemd-analyze checks Documentation=man:... with man(1): a Pi has man-db, debootstrap's minbase not.
+in_root apt-get install -y -q --no-install-recommends man-db >/dev/null 2>&1 || fail "installing man-db"
 for unit in loxcan-gateway.service loxcan-gateway@bus1.service; do
   out=$(in_root systemd-analyze verify "$unit" 2>&1) || { echo "$out"; fail "systemd-analyze verify $unit"; }
   [ -z "$(grep -v 'mosquitto.service' <<<"$out")" ] || { echo "$out"; fail "systemd-analyze verify $unit printed warnings"; }
