@@ -109,8 +109,8 @@ bad_line=$(grep -n '13G1' "$root/etc/loxcan/loxcan.yaml" | cut -d: -f1)
 : > "$root/invoke.log"
 in_root apt-get install -y -q --reinstall "/pkgs/loxcan_${next}_$arch.deb" >"$root/bad.log" 2>&1 || { cat "$root/bad.log"; fail "upgrade with an invalid config failed"; }
 pass "upgrade with an invalid config succeeds"
-grep -q "try-restart" "$root/invoke.log" && { cat "$root/invoke.log"; fail "restarted into an invalid config"; }
-pass "upgrade with an invalid config: nothing restarted"
+grep -qx "try-restart loxcan-gateway.service" "$root/invoke.log" && { cat "$root/invoke.log"; fail "restarted into an invalid config"; }
+pass "upgrade with an invalid config: loxcan-gateway.service not restarted (instance bus1, valid: $(grep -c 'loxcan-gateway@bus1' "$root/invoke.log") restart)"
 want="/etc/loxcan/loxcan.yaml:$bad_line:13: devices\[0\].serial: expected 8 hex digits, got '13G1'"
 grep -q "$want" "$root/bad.log" || { cat "$root/bad.log"; fail "no file:line:column diagnostic in the apt output"; }
 grep -q "$want" "$root/var/log/apt/term.log" || fail "no file:line:column diagnostic in /var/log/apt/term.log"
