@@ -22,12 +22,15 @@ deb=$src/dist/loxcan_${version}_$arch.deb
 
 root=$(mktemp -d /var/tmp/loxcan-install-test.XXXXXX)
 cleanup() {
-  for m in proc dev/pts dev; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
-  rm -rf "$root"
+  mountpoint -q "$root/proc" && umount "$root/proc"
+  mountpoint -q "$root/dev" && umount -R "$root/dev"
+  # Never remove through a mount that is still there (it would be this machine's /dev).
+  if grep -q " $root/" /proc/self/mounts; then echo "mounts left under $root, not removed" >&2; else rm -rf "$root"; fi
 }
 trap cleanup EXIT
 "$src/scripts/package" root "$root" || fail "no bookworm root"
-mount -t proc proc "$root/proc"; mount --bind /dev "$root/dev"
+# /dev with /dev/pts: apt writes /var/log/apt/term.log only with a pseudo-terminal.
+mount -t proc proc "$root/proc"; mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
 # Inside the root: chroot with a clean environment.
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 mkdir -p "$root/pkgs" && cp "$deb" "$root/pkgs/"
@@ -104,17 +107,18 @@ pass "instances: bus1 (valid) restarted, bus2 (invalid) not, its error reported 
 rm -f "$root"/etc/systemd/system/multi-user.target.wants/loxcan-gateway@bus2.service "$root/etc/loxcan/bus2.yaml"
 
 # --- an invalid config at upgrade time: the upgrade succeeds, nothing restarts, file:line:column.
-printf 'devices:\n  - serial: "13G1"\n' >> "$root/etc/loxcan/loxcan.yaml"
-bad_line=$(grep -n '13G1' "$root/etc/loxcan/loxcan.yaml" | cut -d: -f1)
+sed -i 's/^  stats_interval_s: 30 /  stats_interval_s: lots /' "$root/etc/loxcan/loxcan.yaml"
+bad_line=$(grep -n '^  stats_interval_s: lots ' "$root/etc/loxcan/loxcan.yaml" | cut -d: -f1)
+[ -n "$bad_line" ] || fail "could not break the config"
 : > "$root/invoke.log"
 in_root apt-get install -y -q --reinstall "/pkgs/loxcan_${next}_$arch.deb" >"$root/bad.log" 2>&1 || { cat "$root/bad.log"; fail "upgrade with an invalid config failed"; }
 pass "upgrade with an invalid config succeeds"
 grep -qx "try-restart loxcan-gateway.service" "$root/invoke.log" && { cat "$root/invoke.log"; fail "restarted into an invalid config"; }
 pass "upgrade with an invalid config: loxcan-gateway.service not restarted (instance bus1, valid: $(grep -c 'loxcan-gateway@bus1' "$root/invoke.log") restart)"
-want="/etc/loxcan/loxcan.yaml:$bad_line:13: devices\[0\].serial: expected 8 hex digits, got '13G1'"
-grep -q "$want" "$root/bad.log" || { cat "$root/bad.log"; fail "no file:line:column diagnostic in the apt output"; }
-grep -q "$want" "$root/var/log/apt/term.log" || fail "no file:line:column diagnostic in /var/log/apt/term.log"
-pass "the apt output and /var/log/apt/term.log say: $(grep -m1 -o "/etc/loxcan/loxcan.yaml:$bad_line:13: [^']*'13G1'" "$root/bad.log")"
+want="/etc/loxcan/loxcan.yaml:$bad_line:[0-9]+: mqtt.stats_interval_s: .*lots"
+grep -qE "$want" "$root/bad.log" || { cat "$root/bad.log"; fail "no file:line:column diagnostic in the apt output"; }
+grep -qE "$want" "$root/var/log/apt/term.log" || fail "no file:line:column diagnostic in /var/log/apt/term.log"
+pass "the apt output and /var/log/apt/term.log say: $(grep -m1 -oE "$want.*" "$root/bad.log")"
 in_root dpkg-divert --quiet --local --rename --remove /usr/bin/deb-systemd-invoke 2>/dev/null || \
   { rm -f "$root/usr/bin/deb-systemd-invoke"; in_root dpkg-divert --quiet --local --rename --remove /usr/bin/deb-systemd-invoke; }
 rmdir "$root/run/systemd/system"
@@ -139,10 +143,12 @@ in_root apt-get purge -y -q loxcan >"$root/purge.log" 2>&1 || { cat "$root/purge
 pass "purge keeps the user's own /etc/loxcan/bus1.yaml"
 rm -f "$root/etc/loxcan/bus1.yaml"; rmdir "$root/etc/loxcan"
 left=$(cd "$root" && find . -xdev \( -path ./proc -o -path ./dev -o -path ./pkgs -o -path ./var/log \
-         -o -path ./var/cache/apt -o -path ./var/lib/apt/lists \) -prune -o -iname '*loxcan*' -print)
+         -o -path ./var/cache/apt -o -path ./var/lib/apt/lists -o -path ./var/cache/man \) -prune -o -iname '*loxcan*' -print)
 [ -z "$left" ] || { echo "$left"; fail "purge left files behind"; }
 pass "apt-get purge: no file or directory named *loxcan* is left (state directory removed)"
 echo "left on purpose: $(grep -h '^loxcan:' "$root/etc/passwd" "$root/etc/group" | cut -d: -f1-4 | paste -sd' ')" \
   "(the system user and group: Debian never deletes system users, files they own may survive elsewhere);" \
-  "apt's own logs in /var/log/apt"
+  "apt's own logs in /var/log/apt;" \
+  "man-db's cache of pages viewed: $(cd "$root" && find ./var/cache/man -iname '*loxcan*' | paste -sd' ')" \
+  "(made by systemd-analyze's man check; man-db expires it)"
 echo "PASS: clean-machine install of $(basename "$deb")"
