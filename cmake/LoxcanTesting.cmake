@@ -58,3 +58,20 @@ function(loxcan_add_vcan_test name)
           bash ${ARG_SCRIPT})
   set_tests_properties(${name} PROPERTIES LABELS "vcan;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
+
+# LOXCAN_CLI / LOXCAN_GATEWAY_CLI: how scripted tests start the two programs. Cross builds
+# (scripts/package deb --arch arm64|armhf) run tests under CMAKE_CROSSCOMPILING_EMULATOR
+# (qemu-user): ctest puts it before test binaries itself, but a script starting `loxcan` needs a
+# wrapper that does the same.
+if(CMAKE_CROSSCOMPILING_EMULATOR)
+  foreach(prog loxcan loxcan-gateway)
+    file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/emulated/${prog}
+      CONTENT "#!/bin/sh\nexec ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${prog}> \"$@\"\n"
+      FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ)
+  endforeach()
+  set(LOXCAN_CLI ${PROJECT_BINARY_DIR}/emulated/loxcan)
+  set(LOXCAN_GATEWAY_CLI ${PROJECT_BINARY_DIR}/emulated/loxcan-gateway)
+else()
+  set(LOXCAN_CLI $<TARGET_FILE:loxcan>)
+  set(LOXCAN_GATEWAY_CLI $<TARGET_FILE:loxcan-gateway>)
+endif()

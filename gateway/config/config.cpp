@@ -1,6 +1,7 @@
 #include "gateway/config/config.hpp"
 
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -571,8 +572,9 @@ void read_logging(YamlReader& r, const YAML::Node& n, LoggingConfig& l) {
   }
 }
 
-Config parse_document(YamlReader& r, const YAML::Node& root, const devices::Registry& reg) {
-  Config cfg;
+Config parse_document(YamlReader& r, const YAML::Node& root, const devices::Registry& reg,
+                      std::string_view instance) {
+  Config cfg = instance_defaults(instance);
   if (!root.IsDefined() || root.IsNull()) return cfg;
   if (!r.check_map(root, "",
                    {"interfaces", "devices", "mqtt", "emulation", "discovery", "logging"})) {
@@ -633,9 +635,30 @@ void report_syntax_error(YamlReader& r, std::string_view yaml, const YAML::Excep
 
 }  // namespace
 
-Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry) {
-  YamlReader r{std::string(file)};
+bool valid_instance_name(std::string_view instance) {
+  if (instance.empty() || instance.size() > 32) return false;
+  return std::all_of(instance.begin(), instance.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+Config instance_defaults(std::string_view instance) {
   Config cfg;
+  if (instance.empty()) return cfg;
+  const std::string name(instance);
+  cfg.instance = name;
+  cfg.mqtt.base_topic = "loxcan/" + name;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
+  cfg.mqtt.node_id = std::string(host) + "-" + name;
+  cfg.emulation.state_file = "/var/lib/loxcan/" + name + "/state.yaml";
+  return cfg;
+}
+
+Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry,
+             std::string_view instance) {
+  YamlReader r{std::string(file)};
+  Config cfg = instance_defaults(instance);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (const auto quote = accepted_unclosed_quote(yaml, root)) {
@@ -643,7 +666,7 @@ Config parse(std::string_view yaml, std::string_view file, const devices::Regist
               "YAML syntax error: " + opener_name(quote->symbol) +
                   " opened here is never closed (the value runs to the end of the file)");
     } else {
-      cfg = parse_document(r, root, registry);
+      cfg = parse_document(r, root, registry, instance);
     }
   } catch (const YAML::Exception& e) {
     report_syntax_error(r, yaml, e);
@@ -659,7 +682,8 @@ Config parse(std::string_view yaml, std::string_view file, const devices::Regist
   return cfg;
 }
 
-Config load_file(const std::string& path, const devices::Registry& registry) {
+Config load_file(const std::string& path, const devices::Registry& registry,
+                 std::string_view instance) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
@@ -670,13 +694,13 @@ Config load_file(const std::string& path, const devices::Registry& registry) {
   if (in.bad()) {
     throw ConfigError({{path, {}, "", "cannot read: I/O error"}});
   }
-  return parse(text.str(), path, registry);
+  return parse(text.str(), path, registry, instance);
 }
 
 int check_config(const std::string& path, const devices::Registry& registry, std::FILE* out,
-                 std::FILE* err) {
+                 std::FILE* err, std::string_view instance) {
   try {
-    Config c = load_file(path, registry);
+    Config c = load_file(path, registry, instance);
     std::fprintf(out, "%s: OK (%zu interface%s, %zu device%s)\n", path.c_str(), c.interfaces.size(),
                  c.interfaces.size() == 1 ? "" : "s", c.devices.size(),
                  c.devices.size() == 1 ? "" : "s");

@@ -129,6 +129,7 @@ struct MqttConfig {
   TlsConfig tls;
   MqttProtocol protocol = MqttProtocol::v311;
   std::string base_topic = "loxcan";
+  std::string node_id;  ///< not a YAML key: set per instance; empty: the host name (HA bridge id)
   bool json_state = false;
   bool raw_rx = false, raw_tx = false, raw_unknown = true;
   bool homeassistant_enabled = true;
@@ -170,6 +171,7 @@ struct LoggingConfig {
 
 struct Config {
   std::string file;
+  std::string instance;  ///< `--instance NAME` (loxcan-gateway@NAME.service); empty: the only one
   std::vector<InterfaceConfig> interfaces;
   std::vector<DeviceConfig> devices;
   MqttConfig mqtt;
@@ -181,23 +183,36 @@ struct Config {
   const DeviceConfig* find_device(std::uint32_t serial) const;
 };
 
+/// Several buses on one host run one loxcan-gateway@<instance>.service each. An instance changes
+/// only built-in defaults, so that instances sharing a broker never collide; keys in the YAML
+/// file still win:
+///   mqtt.base_topic        loxcan/<instance>   (hence client id loxcan-<host>-loxcan-<instance>)
+///   HA bridge id           loxcan_bridge_<host>-<instance>
+///   emulation.state_file   /var/lib/loxcan/<instance>/state.yaml
+/// valid_instance_name(): 1..32 of [A-Za-z0-9_-] (a topic level and a file name).
+bool valid_instance_name(std::string_view instance);
+Config instance_defaults(std::string_view instance);
+
 /// Parses YAML text; `file` is only used in diagnostics. Throws ConfigError. The Config points
 /// into `registry` (DeviceConfig::model), so the registry must outlive it: a temporary registry
-/// is refused at compile time.
-Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry);
+/// is refused at compile time. A non-empty `instance` (see valid_instance_name) starts from
+/// instance_defaults() instead of Config{}.
+Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry,
+             std::string_view instance = {});
 Config parse(std::string_view yaml, std::string_view file,
              const devices::Registry&& registry) = delete;
 
 /// Reads and parses a file. A file that cannot be read throws ConfigError with one diagnostic
 /// "<file>: cannot read: <strerror>" (no line, no key path).
-Config load_file(const std::string& path, const devices::Registry& registry);
+Config load_file(const std::string& path, const devices::Registry& registry,
+                 std::string_view instance = {});
 Config load_file(const std::string& path,
                  const devices::Registry&& registry) = delete;  // see parse()
 
 /// `--check-config`: validates `path`; prints "<file>: OK (N interfaces, M devices)" to `out`
 /// and returns 0, or prints every diagnostic to `err` (one per line) and returns EX_CONFIG (78).
 int check_config(const std::string& path, const devices::Registry& registry, std::FILE* out,
-                 std::FILE* err);
+                 std::FILE* err, std::string_view instance = {});
 
 /// "10.3.11.8" or "10031108" -> 10031108; nullopt when neither form.
 std::optional<std::uint32_t> parse_version(std::string_view text);

@@ -584,7 +584,7 @@ void Gateway::reload() {
   notifier_.reloading();
   log()->info("SIGHUP: reloading {}", config_.file);
   try {
-    apply_config(config::load_file(config_.file, registry_));
+    apply_config(config::load_file(config_.file, registry_, config_.instance));
     log()->info("reloaded {}: {} interfaces, {} devices", config_.file, config_.interfaces.size(),
                 config_.devices.size());
   } catch (const config::ConfigError& e) {

@@ -16,9 +16,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: loxcan-gateway [--config FILE] [--check-config] [--foreground] [-v]...\n"
+    "usage: loxcan-gateway [--config FILE] [--instance NAME] [--check-config] [--foreground] "
+    "[-v]...\n"
     "\n"
     "  -c, --config FILE   the YAML device map (default /etc/loxcan/loxcan.yaml)\n"
+    "  -i, --instance NAME one of several gateways on this host (loxcan-gateway@NAME.service):\n"
+    "                      defaults become base topic loxcan/NAME, HA bridge <host>-NAME,\n"
+    "                      state file /var/lib/loxcan/NAME/state.yaml\n"
     "      --check-config  validate the configuration, print every error, exit 0 or 78\n"
     "  -f, --foreground    accepted for compatibility: the daemon never forks\n"
     "  -v, --verbose       debug logging (frame hex dumps); twice for trace\n"
@@ -30,6 +34,7 @@ constexpr const char* kUsage =
 
 struct Args {
   std::string config = loxcan::config::kDefaultPath;
+  std::string instance;
   bool check_only = false;
   int verbosity = 0;
 };
@@ -37,17 +42,16 @@ struct Args {
 // Returns -1 to go on, else the exit code.
 int parse_args(int argc, char** argv, Args& args) {
   enum { kCheck = 1000, kVersion };
-  static const option kOptions[] = {{"config", required_argument, nullptr, 'c'},
-                                    {"check-config", no_argument, nullptr, kCheck},
-                                    {"foreground", no_argument, nullptr, 'f'},
-                                    {"verbose", no_argument, nullptr, 'v'},
-                                    {"help", no_argument, nullptr, 'h'},
-                                    {"version", no_argument, nullptr, kVersion},
-                                    {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {
+      {"config", required_argument, nullptr, 'c'},   {"check-config", no_argument, nullptr, kCheck},
+      {"instance", required_argument, nullptr, 'i'}, {"foreground", no_argument, nullptr, 'f'},
+      {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, kVersion},   {nullptr, 0, nullptr, 0}};
   int c;
-  while ((c = getopt_long(argc, argv, "c:fvh", kOptions, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:i:fvh", kOptions, nullptr)) != -1) {
     switch (c) {
       case 'c': args.config = optarg; break;
+      case 'i': args.instance = optarg; break;
       case kCheck: args.check_only = true; break;
       case 'f': break;
       case 'v': ++args.verbosity; break;
@@ -55,6 +59,12 @@ int parse_args(int argc, char** argv, Args& args) {
       case kVersion: std::printf("loxcan-gateway %s\n", loxcan::version()); return 0;
       default: std::fputs(kUsage, stderr); return EX_USAGE;
     }
+  }
+  if (!args.instance.empty() && !loxcan::config::valid_instance_name(args.instance)) {
+    std::fprintf(stderr,
+                 "loxcan-gateway: --instance '%s': expected 1 to 32 letters, digits, '_' or '-'\n",
+                 args.instance.c_str());
+    return EX_USAGE;
   }
   if (optind != argc) {
     std::fprintf(stderr, "loxcan-gateway: unexpected argument '%s'\n%s", argv[optind], kUsage);
@@ -70,9 +80,11 @@ int main(int argc, char** argv) {
   if (int rc = parse_args(argc, argv, args); rc >= 0) return rc;
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a dead daemon
   const auto registry = loxcan::devices::Registry::builtin();
-  if (args.check_only) return loxcan::config::check_config(args.config, registry, stdout, stderr);
+  if (args.check_only) {
+    return loxcan::config::check_config(args.config, registry, stdout, stderr, args.instance);
+  }
   try {
-    auto config = loxcan::config::load_file(args.config, registry);
+    auto config = loxcan::config::load_file(args.config, registry, args.instance);
     loxcan::daemon::Gateway gateway(std::move(config), registry, {args.verbosity});
     return gateway.run();
   } catch (const loxcan::config::ConfigError& e) {

@@ -15,6 +15,7 @@ mqtt::MqttOptions mqtt_options(const config::MqttConfig& c) {
   o.protocol = c.protocol == config::MqttProtocol::v5 ? mqtt::ProtocolVersion::v5
                                                       : mqtt::ProtocolVersion::v311;
   o.base_topic = c.base_topic;
+  o.node_id = c.node_id;
   o.json_state = c.json_state;
   o.raw = {c.raw_rx, c.raw_tx, c.raw_unknown};
   o.homeassistant = {c.homeassistant_enabled, c.homeassistant_prefix,
@@ -32,7 +33,7 @@ bool same_mqtt(const config::MqttConfig& a, const config::MqttConfig& b) {
   auto key = [](const config::MqttConfig& c) {
     return std::tie(c.enabled, c.broker, c.client_id, c.username, c.password, c.password_file,
                     c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure, c.protocol,
-                    c.base_topic, c.json_state, c.raw_rx, c.raw_tx, c.raw_unknown,
+                    c.base_topic, c.node_id, c.json_state, c.raw_rx, c.raw_tx, c.raw_unknown,
                     c.homeassistant_enabled, c.homeassistant_prefix, c.homeassistant_mode,
                     c.rate_limit, c.offline_buffer, c.stats_interval_s, c.loxberry,
                     c.loxberry_gateway_status);

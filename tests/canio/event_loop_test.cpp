@@ -275,14 +275,17 @@ TEST(EventLoop, PeriodicAndOneShotInterleaveByDeadline) {
 TEST(EventLoop, TimerAddedFromTimerCallbackWaitsForALaterRound) {
   EventLoop loop;
   std::vector<int> order;
-  loop.add_timer(1ms, [&] {
+  // Both due before run() starts (0 ms), so both are in the first round whatever the speed of
+  // the machine: with 1 ms each, a slow one (qemu-user, an ARM build's tests) reached the first
+  // deadline before the second, and the 0 ms timer rightly overtook timer 2.
+  loop.add_timer(0ms, [&] {
     order.push_back(1);
     loop.add_timer(0ms, [&] {
       order.push_back(3);
       loop.stop();
     });
   });
-  loop.add_timer(1ms, [&] { order.push_back(2); });
+  loop.add_timer(0ms, [&] { order.push_back(2); });
   loop.run();
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
