@@ -11,7 +11,9 @@
 #include "gateway/daemon/options_map.hpp"
 #include "gateway/discovery/discover.hpp"
 #include "gateway/discovery/miniserver.hpp"
+#include "gateway/daemon/web_host.hpp"
 #include "gateway/version.hpp"
+#include "gateway/web/web_view.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -110,6 +112,7 @@ int Gateway::run() {
               config_.file, config_.interfaces.size(), config_.devices.size());
   install_signals_and_timers();
   apply_interfaces(config_.interfaces);
+  start_web();
   start_mqtt();
   if (emulation_) emulation_->start();
   start_discovery();
@@ -164,6 +167,7 @@ void Gateway::start_mqtt() {
   info.interface = ports_.empty() ? "" : ports_.front()->config.name;
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
+  web_observe_rejections();
   refresh_bridge_devices();
   bridge_->start();
 }
@@ -216,7 +220,8 @@ void Gateway::start_discovery() {
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          if (bridge_) bridge_->publish_bridge_topic("miniservers", discovery::miniservers_json(*result));
+          miniservers_json_ = discovery::miniservers_json(*result);
+          if (bridge_) bridge_->publish_bridge_topic("miniservers", miniservers_json_);
         });
       });
   discovery_->start();
@@ -240,6 +245,7 @@ void Gateway::shutdown() {
   if (discovery_) discovery_->stop();
   if (emulation_) emulation_->stop();
   if (bridge_) bridge_->stop();  // publishes bridge/state offline and disconnects (bounded wait)
+  if (web_) web_->stop();
   for (auto& p : ports_) p->port->stop();
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
 }
@@ -260,6 +266,7 @@ void Gateway::observe(Port& port, const canproto::Frame& frame) {
     proto_log_->debug("{} {}", port.config.name, canproto::format_compact(frame));
   }
   const canproto::Decoded& d = port.decoder.feed(frame, ts);
+  if (web_) web_->on_frame(frame, d);
   if (bridge_ && is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
     bridge_->publish_raw(mqtt::RawDirection::unknown, ts, canproto::format_compact(frame));
   }
@@ -300,7 +307,7 @@ void Gateway::publish_event(const devices::Event& e) {
     if (dev_log_->should_log(spdlog::level::debug)) {
       dev_log_->debug("{} {} = {}", ev.device.name, ev.channel, devices::to_plain(ev.value));
     }
-    if (bridge_) bridge_->handle(devices::Event{std::move(ev)});
+    deliver(devices::Event{std::move(ev)});
   };
   if (const auto* cc = std::get_if<devices::ChannelChanged>(&e)) return translate(*cc);
   if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
@@ -310,7 +317,12 @@ void Gateway::publish_event(const devices::Event& e) {
   } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
     proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
+  deliver(e);
+}
+
+void Gateway::deliver(const devices::Event& e) {
   if (bridge_) bridge_->handle(e);
+  if (web_) web_->on_event(e);
 }
 
 // Holds a changed input back until it has been stable for `ms`; then publishes the last value.
@@ -440,6 +452,7 @@ void Gateway::update_status() {
   frames_at_last_status_ = frames;
   last_status_time_ = now;
   notifier_.status(notifier_status());
+  if (web_host_) web_host_->sample();
 }
 
 std::string Gateway::notifier_status() {

@@ -44,9 +44,14 @@ class MosquittoClient;
 class GeneralJsonWatcher;
 }
 
+namespace loxcan::web {
+class WebView;
+}
+
 namespace loxcan::daemon {
 
 class EmulationHost;
+class GatewayWebHost;
 
 struct GatewayOptions {
   int verbosity = 0;  ///< -v count: 1 debug, 2 trace (overrides the config's logging levels)
@@ -85,6 +90,11 @@ class Gateway {
   void create_emulation();
   void install_signals_and_timers();
   void shutdown();
+
+  // the web view (web_host.cpp): started before MQTT, told about rejected commands
+  void start_web();
+  void web_observe_rejections();
+  void deliver(const devices::Event& e);  ///< to every sink: MQTT bridge, web view
 
   // traffic
   void on_frame(Port& port, const canproto::Frame& frame);
@@ -127,6 +137,10 @@ class Gateway {
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<discovery::DiscoveryService> discovery_;
   std::unique_ptr<EmulationHost> emulation_;
+  friend class GatewayWebHost;
+  std::unique_ptr<GatewayWebHost> web_host_;
+  std::unique_ptr<web::WebView> web_;  ///< nullptr: web.enabled false or not started
+  std::string miniservers_json_;       ///< the last discovery result (for the web view)
   std::vector<devices::Event> events_;  ///< scratch, reused per frame
   std::uint64_t frames_at_last_status_ = 0;
   gateway::EventLoop::TimePoint last_status_time_{};

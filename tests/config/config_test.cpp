@@ -98,6 +98,10 @@ TEST(ConfigShipped, EtcLoxcanYamlIsValidAndAllDefaults) {
   EXPECT_EQ(c.discovery.interval_min, d.discovery.interval_min);
   EXPECT_EQ(c.discovery.cloud_dns_base_url, d.discovery.cloud_dns_base_url);
   EXPECT_EQ(c.logging.level, d.logging.level);
+  EXPECT_EQ(c.web.enabled, d.web.enabled);
+  EXPECT_EQ(c.web.listen, d.web.listen);
+  EXPECT_EQ(c.web.password_file, d.web.password_file);
+  EXPECT_EQ(c.web.history_min, d.web.history_min);
 }
 
 TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
@@ -112,7 +116,7 @@ TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
         "json_state:", "raw:", "rx:", "tx:", "unknown:", "homeassistant:", "prefix:",
         "rate_limit:", "offline_buffer:", "stats_interval_s:", "loxberry:", "keys_file:",
         "state_file:", "at_start:", "interval_min:", "timeout_s:", "cloud_dns_base_url:",
-        "level:", "levels:"}) {
+        "level:", "levels:", "listen:", "history_min:"}) {
     EXPECT_NE(shipped.find(key), std::string::npos) << key;
   }
 }
@@ -130,6 +134,9 @@ TEST(ConfigGood, FullFileSetsEveryValue) {
   EXPECT_EQ(c.interfaces[2].mark.line, 11);
   EXPECT_EQ(c.interfaces[2].mark.column, 5);
 
+  EXPECT_EQ(c.web.listen, "0.0.0.0:8080");
+  EXPECT_EQ(c.web.password_file, "/etc/loxcan/web-password");
+  EXPECT_EQ(c.web.history_min, 30u);
   ASSERT_EQ(c.devices.size(), 7u);
   const DeviceConfig& touch = c.devices[1];
   EXPECT_EQ(touch.serial, 0xC0168612u);
