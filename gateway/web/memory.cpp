@@ -62,14 +62,14 @@ json WebMemory::record(const devices::Event& e) {
             out["value"] = value_json(ev.value);
             out["unit"] = ev.unit;
             values_[serial][ev.channel] = out["value"];
-            if (const double* d = std::get_if<double>(&ev.value))
-              add_point(serial, ev.channel, *d, ev.ts_ns);
-            if (const bool* b = std::get_if<bool>(&ev.value))
-              add_point(serial, ev.channel, *b ? 1 : 0, ev.ts_ns);
+            add_numeric(serial, ev.channel, ev.value, ev.ts_ns);
           } else if constexpr (std::is_same_v<T, devices::Command>) {
+            // An output's commanded state is its value until the device reports otherwise.
             out["type"] = "command";
             out["channel"] = ev.channel;
             out["value"] = value_json(ev.value);
+            values_[serial][ev.channel] = out["value"];
+            add_numeric(serial, ev.channel, ev.value, ev.ts_ns);
           } else if constexpr (std::is_same_v<T, devices::DeviceStateChanged>) {
             out["type"] = "state";
             out["from"] = std::string(devices::to_string(ev.from));
@@ -89,6 +89,13 @@ void WebMemory::record_event(std::uint32_t serial, const json& event) {
   // Values change often; the per-device log keeps them, the global log keeps the rarer kinds.
   if (serial != 0) push_bounded(events_[serial], event, kEventsPerDevice);
   if (event.value("type", "") != "value") push_bounded(recent_, event, kRecentEvents);
+}
+
+void WebMemory::add_numeric(std::uint32_t serial, const std::string& channel,
+                            const devices::ChannelValue& v, std::int64_t ts_ns) {
+  if (const double* d = std::get_if<double>(&v)) add_point(serial, channel, *d, ts_ns);
+  if (const bool* b = std::get_if<bool>(&v)) add_point(serial, channel, *b ? 1 : 0, ts_ns);
+  if (const std::uint32_t* u = std::get_if<std::uint32_t>(&v)) add_point(serial, channel, *u, ts_ns);
 }
 
 void WebMemory::add_point(std::uint32_t serial, const std::string& channel, double v,

@@ -51,6 +51,8 @@ class WebMemory final : public Memory {
     std::uint32_t t;  ///< seconds since the Unix epoch (start of the bucket)
     float v;
   };
+  void add_numeric(std::uint32_t serial, const std::string& channel, const devices::ChannelValue& v,
+                   std::int64_t ts_ns);
   void add_point(std::uint32_t serial, const std::string& channel, double v, std::int64_t ts_ns);
 
   std::size_t points_;
