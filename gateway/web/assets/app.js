@@ -4,7 +4,7 @@
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const main = $("#main");
-const state = { devices: [], csrf: "", authenticated: false, stream: null, streamFrames: false, route: "", paused: false, timers: [] };
+const state = { gen: 0, devices: [], csrf: "", authenticated: false, stream: null, streamFrames: false, route: "", paused: false, timers: [] };
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -123,6 +123,7 @@ function valuesCell(d) {
 }
 
 async function pageDevices() {
+  const gen = state.gen;  // a page the user already left does not draw
   await loadDevices();
   const rows = state.devices.map(d => `<tr id="dev-${d.serial}">
     <td><a href="#/device/${d.serial}">${esc(d.name)}</a>${d.emulated ? '<span class="tag">emulated</span>' : ""}${d.known_model ? "" : '<span class="tag">unknown model</span>'}</td>
@@ -134,12 +135,14 @@ async function pageDevices() {
     <td>${fmtTime(d.last_seen)}</td>
     <td class="values">${valuesCell(d)}</td></tr>`).join("");
   const online = state.devices.filter(d => d.state === "online").length;
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>Devices <span class="tag" id="device-count">${online}/${state.devices.length} online</span></h1>
     <table id="devices"><thead><tr><th>Name</th><th>Model</th><th>Serial</th><th>Generation</th><th>NAT</th>
     <th>Parent</th><th>Firmware</th><th>State</th><th>Last seen</th><th>Values</th></tr></thead><tbody>${rows}</tbody></table>
     <h2>Recent bus events</h2><ul id="bus-events"></ul>`;
   const s = await api("/api/stats");
-  if (s.ok) $("#bus-events").innerHTML = s.body.events.map(eventItemHtml).join("") || "<li>none</li>";
+  const list = $("#bus-events");
+  if (s.ok && list && gen === state.gen) list.innerHTML = s.body.events.map(eventItemHtml).join("") || "<li>none</li>";
 }
 
 function eventText(m) {
@@ -159,7 +162,7 @@ function eventItem(m) { const li = document.createElement("li"); li.innerHTML = 
 function controlHtml(d, c) {
   if (!c.writable) return "";
   const id = `ctl-${d.serial}-${c.id}`;
-  if (c.type === "boolean") {
+  if (c.type === "bool") {
     return `<button data-ch="${esc(c.id)}" data-payload="ON" id="${id}-on">On</button> <button data-ch="${esc(c.id)}" data-payload="OFF" id="${id}-off">Off</button>`;
   }
   if (c.type === "rgbw") {
@@ -186,7 +189,9 @@ async function sendControl(serial, channel, payload) {
 }
 
 async function pageDevice(serial) {
+  const gen = state.gen;  // a page the user already left does not draw
   const r = await api("/api/devices/" + serial);
+  if (gen !== state.gen) return;
   if (!r.ok) { main.innerHTML = `<div class="msg error">${esc(r.body.error)}</div>`; return; }
   const d = r.body;
   const idx = state.devices.findIndex(x => x.serial === d.serial);
@@ -196,6 +201,7 @@ async function pageDevice(serial) {
     <td id="v-${d.serial}-${esc(c.id)}" class="num">${esc(fmtValue(d.values[c.id], c.unit))}</td>
     <td>${controlHtml(d, c)}</td></tr>`).join("");
   const charts = Object.entries(d.history).map(([ch, pts]) => chart(pts, { label: ch })).join(" ");
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>${esc(d.name)} <span class="tag">${esc(d.model)}</span> <span class="tag">${d.serial}</span>
       <span id="state-${d.serial}" class="state-${esc(d.state)}">${esc(d.state)}</span></h1>
     <p>${esc(d.generation)}${d.nat ? ", NAT 0x" + d.nat.toString(16) : ""}${d.parent ? `, Tree Extension <a href="#/device/${d.parent}">${d.parent}</a> ${esc(d.branch || "")}` : ""},
@@ -216,6 +222,7 @@ async function pageDevice(serial) {
 }
 
 async function pageBus() {
+  const gen = state.gen;  // a page the user already left does not draw
   const r = await api("/api/stats");
   if (!r.ok) return;
   const s = r.body;
@@ -226,6 +233,7 @@ async function pageBus() {
   const loadCharts = s.interfaces.map(i => chart(s.history.map(h => [h.t, h.load[i.name] ?? 0]), { w: 480, h: 110, label: i.name + " load %" })).join(" ");
   const mq = s.mqtt;
   const mqttState = !mq.enabled ? "disabled" : mq.connected ? "connected" : "unreachable (retrying)";
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>Bus</h1>
     <div class="cards">
       <div class="card"><div class="label">frames/s</div><div class="big" id="fps">${s.frames_per_second.toFixed(0)}</div></div>
@@ -261,6 +269,8 @@ function addFrame(m) {
 }
 
 async function pageTraffic() {
+  const gen = state.gen;  // a page the user already left does not draw
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>Traffic</h1>
     <div class="toolbar">
       <input id="filter" placeholder="filter: device serial, command (e.g. value_digital), id">
@@ -275,7 +285,9 @@ async function pageTraffic() {
 }
 
 async function pageConfig() {
+  const gen = state.gen;  // a page the user already left does not draw
   const r = await api("/api/config");
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>Configuration</h1>
     <p>The running map is <code>${esc(r.body.file)}</code>. Edit it here and check it with the daemon's own checker
     (the same as <code>loxcan-gateway --check-config</code>). To apply a map, save it to that file and reload:
@@ -306,8 +318,10 @@ async function pageConfig() {
 }
 
 async function pageMiniservers() {
+  const gen = state.gen;  // a page the user already left does not draw
   const r = await api("/api/miniservers");
   const rows = (r.body || []).map(m => `<tr>${["name", "serial", "address", "port", "firmware", "found_by"].map(k => `<td>${esc(m[k] ?? "")}</td>`).join("")}</tr>`).join("");
+  if (gen !== state.gen) return;
   main.innerHTML = `<h1>Miniservers on the LAN</h1>
     <table id="miniservers"><thead><tr><th>Name</th><th>Serial</th><th>Address</th><th>Port</th><th>Firmware</th><th>Found by</th></tr></thead>
     <tbody>${rows || '<tr><td colspan="6">none found (yet): discovery runs at start and every discovery.interval_min minutes</td></tr>'}</tbody></table>
@@ -316,6 +330,8 @@ async function pageMiniservers() {
 
 // ---- routing ----------------------------------------------------------------------------------
 async function render() {
+  const gen = ++state.gen;
+  delete document.body.dataset.ready;  // set again when this route has drawn (tests wait for it)
   state.timers.forEach(clearInterval);
   state.timers = [];
   const [route, arg] = location.hash.replace(/^#\/?/, "").split("/");
@@ -330,7 +346,7 @@ async function render() {
     case "miniservers": await pageMiniservers(); break;
     default: await pageDevices();
   }
-  document.body.dataset.ready = state.route;
+  if (gen === state.gen) document.body.dataset.ready = state.route;
 }
 window.addEventListener("hashchange", render);
 refreshSession().then(render);
