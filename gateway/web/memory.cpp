@@ -86,9 +86,11 @@ json WebMemory::record(const devices::Event& e) {
 }
 
 void WebMemory::record_event(std::uint32_t serial, const json& event) {
-  // Values change often; the per-device log keeps them, the global log keeps the rarer kinds.
+  // Values and commands are frequent: the per-device log keeps them, the global log (the Devices
+  // page's "recent bus events") keeps the rarer kinds: states, new devices, bus events, rejections.
   if (serial != 0) push_bounded(events_[serial], event, kEventsPerDevice);
-  if (event.value("type", "") != "value") push_bounded(recent_, event, kRecentEvents);
+  const std::string type = event.value("type", "");
+  if (type != "value" && type != "command") push_bounded(recent_, event, kRecentEvents);
 }
 
 void WebMemory::add_numeric(std::uint32_t serial, const std::string& channel,

@@ -34,14 +34,17 @@ YAML
   echo "- wait online 60000"
   for i in $(seq 200); do echo "- set ao-garden aq1 $((i % 10)).$((i % 4 * 25))"; echo "- wait 3000"; done
 } > scenario.yaml
-"$LOXCAN" sim --iface vcan0 --config "$SRC/etc/demo.yaml" --scenario scenario.yaml > sim.log 2>&1 &
-SIM=$!
+# The gateway first: it must see every device's start-up on the bus (legacy extensions announce
+# themselves only at start and every ~6 min).
 "$LOXCAN_GATEWAY" --config gw.yaml > gw.log 2>&1 &
 GW=$!
+wait_for 30 curl -sf 127.0.0.1:8088/api/stats || { cat gw.log; fail "the web view does not answer"; }
 mkfifo emulate.in
 "$LOXCAN" emulate --iface vcan0 --config relay.yaml < emulate.in > emulate.log 2>&1 &
 EMU=$!
 exec 3> emulate.in  # keeps its stdin open: `emulate` would stop at end of input
+"$LOXCAN" sim --iface vcan0 --config "$SRC/etc/demo.yaml" --scenario scenario.yaml > sim.log 2>&1 &
+SIM=$!
 trap 'kill $SIM $GW $EMU 2>/dev/null' EXIT
 
 all_online() { [ "$(curl -s 127.0.0.1:8088/api/devices | grep -o '"state":"online"' | wc -l)" -ge 14 ]; }
