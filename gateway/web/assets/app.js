@@ -100,6 +100,7 @@ function onLive(m) {
 // ---- charts -----------------------------------------------------------------------------------
 // A line chart of [[t, v], ...] (t in seconds) as an SVG element.
 function chart(points, { w = 320, h = 80, label = "" } = {}) {
+  if (points.length) points = points.concat([[Date.now() / 1000, points[points.length - 1][1]]]);  // holds until now
   if (!points.length) return `<svg class="chart" width="${w}" height="${h}"><text x="6" y="14">${esc(label)}: no data yet</text></svg>`;
   const ts = points.map(p => p[0]), vs = points.map(p => p[1]);
   const t0 = Math.min(...ts), t1 = Math.max(...ts, t0 + 1);
