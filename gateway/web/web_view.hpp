@@ -20,12 +20,14 @@
 //   event: frame    {"type":"frame","iface","ts","raw","text"}   (only with ?frames=1)
 // Each client has a bounded queue (kClientQueueBytes). A client that does not keep up (a stuck
 // or slow browser) is disconnected when its queue is full and counted in clients_dropped; the
-// bus path never waits for a browser. A comment line every 15 s (only while clients are connected)
+// bus path never waits for a browser. Messages are flushed to the clients every 50 ms (one write
+// per batch, not per frame). A comment line every 15 s (only while clients are connected)
 // lets a vanished client be noticed.
 //
 // Errors: start() returns a message (address in use, bad address) and the daemon keeps running
 // without the web view.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +63,7 @@ class WebView {
  public:
   static constexpr std::size_t kClientQueueBytes = 256 * 1024;
   static constexpr std::size_t kMaxStreamClients = 8;
+  static constexpr std::chrono::milliseconds kFlushDelay{50};
 
   WebView(gateway::EventLoop& loop, WebOptions options, WebHost& host);
   ~WebView();
@@ -99,6 +102,7 @@ class WebView {
   void broadcast(std::string_view event, const std::string& data, bool frames_only);
   void stream_frame(const canproto::Frame& frame, const canproto::Decoded& decoded);
   void resume(Client& c);
+  void schedule_flush();
   void remove_client(Client* c);
   void keepalive();
 
@@ -111,6 +115,7 @@ class WebView {
   std::uint16_t port_ = 0;
   gateway::EventLoop::TimerId timer_ = 0;
   gateway::EventLoop::TimerId keepalive_timer_ = 0;
+  gateway::EventLoop::TimerId flush_timer_ = 0;
   std::vector<std::unique_ptr<Client>> clients_;
   std::size_t frame_clients_ = 0;
   WebCounters counters_;
