@@ -2,14 +2,15 @@
 // CAN identifiers of both Loxone protocol generations (LOXONE_CAN.md section 2).
 //
 // NAT (bus type 0x10 on the Link bus, 0x11 on a Tree branch):
-//   bit 28..24 bus type | 23 zero | 22..21 direction | 20 fragment | 19..12 NAT | 11..8 zero | 7..0 cmd
-//   make_nat_id(Bus::link, Direction::to_device, false, 0x06, 0x05) == 0x10606005   (Ping to NAT 6)
-//   make_nat_id(Bus::link, Direction::from_device, true, 0x8B, 0xF0) == 0x1018B0F0  (fragment header)
+//   bit 28..24 bus type | 23 zero | 22..21 direction | 20 fragment | 19..12 NAT | 11..8 zero | 7..0
+//   cmd make_nat_id(Bus::link, Direction::to_device, false, 0x06, 0x05) == 0x10606005   (Ping to
+//   NAT 6) make_nat_id(Bus::link, Direction::from_device, true, 0x8B, 0xF0) == 0x1018B0F0 (fragment
+//   header)
 // Legacy (Link bus only):
 //   bit 28 = to extension | 27..24 type | 23..0 serial (lower 24 bits); Loxone prints the serial as
-//   type followed by those 24 bits: id 0x1BFF0A01 -> to Relay Extension (type 0xB) serial "0BFF0A01".
-//   0x00000000 = broadcast, 0x0T000000 = multicast to type T, 0x1FTTPPPP = firmware data for type TT,
-//   package PPPP.
+//   type followed by those 24 bits: id 0x1BFF0A01 -> to Relay Extension (type 0xB) serial
+//   "0BFF0A01". 0x00000000 = broadcast, 0x0T000000 = multicast to type T, 0x1FTTPPPP = firmware
+//   data for type TT, package PPPP.
 //
 // classify_id() implements the decoder algorithm of section 2.3. Pitfall handled there: on the Link
 // bus 0x11xxxxxx is a legacy frame to a type-1 Extension, not a Tree frame (Tree ids exist only on
@@ -64,9 +65,12 @@ struct NatId {
 };
 
 constexpr NatId parse_nat_id(std::uint32_t id) {
-  return NatId{static_cast<std::uint8_t>((id >> 24) & 0x1F), static_cast<std::uint8_t>((id >> 21) & 0x3),
-               ((id >> 20) & 1) != 0, static_cast<std::uint8_t>((id >> 12) & 0xFF),
-               static_cast<std::uint8_t>(id & 0xFF), (id & 0x00800F00u) != 0};
+  return NatId{static_cast<std::uint8_t>((id >> 24) & 0x1F),
+               static_cast<std::uint8_t>((id >> 21) & 0x3),
+               ((id >> 20) & 1) != 0,
+               static_cast<std::uint8_t>((id >> 12) & 0xFF),
+               static_cast<std::uint8_t>(id & 0xFF),
+               (id & 0x00800F00u) != 0};
 }
 
 /// bus_type<<24 | dir<<21 | frag<<20 | nat<<12 | cmd (section 2.1).
@@ -77,31 +81,40 @@ constexpr std::uint32_t make_nat_id(std::uint8_t bus_type, std::uint8_t dir_bits
 }
 
 constexpr std::uint8_t nat_dir_bits(Direction dir) {
-  return dir == Direction::to_device ? kNatDirServer
+  return dir == Direction::to_device  ? kNatDirServer
          : dir == Direction::shortcut ? kNatDirShortcut
                                       : kNatDirDevice;
 }
 
 constexpr std::uint32_t make_nat_id(Bus bus, Direction dir, bool fragment, std::uint8_t nat,
                                     std::uint8_t cmd) {
-  return make_nat_id(bus == Bus::tree ? kNatBusTree : kNatBusLink, nat_dir_bits(dir), fragment, nat, cmd);
+  return make_nat_id(bus == Bus::tree ? kNatBusTree : kNatBusLink, nat_dir_bits(dir), fragment, nat,
+                     cmd);
 }
 
 /// Tree Extension routing (section 3.4): the id a Link frame for device NAT `device_nat` gets on
 /// the branch (bus 0x10 -> 0x11, NAT field := device NAT; direction, fragment bit, cmd kept) ...
 constexpr std::uint32_t tree_id_from_link(std::uint32_t link_id, std::uint8_t device_nat) {
-  return (link_id & 0x00F00FFFu) | std::uint32_t{kNatBusTree} << 24 | std::uint32_t{device_nat} << 12;
+  return (link_id & 0x00F00FFFu) | std::uint32_t{kNatBusTree} << 24 |
+         std::uint32_t{device_nat} << 12;
 }
 /// ... and the id a branch frame gets on the Link bus (bus 0x11 -> 0x10, NAT := extension's NAT).
 constexpr std::uint32_t link_id_from_tree(std::uint32_t tree_id, std::uint8_t extension_nat) {
-  return (tree_id & 0x00F00FFFu) | std::uint32_t{kNatBusLink} << 24 | std::uint32_t{extension_nat} << 12;
+  return (tree_id & 0x00F00FFFu) | std::uint32_t{kNatBusLink} << 24 |
+         std::uint32_t{extension_nat} << 12;
 }
 
 /// Extension NAT classes (section 3.3).
-constexpr bool is_parked_nat(std::uint8_t nat) { return nat >= 0x81 && nat <= 0xFE; }
-constexpr bool is_active_nat(std::uint8_t nat) { return nat >= 0x01 && nat <= 0x7E; }
+constexpr bool is_parked_nat(std::uint8_t nat) {
+  return nat >= 0x81 && nat <= 0xFE;
+}
+constexpr bool is_active_nat(std::uint8_t nat) {
+  return nat >= 0x01 && nat <= 0x7E;
+}
 /// Device NAT behind a Tree Extension: bit 6 set = left branch.
-constexpr bool is_left_branch(std::uint8_t device_nat) { return (device_nat & 0x40) != 0; }
+constexpr bool is_left_branch(std::uint8_t device_nat) {
+  return (device_nat & 0x40) != 0;
+}
 
 // ---- Legacy -------------------------------------------------------------------------------------
 
@@ -115,9 +128,9 @@ enum class LegacyKind : std::uint8_t {
 struct LegacyId {
   LegacyKind kind = LegacyKind::direct;
   Direction dir = Direction::to_device;
-  std::uint8_t type = 0;        ///< 4-bit type (firmware_data: the 8-bit TT)
-  std::uint32_t serial24 = 0;   ///< low 24 bits of the serial (0 for broadcast/multicast)
-  std::uint16_t package = 0;    ///< firmware_data only; 0xFFFF = end of image
+  std::uint8_t type = 0;       ///< 4-bit type (firmware_data: the 8-bit TT)
+  std::uint32_t serial24 = 0;  ///< low 24 bits of the serial (0 for broadcast/multicast)
+  std::uint16_t package = 0;   ///< firmware_data only; 0xFFFF = end of image
 
   /// Serial as Loxone prints it: type in the top byte, e.g. 0x0BFF0A01.
   constexpr std::uint32_t serial() const { return std::uint32_t{type} << 24 | serial24; }
@@ -156,8 +169,7 @@ constexpr std::uint32_t make_legacy_id(const LegacyId& l) {
   switch (l.kind) {
     case LegacyKind::broadcast: return 0;
     case LegacyKind::type_multicast: return (std::uint32_t{l.type} & 0xF) << 24;
-    case LegacyKind::firmware_data:
-      return 0x1F000000u | std::uint32_t{l.type} << 16 | l.package;
+    case LegacyKind::firmware_data: return 0x1F000000u | std::uint32_t{l.type} << 16 | l.package;
     case LegacyKind::direct: break;
   }
   return make_legacy_id(l.dir, l.type, l.serial24);
@@ -167,8 +179,8 @@ constexpr std::uint32_t make_legacy_id(const LegacyId& l) {
 
 /// What an identifier is, judged from the id alone (the frame shape is checked by the Decoder).
 /// Link bus: top5 0x10 -> nat; everything else -> legacy (including 0x11..., 0x1F... firmware data,
-/// 0 broadcast, 0x0T000000 multicast), except type-0 direct ids (0x00ssssss with a serial), which no
-/// extension uses -> unknown. (0x0Fssssss stays legacy: the Froeling extension reports type F.)
+/// 0 broadcast, 0x0T000000 multicast), except type-0 direct ids (0x00ssssss with a serial), which
+/// no extension uses -> unknown. (0x0Fssssss stays legacy: the Froeling extension reports type F.)
 /// Tree branch: top5 0x11 -> nat; anything else -> unknown.
 constexpr Protocol classify_id(std::uint32_t id, Bus bus) {
   const std::uint32_t top5 = (id >> 24) & 0x1F;

@@ -20,7 +20,9 @@ constexpr std::array<std::uint8_t, 256> make_nibbles() {
 constexpr auto kNibble = make_nibbles();
 constexpr char kHex[] = "0123456789ABCDEF";
 
-std::uint8_t nibble(char c) { return kNibble[static_cast<unsigned char>(c)]; }
+std::uint8_t nibble(char c) {
+  return kNibble[static_cast<unsigned char>(c)];
+}
 
 constexpr std::array<bool, 256> make_spaces() {
   std::array<bool, 256> t{};
@@ -29,7 +31,9 @@ constexpr std::array<bool, 256> make_spaces() {
 }
 constexpr auto kSpace = make_spaces();
 
-bool is_space(char c) { return kSpace[static_cast<unsigned char>(c)]; }
+bool is_space(char c) {
+  return kSpace[static_cast<unsigned char>(c)];
+}
 
 Err<ParseError> fail(std::size_t index, CandumpErrc code) {
   return Err<ParseError>{ParseError{0, static_cast<std::uint32_t>(index + 1), code}};
@@ -148,8 +152,9 @@ struct CompactParser {
       if (lo == kBad) {
         // "12_" or "1.2" is an odd count, "1G" a bad digit.
         const char c = s[i + 1];
-        return fail(c == '_' || c == '.' ? i : i + 1,
-                    c == '_' || c == '.' ? CandumpErrc::odd_data_digits : CandumpErrc::bad_data_digit);
+        return fail(c == '_' || c == '.' ? i : i + 1, c == '_' || c == '.'
+                                                          ? CandumpErrc::odd_data_digits
+                                                          : CandumpErrc::bad_data_digit);
       }
       f.data[count++] = static_cast<std::uint8_t>((hi << 4) | lo);
       i += 2;
@@ -257,7 +262,8 @@ const char* to_string(CandumpErrc code) {
     case CandumpErrc::bad_id_length: return "id must be 3 or 8 hex digits followed by '#'";
     case CandumpErrc::can_xl_unsupported: return "CAN XL frames are not supported";
     case CandumpErrc::bad_id_digit: return "invalid hex digit in id";
-    case CandumpErrc::id_out_of_range: return "id out of range (11-bit > 7FF or 29-bit flag bits set)";
+    case CandumpErrc::id_out_of_range:
+      return "id out of range (11-bit > 7FF or 29-bit flag bits set)";
     case CandumpErrc::bad_data_digit: return "invalid hex digit in data";
     case CandumpErrc::odd_data_digits: return "odd number of hex digits in data";
     case CandumpErrc::too_much_data: return "too many data bytes (max 8, CAN FD 64)";
@@ -293,7 +299,8 @@ std::string format_error(const ParseError& error, std::string_view source) {
 namespace {
 
 // Both parsers write straight into the caller's frame (no Frame copies on the LogReader path).
-Result<Ok, ParseError> parse_log_line_into(std::string_view line, const ParseOptions& options, Frame& frame) {
+Result<Ok, ParseError> parse_log_line_into(std::string_view line, const ParseOptions& options,
+                                           Frame& frame) {
   std::int64_t ts = 0;
   auto after_ts = parse_timestamp(line, options, ts);
   if (!after_ts) return Err{after_ts.error()};
@@ -413,7 +420,7 @@ LineKind classify_line(std::string_view line, const ParseOptions& options) {
   if (!options.compact_lines || line.empty() || nibble(line[0]) == kBad) return LineKind::comment;
   const std::size_t end = token_end(line, 0);
   return line.substr(0, end).find('#') != std::string_view::npos ? LineKind::compact
-                                                                  : LineKind::comment;
+                                                                 : LineKind::comment;
 }
 
 LogReader::LogReader(std::istream& in, ParseOptions options)

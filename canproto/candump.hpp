@@ -21,7 +21,8 @@
 //                                                            [rounded up, zero bytes appended]
 //   - a "." not followed by a data byte                      [ignored]
 //   - anything after the frame (log: after the optional R/T) [ignored]
-//   - a timestamp fraction that is not 6 or 9 digits         [1..9 digits, read as a decimal fraction]
+//   - a timestamp fraction that is not 6 or 9 digits         [1..9 digits, read as a decimal
+//   fraction]
 // Always rejected (both modes): CAN XL frames (`5`-character id field), ids of other lengths,
 // non-hex digits, odd digit counts, an empty FD flags nibble ("123##"), interface names longer than
 // 15 characters, timestamps beyond the int64 nanosecond range.
@@ -56,32 +57,32 @@
 namespace loxcan::canproto {
 
 enum class CandumpErrc : std::uint8_t {
-  too_short,            ///< frame token shorter than 4 characters
-  bad_id_length,        ///< id is not 3 or 8 hex digits followed by '#'
-  can_xl_unsupported,   ///< CAN XL frame (5-character VCID/priority field)
-  bad_id_digit,         ///< non-hex character in the id
-  id_out_of_range,      ///< 3-digit id > 0x7FF, or 8-digit id with bits 30/31 set (strict)
-  bad_data_digit,       ///< non-hex character in the data
-  odd_data_digits,      ///< a data byte with only one hex digit
-  too_much_data,        ///< more than 8 (Classical) or 64 (FD) bytes (strict)
-  bad_separator,        ///< '.' not followed by a data byte (strict)
-  bad_raw_dlc,          ///< "_X" with X outside 9..F, or not after exactly 8 bytes (strict)
-  bad_rtr_length,       ///< RTR length digit above 8 (strict)
-  rtr_on_error_frame,   ///< "R" after an error-frame id (strict)
-  fd_on_error_frame,    ///< "##" after an error-frame id
-  bad_fd_flags,         ///< "##" not followed by one hex flags digit
-  bad_fd_length,        ///< FD byte count is not a valid FD length (strict)
-  trailing_garbage,     ///< characters after the frame (strict)
-  not_a_log_line,       ///< log line does not start with '('
-  bad_timestamp,        ///< seconds or fraction not decimal digits, or '.'/')' missing
-  bad_fraction_width,   ///< fraction not 6 or 9 digits (strict), or more than 9 (always)
-  timestamp_overflow,   ///< seconds too large for int64 nanoseconds
-  missing_iface,        ///< nothing after the timestamp
-  iface_too_long,       ///< interface name longer than 15 characters
-  missing_frame,        ///< nothing after the interface name
-  bad_direction,        ///< token after the frame is not "R" or "T" (strict)
-  line_too_long,        ///< LogReader: line longer than LogReader::kMaxLine
-  io_error,             ///< LogReader: the stream failed (badbit)
+  too_short,           ///< frame token shorter than 4 characters
+  bad_id_length,       ///< id is not 3 or 8 hex digits followed by '#'
+  can_xl_unsupported,  ///< CAN XL frame (5-character VCID/priority field)
+  bad_id_digit,        ///< non-hex character in the id
+  id_out_of_range,     ///< 3-digit id > 0x7FF, or 8-digit id with bits 30/31 set (strict)
+  bad_data_digit,      ///< non-hex character in the data
+  odd_data_digits,     ///< a data byte with only one hex digit
+  too_much_data,       ///< more than 8 (Classical) or 64 (FD) bytes (strict)
+  bad_separator,       ///< '.' not followed by a data byte (strict)
+  bad_raw_dlc,         ///< "_X" with X outside 9..F, or not after exactly 8 bytes (strict)
+  bad_rtr_length,      ///< RTR length digit above 8 (strict)
+  rtr_on_error_frame,  ///< "R" after an error-frame id (strict)
+  fd_on_error_frame,   ///< "##" after an error-frame id
+  bad_fd_flags,        ///< "##" not followed by one hex flags digit
+  bad_fd_length,       ///< FD byte count is not a valid FD length (strict)
+  trailing_garbage,    ///< characters after the frame (strict)
+  not_a_log_line,      ///< log line does not start with '('
+  bad_timestamp,       ///< seconds or fraction not decimal digits, or '.'/')' missing
+  bad_fraction_width,  ///< fraction not 6 or 9 digits (strict), or more than 9 (always)
+  timestamp_overflow,  ///< seconds too large for int64 nanoseconds
+  missing_iface,       ///< nothing after the timestamp
+  iface_too_long,      ///< interface name longer than 15 characters
+  missing_frame,       ///< nothing after the interface name
+  bad_direction,       ///< token after the frame is not "R" or "T" (strict)
+  line_too_long,       ///< LogReader: line longer than LogReader::kMaxLine
+  io_error,            ///< LogReader: the stream failed (badbit)
 };
 
 /// Short English reason, e.g. "odd number of hex digits in data". Never null.
@@ -120,15 +121,15 @@ Result<Frame, ParseError> parse_log_line(std::string_view line, const ParseOptio
 inline constexpr std::size_t kMaxCompactText = 8 + 3 + 2 * kMaxFdData;
 inline constexpr std::size_t kMaxLogLineText = 1 + 20 + 1 + 9 + 2 + 255 + 1 + kMaxCompactText + 2;
 
-/// Write the canonical compact form into `out` (at least kMaxCompactText chars); returns the length.
-/// No terminating NUL.
+/// Write the canonical compact form into `out` (at least kMaxCompactText chars); returns the
+/// length. No terminating NUL.
 std::size_t format_compact(const Frame& frame, char* out);
 std::string format_compact(const Frame& frame);
 
 struct LogWriteOptions {
-  bool nanoseconds = false;   ///< 9-digit fraction (candump -N) instead of 6-digit microseconds
+  bool nanoseconds = false;      ///< 9-digit fraction (candump -N) instead of 6-digit microseconds
   std::uint8_t iface_width = 0;  ///< right-align the interface name to this width (candump's %*s)
-  char direction = 0;         ///< 'R' or 'T' appends " R"/" T" (candump -x); 0 = none
+  char direction = 0;            ///< 'R' or 'T' appends " R"/" T" (candump -x); 0 = none
 };
 
 /// Write "(secs.frac) iface frame[ dir]" without a newline into `out` (at least kMaxLogLineText

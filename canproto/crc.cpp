@@ -83,8 +83,9 @@ std::uint8_t crc8(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint8_t random_nat(std::uint32_t serial) {
-  const std::uint8_t le[4] = {static_cast<std::uint8_t>(serial), static_cast<std::uint8_t>(serial >> 8),
-                              static_cast<std::uint8_t>(serial >> 16), static_cast<std::uint8_t>(serial >> 24)};
+  const std::uint8_t le[4] = {
+      static_cast<std::uint8_t>(serial), static_cast<std::uint8_t>(serial >> 8),
+      static_cast<std::uint8_t>(serial >> 16), static_cast<std::uint8_t>(serial >> 24)};
   return static_cast<std::uint8_t>(crc8(le) | 0x80);
 }
 

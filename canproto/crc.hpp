@@ -8,8 +8,9 @@
 //   crc32_stm32({00 00 00 00}) == 0xC704DD7B
 //   crc32_stm32("123456789") == 0xAFF19057           (zero-padded to 12 bytes; what we send)
 //   crc32_stm32_truncated("123456789") == 0xFEFC54F9  (the [NET] variant: partial word dropped)
-// config_crc(): section 5.5, e.g. the 16-byte DI config 10 01 00 00 84 03 00 00 03 00 ... -> 0x9C125BF5.
-// CRC-8 (random NAT, RS232): polynomial 0x85, init 0, MSB first, no reflection, no final XOR:
+// config_crc(): section 5.5, e.g. the 16-byte DI config 10 01 00 00 84 03 00 00 03 00 ... ->
+// 0x9C125BF5. CRC-8 (random NAT, RS232): polynomial 0x85, init 0, MSB first, no reflection, no
+// final XOR:
 //   crc8({79 17 11 14}) == 0xC7, crc8("123456789") == 0x2A; random_nat(0x14111779) == 0xC7.
 // sum16(): legacy fragment checksum, the 16-bit sum of all payload bytes.
 

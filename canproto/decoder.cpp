@@ -2,7 +2,8 @@
 
 namespace loxcan::canproto {
 
-LegacyBody decode_legacy_payload(std::uint8_t type, std::span<const std::uint8_t> payload, bool large) {
+LegacyBody decode_legacy_payload(std::uint8_t type, std::span<const std::uint8_t> payload,
+                                 bool large) {
   LegacyPacket p;
   p.type = type;
   p.data.assign(payload.begin(), payload.end());
@@ -13,12 +14,15 @@ LegacyBody decode_legacy_payload(std::uint8_t type, std::span<const std::uint8_t
 
 Message packet_message(const PacketInfo& packet, const Frame& last) {
   if (!packet.crc_ok()) {
-    return MalformedMessage{packet.protocol,
-                            packet.protocol == Protocol::nat ? "fragment CRC mismatch" : "legacy fragment sum mismatch",
-                            last};
+    return MalformedMessage{
+        packet.protocol,
+        packet.protocol == Protocol::nat ? "fragment CRC mismatch" : "legacy fragment sum mismatch",
+        last};
   }
-  if (packet.protocol == Protocol::nat) return NatMessage{packet.nat, decode_nat_payload(packet.cmd, packet.payload), 0};
-  return LegacyMessage{packet.legacy, decode_legacy_payload(packet.cmd, packet.payload, packet.large), 0};
+  if (packet.protocol == Protocol::nat)
+    return NatMessage{packet.nat, decode_nat_payload(packet.cmd, packet.payload), 0};
+  return LegacyMessage{packet.legacy,
+                       decode_legacy_payload(packet.cmd, packet.payload, packet.large), 0};
 }
 
 Decoder::Decoder(Bus bus, DecoderOptions options) : bus_(bus), reassembler_(options.reassembly) {}
@@ -58,11 +62,8 @@ void Decoder::take(FragmentOutcome&& outcome, const Frame& frame) {
       out_.packet_message = packet_message(outcome.packet, frame);
       out_.packet = std::move(outcome.packet);
       break;
-    case FragmentOutcome::Status::dropped:
-      out_.fragment_problem = outcome.problem;
-      break;
-    case FragmentOutcome::Status::in_progress:
-      break;
+    case FragmentOutcome::Status::dropped: out_.fragment_problem = outcome.problem; break;
+    case FragmentOutcome::Status::in_progress: break;
   }
 }
 

@@ -38,11 +38,12 @@ struct Decoded {
   std::optional<Message> packet_message;  ///< set together with `packet`
   std::optional<PacketInfo> abandoned;    ///< a partial packet this frame made us give up
   const char* abandon_reason = nullptr;
-  const char* fragment_problem = nullptr; ///< this fragment frame could not be used (and why)
+  const char* fragment_problem = nullptr;  ///< this fragment frame could not be used (and why)
 };
 
 /// Typed body of a reassembled legacy packet (LegacyPacket), for symmetry with decode_nat_payload.
-LegacyBody decode_legacy_payload(std::uint8_t type, std::span<const std::uint8_t> payload, bool large);
+LegacyBody decode_legacy_payload(std::uint8_t type, std::span<const std::uint8_t> payload,
+                                 bool large);
 
 /// The message a completed packet stands for: NatMessage/LegacyMessage with the typed body, or
 /// MalformedMessage when !packet.crc_ok() (`last` = the frame that completed it).

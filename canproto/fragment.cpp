@@ -9,7 +9,8 @@ namespace {
 
 std::uint64_t nat_key(const NatAddress& a) {
   return 1ull << 40 | std::uint64_t{static_cast<std::uint8_t>(a.bus)} << 24 |
-         std::uint64_t{static_cast<std::uint8_t>(a.dir)} << 16 | std::uint64_t{a.nat} << 8 | a.device_nat;
+         std::uint64_t{static_cast<std::uint8_t>(a.dir)} << 16 | std::uint64_t{a.nat} << 8 |
+         a.device_nat;
 }
 
 std::uint64_t legacy_key(const LegacyId& a) {
@@ -44,7 +45,8 @@ Reassembler::Reassembler(ReassemblerOptions options)
     : options_(options), slots_(std::max<std::size_t>(options.max_pending, 1)) {}
 
 std::size_t Reassembler::pending() const {
-  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.used; }));
+  return static_cast<std::size_t>(
+      std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.used; }));
 }
 
 Reassembler::Slot* Reassembler::find(std::uint64_t key) {
@@ -66,8 +68,9 @@ Reassembler::Slot& Reassembler::claim(std::uint64_t key, FragmentOutcome& out) {
       }
     }
     if (slot == nullptr) {
-      slot = &*std::min_element(slots_.begin(), slots_.end(),
-                                [](const Slot& a, const Slot& b) { return a.info.last_ns < b.info.last_ns; });
+      slot = &*std::min_element(slots_.begin(), slots_.end(), [](const Slot& a, const Slot& b) {
+        return a.info.last_ns < b.info.last_ns;
+      });
       out.abandoned = std::move(slot->info);
       out.abandon_reason = "too many fragmented packets in progress";
     }
@@ -97,7 +100,8 @@ void Reassembler::finish(Slot& slot, FragmentOutcome& out) {
   slot.used = false;
 }
 
-FragmentOutcome Reassembler::append(Slot& slot, std::span<const std::uint8_t> bytes, std::int64_t now_ns) {
+FragmentOutcome Reassembler::append(Slot& slot, std::span<const std::uint8_t> bytes,
+                                    std::int64_t now_ns) {
   FragmentOutcome out;
   auto& info = slot.info;
   if (now_ns - info.last_ns > options_.gap_timeout_ns) {
@@ -110,7 +114,8 @@ FragmentOutcome Reassembler::append(Slot& slot, std::span<const std::uint8_t> by
   }
   const std::size_t want = info.size - info.payload.size();
   const std::size_t n = std::min(want, bytes.size());
-  info.payload.insert(info.payload.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+  info.payload.insert(info.payload.end(), bytes.begin(),
+                      bytes.begin() + static_cast<std::ptrdiff_t>(n));
   info.last_ns = now_ns;
   if (info.payload.size() == info.size) finish(slot, out);
   return out;
@@ -128,7 +133,8 @@ FragmentOutcome Reassembler::begin(std::uint64_t key, const PacketInfo& head, st
   return out;
 }
 
-FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentHeader& header, std::int64_t now_ns) {
+FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentHeader& header,
+                                 std::int64_t now_ns) {
   PacketInfo head;
   head.protocol = Protocol::nat;
   head.nat = from;
@@ -138,7 +144,8 @@ FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentHeader& h
   return begin(nat_key(from), head, now_ns);
 }
 
-FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentData& data, std::int64_t now_ns) {
+FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentData& data,
+                                 std::int64_t now_ns) {
   Slot* slot = find(nat_key(from));
   if (slot == nullptr) {
     FragmentOutcome out;
@@ -149,7 +156,8 @@ FragmentOutcome Reassembler::add(const NatAddress& from, const FragmentData& dat
   return append(*slot, data.bytes, now_ns);
 }
 
-FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentHeader& header, std::int64_t now_ns) {
+FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentHeader& header,
+                                 std::int64_t now_ns) {
   PacketInfo head;
   head.protocol = Protocol::legacy;
   head.legacy = from;
@@ -160,7 +168,8 @@ FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentHeade
   return begin(legacy_key(from), head, now_ns);
 }
 
-FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentData& data, std::int64_t now_ns) {
+FragmentOutcome Reassembler::add(const LegacyId& from, const LegacyFragmentData& data,
+                                 std::int64_t now_ns) {
   FragmentOutcome out;
   Slot* slot = find(legacy_key(from));
   if (slot == nullptr) {
@@ -199,7 +208,8 @@ Result<std::vector<Frame>, EncodeErrc> split_nat(const NatAddress& addr, std::ui
   const std::uint32_t crc = crc32_stm32(payload);
   for (int k = 0; k < 4; ++k) h.data[4 + k] = static_cast<std::uint8_t>(crc >> (8 * k));
   frames.push_back(h);
-  const std::uint32_t data_id = make_nat_id(addr.bus, addr.dir, true, addr.nat, nat_cmd::kFragmentData);
+  const std::uint32_t data_id =
+      make_nat_id(addr.bus, addr.dir, true, addr.nat, nat_cmd::kFragmentData);
   for (std::size_t off = 0; off < payload.size(); off += 7) {
     Frame f = frame_with(data_id);
     f.data[0] = addr.device_nat;
@@ -211,14 +221,16 @@ Result<std::vector<Frame>, EncodeErrc> split_nat(const NatAddress& addr, std::ui
 }
 
 Result<std::vector<Frame>, EncodeErrc> split_legacy(const LegacyId& addr, std::uint8_t type,
-                                                    std::span<const std::uint8_t> payload, bool large) {
+                                                    std::span<const std::uint8_t> payload,
+                                                    bool large) {
   if (payload.size() > 0xFFFF) return Err{EncodeErrc::payload_too_large};
   large = large || payload.size() > kLegacySmallMax;
   const std::uint8_t flag = addr.dir == Direction::from_device ? 0x80 : 0x00;
   const std::uint32_t id = make_legacy_id(addr);
   std::vector<Frame> frames;
   Frame h = frame_with(id);
-  h.data[0] = static_cast<std::uint8_t>((large ? legacy_cmd::kFragmentLargeHeader : legacy_cmd::kFragment) | flag);
+  h.data[0] = static_cast<std::uint8_t>(
+      (large ? legacy_cmd::kFragmentLargeHeader : legacy_cmd::kFragment) | flag);
   h.data[2] = type;
   put16(&h.data[4], static_cast<std::uint16_t>(payload.size()));
   put16(&h.data[6], sum16(payload));

@@ -37,16 +37,16 @@ const char* to_string(CrcMatch match);  ///< "none" / "padded" / "truncated"
 /// A reassembled (or abandoned) packet with its sender.
 struct PacketInfo {
   Protocol protocol = Protocol::nat;
-  NatAddress nat;        ///< protocol == nat
-  LegacyId legacy;       ///< protocol == legacy
-  std::uint8_t cmd = 0;  ///< NAT: wrapped command (header D1); legacy: fragment type (header D2)
-  bool large = false;    ///< legacy: 0x46/0x45 form
-  std::uint16_t size = 0;       ///< announced payload size
-  std::uint32_t check = 0;      ///< checksum from the header (NAT CRC32, legacy sum16)
-  std::uint32_t computed = 0;   ///< zero-padded CRC32 / sum16 of the received payload
+  NatAddress nat;           ///< protocol == nat
+  LegacyId legacy;          ///< protocol == legacy
+  std::uint8_t cmd = 0;     ///< NAT: wrapped command (header D1); legacy: fragment type (header D2)
+  bool large = false;       ///< legacy: 0x46/0x45 form
+  std::uint16_t size = 0;   ///< announced payload size
+  std::uint32_t check = 0;  ///< checksum from the header (NAT CRC32, legacy sum16)
+  std::uint32_t computed = 0;  ///< zero-padded CRC32 / sum16 of the received payload
   CrcMatch match = CrcMatch::none;
-  std::int64_t first_ns = 0;    ///< time of the header
-  std::int64_t last_ns = 0;     ///< time of the last fragment
+  std::int64_t first_ns = 0;          ///< time of the header
+  std::int64_t last_ns = 0;           ///< time of the last fragment
   std::vector<std::uint8_t> payload;  ///< complete: `size` bytes; abandoned: the bytes received
 
   bool crc_ok() const { return match != CrcMatch::none; }
@@ -54,8 +54,8 @@ struct PacketInfo {
 
 struct ReassemblerOptions {
   std::int64_t gap_timeout_ns = 1'000'000'000;  ///< max time between two fragments of a packet
-  std::size_t max_pending = 32;                  ///< packets in progress at once
-  bool accept_truncated_crc = true;              ///< also accept the [NET] CRC variant
+  std::size_t max_pending = 32;                 ///< packets in progress at once
+  bool accept_truncated_crc = true;             ///< also accept the [NET] CRC variant
 };
 
 /// What one fragment frame did.
@@ -80,7 +80,8 @@ class Reassembler {
 
   FragmentOutcome add(const NatAddress& from, const FragmentHeader& header, std::int64_t now_ns);
   FragmentOutcome add(const NatAddress& from, const FragmentData& data, std::int64_t now_ns);
-  FragmentOutcome add(const LegacyId& from, const LegacyFragmentHeader& header, std::int64_t now_ns);
+  FragmentOutcome add(const LegacyId& from, const LegacyFragmentHeader& header,
+                      std::int64_t now_ns);
   FragmentOutcome add(const LegacyId& from, const LegacyFragmentData& data, std::int64_t now_ns);
 
   /// Give up every packet whose last fragment is older than the gap timeout at `now_ns` (pass

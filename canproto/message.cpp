@@ -12,7 +12,9 @@ namespace {
 
 // ---- little-endian access -------------------------------------------------------------------
 
-std::uint16_t u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | p[1] << 8); }
+std::uint16_t u16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | p[1] << 8);
+}
 std::uint32_t u32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
          std::uint32_t{p[3]} << 24;
@@ -29,7 +31,10 @@ std::uint64_t load64(const std::uint8_t* p) {
   std::memcpy(&v, p, 8);
   return v;
 }
-void xor64(std::uint8_t* p, std::uint64_t v) { std::uint64_t x = load64(p) ^ v; std::memcpy(p, &x, 8); }
+void xor64(std::uint8_t* p, std::uint64_t v) {
+  std::uint64_t x = load64(p) ^ v;
+  std::memcpy(p, &x, 8);
+}
 
 // ---- command tables -------------------------------------------------------------------------
 
@@ -39,25 +44,67 @@ struct Named {
 };
 
 constexpr Named kNatNames[] = {
-    {0x01, "version_request"}, {0x02, "start"}, {0x03, "version_info"}, {0x04, "config_equal"},
-    {0x05, "ping"}, {0x06, "pong"}, {0x07, "park"}, {0x08, "alive"}, {0x0A, "extensions_offline"},
-    {0x0C, "time_sync"}, {0x10, "identify"}, {0x11, "config"}, {0x12, "webservice"},
-    {0x13, "device_log"}, {0x14, "alarm_mode"}, {0x15, "internorm_monitor"},
-    {0x16, "can_diag_reply"}, {0x17, "can_diag_request"}, {0x18, "can_error_reply"},
-    {0x19, "can_error_request"}, {0x1A, "tree_shortcut"}, {0x1B, "tree_shortcut_test"},
-    {0x1C, "knx_send_telegram"}, {0x1D, "knx_group_config"}, {0x1E, "group_identify"},
-    {0x1F, "tree_sniffer"}, {0x80, "digital_value"}, {0x81, "analog_value"},
-    {0x82, "internorm_digital_value"}, {0x83, "internorm_analog_value"}, {0x84, "rgbw"},
-    {0x85, "frequency"}, {0x86, "access_code"}, {0x87, "keypad_nfc_id"}, {0x88, "composite_rgbw"},
-    {0x89, "keypad_value"}, {0x8A, "composite_white"}, {0x8B, "composite_rgbw_magic"},
-    {0x8D, "internorm_data"}, {0x90, "crypt_digital_value"}, {0x91, "crypt_analog_value"},
-    {0x92, "crypt_code_value"}, {0x93, "crypt_nfc_value"}, {0x94, "crypt_key_value"},
-    {0x98, "crypt_device_id_reply"}, {0x99, "crypt_device_id_request"},
-    {0x9A, "rolling_key_reply"}, {0x9B, "rolling_key_request"}, {0x9C, "challenge_request"},
-    {0x9D, "challenge_reply"}, {0xA8, "smart_tunable_white"}, {0xEF, "firmware_update"},
-    {0xF0, "fragment_header"}, {0xF1, "fragment_data"}, {0xF3, "firmware_update_old"},
-    {0xF4, "identify_unknown"}, {0xF5, "knx_monitor"}, {0xFA, "internorm_learn"},
-    {0xFB, "search_devices"}, {0xFC, "search_reply"}, {0xFD, "nat_offer"},
+    {0x01, "version_request"},
+    {0x02, "start"},
+    {0x03, "version_info"},
+    {0x04, "config_equal"},
+    {0x05, "ping"},
+    {0x06, "pong"},
+    {0x07, "park"},
+    {0x08, "alive"},
+    {0x0A, "extensions_offline"},
+    {0x0C, "time_sync"},
+    {0x10, "identify"},
+    {0x11, "config"},
+    {0x12, "webservice"},
+    {0x13, "device_log"},
+    {0x14, "alarm_mode"},
+    {0x15, "internorm_monitor"},
+    {0x16, "can_diag_reply"},
+    {0x17, "can_diag_request"},
+    {0x18, "can_error_reply"},
+    {0x19, "can_error_request"},
+    {0x1A, "tree_shortcut"},
+    {0x1B, "tree_shortcut_test"},
+    {0x1C, "knx_send_telegram"},
+    {0x1D, "knx_group_config"},
+    {0x1E, "group_identify"},
+    {0x1F, "tree_sniffer"},
+    {0x80, "digital_value"},
+    {0x81, "analog_value"},
+    {0x82, "internorm_digital_value"},
+    {0x83, "internorm_analog_value"},
+    {0x84, "rgbw"},
+    {0x85, "frequency"},
+    {0x86, "access_code"},
+    {0x87, "keypad_nfc_id"},
+    {0x88, "composite_rgbw"},
+    {0x89, "keypad_value"},
+    {0x8A, "composite_white"},
+    {0x8B, "composite_rgbw_magic"},
+    {0x8D, "internorm_data"},
+    {0x90, "crypt_digital_value"},
+    {0x91, "crypt_analog_value"},
+    {0x92, "crypt_code_value"},
+    {0x93, "crypt_nfc_value"},
+    {0x94, "crypt_key_value"},
+    {0x98, "crypt_device_id_reply"},
+    {0x99, "crypt_device_id_request"},
+    {0x9A, "rolling_key_reply"},
+    {0x9B, "rolling_key_request"},
+    {0x9C, "challenge_request"},
+    {0x9D, "challenge_reply"},
+    {0xA8, "smart_tunable_white"},
+    {0xEF, "firmware_update"},
+    {0xF0, "fragment_header"},
+    {0xF1, "fragment_data"},
+    {0xF3, "firmware_update_old"},
+    {0xF4, "identify_unknown"},
+    {0xF5, "knx_monitor"},
+    {0xFA, "internorm_learn"},
+    {0xFB, "search_devices"},
+    {0xFC, "search_reply"},
+    {0xFD, "nat_offer"},
     {0xFE, "nat_index_request"},
 };
 
@@ -70,17 +117,44 @@ constexpr std::array<const char*, 256> make_nat_name_table() {
 constexpr auto kNatNameTable = make_nat_name_table();
 
 constexpr Named kLegacyNames[] = {
-    {0x00, "identify"}, {0x01, "update_init"}, {0x02, "update_reboot"}, {0x03, "update_verify"},
-    {0x04, "config_ack"}, {0x05, "update_ack"}, {0x06, "update_nak"}, {0x07, "start"},
-    {0x08, "identify_led"}, {0x09, "alive"}, {0x0A, "update_init_modules"},
-    {0x0B, "identify_unknown"}, {0x0C, "set_offline"}, {0x0D, "heartbeat"},
-    {0x0E, "blink_position"}, {0x0F, "alive_reply"}, {0x12, "web_request"},
-    {0x13, "crash_report"}, {0x1B, "air_parameter"}, {0x1C, "debug"}, {0x1D, "statistics"},
-    {0x1F, "air_otau"}, {0x2D, "date_time"}, {0x34, "write_word"}, {0x35, "log_level"},
-    {0x36, "settings"}, {0x37, "park"}, {0x38, "can_diag_reply"}, {0x39, "can_diag_request"},
-    {0x44, "fragment"}, {0x45, "fragment_large_data"}, {0x46, "fragment_large_header"},
-    {0x53, "temperature"}, {0x54, "page_crc"}, {0x58, "reboot_air_devices"}, {0x5B, "mute"},
-    {0x78, "config_checksum"}, {0x79, "request_config_checksum"},
+    {0x00, "identify"},
+    {0x01, "update_init"},
+    {0x02, "update_reboot"},
+    {0x03, "update_verify"},
+    {0x04, "config_ack"},
+    {0x05, "update_ack"},
+    {0x06, "update_nak"},
+    {0x07, "start"},
+    {0x08, "identify_led"},
+    {0x09, "alive"},
+    {0x0A, "update_init_modules"},
+    {0x0B, "identify_unknown"},
+    {0x0C, "set_offline"},
+    {0x0D, "heartbeat"},
+    {0x0E, "blink_position"},
+    {0x0F, "alive_reply"},
+    {0x12, "web_request"},
+    {0x13, "crash_report"},
+    {0x1B, "air_parameter"},
+    {0x1C, "debug"},
+    {0x1D, "statistics"},
+    {0x1F, "air_otau"},
+    {0x2D, "date_time"},
+    {0x34, "write_word"},
+    {0x35, "log_level"},
+    {0x36, "settings"},
+    {0x37, "park"},
+    {0x38, "can_diag_reply"},
+    {0x39, "can_diag_request"},
+    {0x44, "fragment"},
+    {0x45, "fragment_large_data"},
+    {0x46, "fragment_large_header"},
+    {0x53, "temperature"},
+    {0x54, "page_crc"},
+    {0x58, "reboot_air_devices"},
+    {0x5B, "mute"},
+    {0x78, "config_checksum"},
+    {0x79, "request_config_checksum"},
 };
 
 struct TypedName {
@@ -90,26 +164,52 @@ struct TypedName {
 };
 // Section 8.2: device-specific commands; they take precedence over the common table.
 constexpr TypedName kLegacyTypedNames[] = {
-    {0x1, 0x10, "ai_config_1_2"}, {0x1, 0x11, "ai_config_3_4"}, {0x1, 0x20, "analog_inputs"},
-    {0x1, 0x30, "analog_outputs"}, {0x1, 0x31, "ao_config"}, {0x1, 0x40, "di_config_1_4"},
-    {0x1, 0x41, "di_config_5_8"}, {0x1, 0x42, "di_config_9_12"}, {0x1, 0x50, "digital_inputs"},
-    {0x1, 0x51, "frequencies"}, {0x1, 0x60, "outputs"}, {0xB, 0x60, "outputs"},
-    {0x6, 0x69, "serial_config"}, {0x6, 0x71, "serial_send"}, {0x6, 0x7C, "serial_ack_config"},
-    {0x7, 0x69, "serial_config"}, {0x7, 0x71, "serial_send"},
-    {0x4, 0x64, "dmx_search"}, {0x4, 0x65, "dmx_search_reply_last"}, {0x4, 0x74, "dmx_learn"},
-    {0x5, 0x63, "ibutton_poll"}, {0x5, 0x64, "onewire_scan"}, {0x5, 0x65, "onewire_scan_last"},
-    {0x5, 0x66, "onewire_value"}, {0x5, 0x7A, "ibutton_arrived"}, {0x5, 0x7B, "ibutton_departed"},
-    {0x9, 0x1C, "modbus_error"}, {0x9, 0x5C, "modbus_read_result"}, {0x9, 0x5D, "modbus_write_coil"},
-    {0x9, 0x5E, "modbus_write_register"}, {0x9, 0x5F, "modbus_write_registers_1"},
-    {0x9, 0x60, "modbus_write_registers_2"}, {0x9, 0x61, "modbus_write_register_4b"},
-    {0x9, 0x62, "modbus_write_registers_4b"}, {0x9, 0x63, "modbus_write_coils"},
+    {0x1, 0x10, "ai_config_1_2"},
+    {0x1, 0x11, "ai_config_3_4"},
+    {0x1, 0x20, "analog_inputs"},
+    {0x1, 0x30, "analog_outputs"},
+    {0x1, 0x31, "ao_config"},
+    {0x1, 0x40, "di_config_1_4"},
+    {0x1, 0x41, "di_config_5_8"},
+    {0x1, 0x42, "di_config_9_12"},
+    {0x1, 0x50, "digital_inputs"},
+    {0x1, 0x51, "frequencies"},
+    {0x1, 0x60, "outputs"},
+    {0xB, 0x60, "outputs"},
+    {0x6, 0x69, "serial_config"},
+    {0x6, 0x71, "serial_send"},
+    {0x6, 0x7C, "serial_ack_config"},
+    {0x7, 0x69, "serial_config"},
+    {0x7, 0x71, "serial_send"},
+    {0x4, 0x64, "dmx_search"},
+    {0x4, 0x65, "dmx_search_reply_last"},
+    {0x4, 0x74, "dmx_learn"},
+    {0x5, 0x63, "ibutton_poll"},
+    {0x5, 0x64, "onewire_scan"},
+    {0x5, 0x65, "onewire_scan_last"},
+    {0x5, 0x66, "onewire_value"},
+    {0x5, 0x7A, "ibutton_arrived"},
+    {0x5, 0x7B, "ibutton_departed"},
+    {0x9, 0x1C, "modbus_error"},
+    {0x9, 0x5C, "modbus_read_result"},
+    {0x9, 0x5D, "modbus_write_coil"},
+    {0x9, 0x5E, "modbus_write_register"},
+    {0x9, 0x5F, "modbus_write_registers_1"},
+    {0x9, 0x60, "modbus_write_registers_2"},
+    {0x9, 0x61, "modbus_write_register_4b"},
+    {0x9, 0x62, "modbus_write_registers_4b"},
+    {0x9, 0x63, "modbus_write_coils"},
 };
 
 // ---- body <-> command traits ----------------------------------------------------------------
 
-template <class T> struct NatCmdOf {};
-#define LOXCAN_NAT_CMD(T, c) \
-  template <> struct NatCmdOf<T> { static constexpr std::uint8_t value = c; }
+template <class T>
+struct NatCmdOf {};
+#define LOXCAN_NAT_CMD(T, c)                 \
+  template <>                                \
+  struct NatCmdOf<T> {                       \
+    static constexpr std::uint8_t value = c; \
+  }
 LOXCAN_NAT_CMD(VersionRequest, 0x01);
 LOXCAN_NAT_CMD(ConfigEqual, 0x04);
 LOXCAN_NAT_CMD(Ping, 0x05);
@@ -150,7 +250,9 @@ LOXCAN_NAT_CMD(CompositeRgbwMagic, 0x8B);
 #undef LOXCAN_NAT_CMD
 
 template <class T>
-concept HasNatCmd = requires { NatCmdOf<T>::value; };
+concept HasNatCmd = requires {
+  NatCmdOf<T>::value;
+};
 
 template <class T, class... Ts>
 constexpr std::size_t index_of(const std::variant<Ts...>*) {
@@ -160,9 +262,13 @@ constexpr std::size_t index_of(const std::variant<Ts...>*) {
   return sizeof...(Ts);
 }
 
-template <class T> struct LegacyCmdOf {};
-#define LOXCAN_LEGACY_CMD(T, c) \
-  template <> struct LegacyCmdOf<T> { static constexpr std::uint8_t value = c; }
+template <class T>
+struct LegacyCmdOf {};
+#define LOXCAN_LEGACY_CMD(T, c)              \
+  template <>                                \
+  struct LegacyCmdOf<T> {                    \
+    static constexpr std::uint8_t value = c; \
+  }
 LOXCAN_LEGACY_CMD(LegacyIdentify, 0x00);
 LOXCAN_LEGACY_CMD(LegacyUpdateInit, 0x01);
 LOXCAN_LEGACY_CMD(LegacyUpdateReboot, 0x02);
@@ -202,11 +308,19 @@ LOXCAN_LEGACY_CMD(LegacyFirmwareData, 0x00);
 
 constexpr bool is_opaque_nat(std::uint8_t c) {
   switch (c) {
-    case 0x14: case 0x15: case 0x1C: case 0x1D: case 0x1F: case 0x82: case 0x83: case 0x86:
-    case 0x87: case 0x8D: case 0xF5: case 0xFA:
-      return true;
-    default:
-      return false;
+    case 0x14:
+    case 0x15:
+    case 0x1C:
+    case 0x1D:
+    case 0x1F:
+    case 0x82:
+    case 0x83:
+    case 0x86:
+    case 0x87:
+    case 0x8D:
+    case 0xF5:
+    case 0xFA: return true;
+    default: return false;
   }
 }
 
@@ -246,8 +360,8 @@ bool decode_nat_body(std::uint8_t cmd, const std::uint8_t* d, NatBody& body) {
     case c::kAlive: body = Alive{d[1], u16(d + 2), u32(d + 4)}; return true;
     case c::kExtensionsOffline: body = ExtensionsOffline{}; return true;
     case c::kTimeSync:
-      body = TimeSync{DateTime::unpack(std::uint32_t{d[1]} | std::uint32_t{d[2]} << 8 | std::uint32_t{d[3]} << 16,
-                                       u32(d + 4))};
+      body = TimeSync{DateTime::unpack(
+          std::uint32_t{d[1]} | std::uint32_t{d[2]} << 8 | std::uint32_t{d[3]} << 16, u32(d + 4))};
       return true;
     case c::kIdentify: body = Identify{u16(d + 2), u32(d + 4)}; return true;
     case c::kCanDiagReply: body = stats<CanDiagReply>(d); return true;
@@ -260,7 +374,9 @@ bool decode_nat_body(std::uint8_t cmd, const std::uint8_t* d, NatBody& body) {
     case c::kAnalogValue: body = AnalogValue{d[1], d[2], d[3], u32(d + 4)}; return true;
     case c::kRgbw: body = RgbwValue{u16(d + 2), d[4], d[5], d[6], d[7]}; return true;
     case c::kFrequency: body = FrequencyValue{d[1], u32(d + 4)}; return true;
-    case c::kCompositeRgbw: body = CompositeRgbw{Fade{u16(d + 2)}, d[4], d[5], d[6], d[7]}; return true;
+    case c::kCompositeRgbw:
+      body = CompositeRgbw{Fade{u16(d + 2)}, d[4], d[5], d[6], d[7]};
+      return true;
     case c::kKeypadValue: body = KeypadValue{d[1], u16(d + 2), u32(d + 4)}; return true;
     case c::kSmartTunableWhite:
       body = SmartTunableWhite{d[1], Fade{u16(d + 2)}, u16(d + 6), u16(d + 4)};
@@ -394,7 +510,9 @@ struct NatFrameWriter {
 
 constexpr std::size_t kFirstNatPacketIndex = index_of<Start>(static_cast<const NatBody*>(nullptr));
 
-bool is_packet_body(const NatBody& body) { return body.index() >= kFirstNatPacketIndex; }
+bool is_packet_body(const NatBody& body) {
+  return body.index() >= kFirstNatPacketIndex;
+}
 
 // D0..D7 of a single-frame NAT body.
 void write_nat_frame(const NatBody& body, std::uint8_t device_nat, std::uint8_t* d) {
@@ -435,7 +553,8 @@ bool has_typed_legacy_name(std::uint8_t type, std::uint8_t cmd) {
   return false;
 }
 
-bool decode_typed_legacy(std::uint8_t type, std::uint8_t cmd, const std::uint8_t* d, LegacyBody& body) {
+bool decode_typed_legacy(std::uint8_t type, std::uint8_t cmd, const std::uint8_t* d,
+                         LegacyBody& body) {
   namespace c = legacy_cmd;
   if (type == 0x1) {
     switch (cmd) {
@@ -457,7 +576,8 @@ bool decode_typed_legacy(std::uint8_t type, std::uint8_t cmd, const std::uint8_t
   return false;
 }
 
-bool decode_legacy_body(std::uint8_t type, std::uint8_t cmd, const std::uint8_t* d, LegacyBody& body) {
+bool decode_legacy_body(std::uint8_t type, std::uint8_t cmd, const std::uint8_t* d,
+                        LegacyBody& body) {
   namespace c = legacy_cmd;
   if (decode_typed_legacy(type, cmd, d, body)) return true;
   switch (cmd) {
@@ -482,8 +602,8 @@ bool decode_legacy_body(std::uint8_t type, std::uint8_t cmd, const std::uint8_t*
           std::uint32_t{d[1]} | std::uint32_t{d[2]} << 8 | std::uint32_t{d[3]} << 16, u32(d + 4))};
       return true;
     case c::kWriteWord:
-      body = LegacyWriteWord{std::uint32_t{d[1]} | std::uint32_t{d[2]} << 8 | std::uint32_t{d[3]} << 16,
-                             u32(d + 4)};
+      body = LegacyWriteWord{
+          std::uint32_t{d[1]} | std::uint32_t{d[2]} << 8 | std::uint32_t{d[3]} << 16, u32(d + 4)};
       return true;
     case c::kLogLevel: body = LegacyLogLevel{u32(d + 4)}; return true;
     case c::kSettings: body = LegacySettings{u16(d + 2), u32(d + 4)}; return true;
@@ -497,7 +617,9 @@ bool decode_legacy_body(std::uint8_t type, std::uint8_t cmd, const std::uint8_t*
         body = LegacyFragmentData{false, d[1], Bytes7{d[2], d[3], d[4], d[5], d[6], d[7], 0}};
       return true;
     case c::kFragmentLargeData: body = LegacyFragmentData{true, 0, tail7(d)}; return true;
-    case c::kFragmentLargeHeader: body = LegacyFragmentHeader{true, d[2], u16(d + 4), u16(d + 6)}; return true;
+    case c::kFragmentLargeHeader:
+      body = LegacyFragmentHeader{true, d[2], u16(d + 4), u16(d + 6)};
+      return true;
     case c::kTemperature: body = LegacyTemperature{d[1], d[2], d[3], u32(d + 4)}; return true;
     case c::kPageCrc: body = LegacyPageCrc{u16(d + 2), u32(d + 4)}; return true;
     case c::kMute: body = LegacyMute{}; return true;
@@ -602,7 +724,7 @@ struct LegacyFrameWriter {
   void operator()(const LegacyFirmwareData& b) const { std::memcpy(d, b.bytes.data(), 8); }
   void operator()(const LegacyPacket&) const {}
   template <class Empty>
-    requires std::is_empty_v<Empty>
+  requires std::is_empty_v<Empty>
   void operator()(const Empty&) const {}
 };
 
@@ -618,20 +740,25 @@ void write_legacy_frame(const LegacyId& addr, const LegacyBody& body, std::uint8
 
 // ---- decode_frame helpers ---------------------------------------------------------------------
 
-Message malformed(Protocol p, const char* why, const Frame& f) { return MalformedMessage{p, why, f}; }
-Message unknown(Protocol p, const char* why, const Frame& f) { return UnknownMessage{p, why, f}; }
+Message malformed(Protocol p, const char* why, const Frame& f) {
+  return MalformedMessage{p, why, f};
+}
+Message unknown(Protocol p, const char* why, const Frame& f) {
+  return UnknownMessage{p, why, f};
+}
 
 const char* shape_problem(const Frame& f, Bus bus) {
   if (f.error) return "CAN error frame";
   if (f.fd) return "CAN FD frame";
   if (f.rtr) return "remote (RTR) frame";
-  if (!f.extended) return bus == Bus::link ? "11-bit id on the Link bus" : "11-bit id on a Tree branch";
+  if (!f.extended)
+    return bus == Bus::link ? "11-bit id on the Link bus" : "11-bit id on a Tree branch";
   if (f.len != 8) return "DLC is not 8";
   return nullptr;
 }
 
 Direction nat_direction(std::uint8_t bits) {
-  return bits == kNatDirServer ? Direction::to_device
+  return bits == kNatDirServer     ? Direction::to_device
          : bits == kNatDirShortcut ? Direction::shortcut
                                    : Direction::from_device;
 }
@@ -641,10 +768,13 @@ Message decode_nat(const Frame& f, Bus bus) {
   if (id.reserved_set) return malformed(Protocol::nat, "reserved NAT id bits set", f);
   if (id.dir_bits == kNatDirIllegal) return malformed(Protocol::nat, "illegal NAT direction 01", f);
   const bool frag_cmd = id.cmd == nat_cmd::kFragmentHeader || id.cmd == nat_cmd::kFragmentData;
-  if (frag_cmd && !id.fragment) return malformed(Protocol::nat, "fragment command without fragment bit", f);
-  if (!frag_cmd && id.fragment) return malformed(Protocol::nat, "fragment bit on a non-fragment command", f);
+  if (frag_cmd && !id.fragment)
+    return malformed(Protocol::nat, "fragment command without fragment bit", f);
+  if (!frag_cmd && id.fragment)
+    return malformed(Protocol::nat, "fragment bit on a non-fragment command", f);
   NatMessage m{NatAddress{bus, nat_direction(id.dir_bits), id.nat, f.data[0]}, Ping{}, 0};
-  if (!decode_nat_body(id.cmd, f.data.data(), m.body)) return unknown(Protocol::nat, "unknown NAT command", f);
+  if (!decode_nat_body(id.cmd, f.data.data(), m.body))
+    return unknown(Protocol::nat, "unknown NAT command", f);
   std::uint8_t re[8];
   write_nat_frame(m.body, m.addr.device_nat, re);
   m.residue = load64(f.data.data()) ^ load64(re);
@@ -703,7 +833,8 @@ NatBody group_identify_packet(std::span<const std::uint8_t> p) {
   if (p.size() < 8 || (p.size() - 8) % 6 != 0)
     return opaque_packet(nat_cmd::kGroupIdentify, p, "group identify layout mismatch");
   GroupIdentify g{u16(&p[0]), u16(&p[2]), u32(&p[4]), {}};
-  for (std::size_t i = 8; i < p.size(); i += 6) g.entries.push_back({u32(&p[i]), p[i + 4], p[i + 5]});
+  for (std::size_t i = 8; i < p.size(); i += 6)
+    g.entries.push_back({u32(&p[i]), p[i + 4], p[i + 5]});
   return g;
 }
 
@@ -768,7 +899,9 @@ NatBody firmware_packet(std::uint8_t cmd, std::span<const std::uint8_t> p) {
   return f;
 }
 
-bool is_crypto_cmd(std::uint8_t c) { return (c >= 0x90 && c <= 0x94) || (c >= 0x98 && c <= 0x9D); }
+bool is_crypto_cmd(std::uint8_t c) {
+  return (c >= 0x90 && c <= 0x94) || (c >= 0x98 && c <= 0x9D);
+}
 
 // Payload writers for packet bodies.
 struct PayloadWriter {
@@ -845,8 +978,8 @@ struct PayloadWriter {
   }
   void operator()(const NatOpaquePacket& b) { raw(b.data); }
   template <class Single>
-    requires(!std::is_base_of_v<DeviceInfo, Single> && !std::is_base_of_v<TextPacket, Single>)
-  void operator()(const Single& b) {
+  requires(!std::is_base_of_v<DeviceInfo, Single> && !std::is_base_of_v<TextPacket, Single>) void
+  operator()(const Single& b) {
     std::uint8_t d[8] = {};
     NatFrameWriter{d}(b);
     raw({d + 1, 7});
@@ -857,7 +990,9 @@ struct PayloadWriter {
 
 // ---- public: names and helpers ------------------------------------------------------------------
 
-const char* to_string(Bus bus) { return bus == Bus::tree ? "tree" : "link"; }
+const char* to_string(Bus bus) {
+  return bus == Bus::tree ? "tree" : "link";
+}
 
 const char* to_string(Protocol protocol) {
   switch (protocol) {
@@ -920,11 +1055,17 @@ const char* legacy_fragment_type_name(std::uint8_t type) {
 
 bool nat_command_is_fragmented(std::uint8_t cmd) {
   switch (cmd) {
-    case 0x02: case 0x03: case 0x11: case 0x12: case 0x13: case 0x1E: case 0x8A: case 0x8B:
-    case 0xEF: case 0xF3:
-      return true;
-    default:
-      return is_crypto_cmd(cmd);
+    case 0x02:
+    case 0x03:
+    case 0x11:
+    case 0x12:
+    case 0x13:
+    case 0x1E:
+    case 0x8A:
+    case 0x8B:
+    case 0xEF:
+    case 0xF3: return true;
+    default: return is_crypto_cmd(cmd);
   }
 }
 
@@ -959,8 +1100,10 @@ std::uint32_t unscale_analog(double value, std::uint8_t flags) {
   if (std::isnan(raw)) return 0;
   raw = std::round(raw);
   if (flags & 0x10) {
-    if (raw < double(std::numeric_limits<std::int32_t>::min())) raw = std::numeric_limits<std::int32_t>::min();
-    if (raw > double(std::numeric_limits<std::int32_t>::max())) raw = std::numeric_limits<std::int32_t>::max();
+    if (raw < double(std::numeric_limits<std::int32_t>::min()))
+      raw = std::numeric_limits<std::int32_t>::min();
+    if (raw > double(std::numeric_limits<std::int32_t>::max()))
+      raw = std::numeric_limits<std::int32_t>::max();
     return static_cast<std::uint32_t>(static_cast<std::int32_t>(raw));
   }
   if (raw < 0) return 0;
@@ -968,17 +1111,21 @@ std::uint32_t unscale_analog(double value, std::uint8_t flags) {
   return static_cast<std::uint32_t>(raw);
 }
 
-std::uint32_t Config::offline_timeout_s() const { return bytes.size() >= 8 ? u32(&bytes[4]) : 0; }
+std::uint32_t Config::offline_timeout_s() const {
+  return bytes.size() >= 8 ? u32(&bytes[4]) : 0;
+}
 
 std::span<const std::uint8_t> Config::device_specific() const {
   if (bytes.size() < 12) return {};
   return std::span<const std::uint8_t>(bytes).subspan(8, bytes.size() - 12);
 }
 
-std::uint32_t Config::crc() const { return config_crc(bytes); }
+std::uint32_t Config::crc() const {
+  return config_crc(bytes);
+}
 
-Config Config::make(std::uint8_t version, std::uint8_t blink_offset, std::uint32_t offline_timeout_s,
-                    std::span<const std::uint8_t> specific) {
+Config Config::make(std::uint8_t version, std::uint8_t blink_offset,
+                    std::uint32_t offline_timeout_s, std::span<const std::uint8_t> specific) {
   Config c;
   c.bytes = {0, version, blink_offset, 0};
   PayloadWriter{c.bytes}.le32(offline_timeout_s);
@@ -1030,7 +1177,7 @@ std::uint8_t legacy_command(const LegacyBody& body) {
           return b.large ? legacy_cmd::kFragmentLargeData : legacy_cmd::kFragment;
         } else if constexpr (std::is_same_v<T, LegacyPacket>) {
           return b.force_large || b.data.size() > kLegacySmallMax ? legacy_cmd::kFragmentLargeHeader
-                                                                   : legacy_cmd::kFragment;
+                                                                  : legacy_cmd::kFragment;
         } else {
           return LegacyCmdOf<T>::value;
         }
@@ -1058,9 +1205,10 @@ Message decode_frame(const Frame& frame, Bus bus) {
     case Protocol::legacy: return decode_legacy(frame);
     case Protocol::unknown: break;
   }
-  return unknown(Protocol::unknown,
-                 bus == Bus::tree ? "not a Tree NAT id on a Tree branch" : "legacy id with type 0 (unused)",
-                 frame);
+  return unknown(
+      Protocol::unknown,
+      bus == Bus::tree ? "not a Tree NAT id on a Tree branch" : "legacy id with type 0 (unused)",
+      frame);
 }
 
 NatBody decode_nat_payload(std::uint8_t cmd, std::span<const std::uint8_t> p) {

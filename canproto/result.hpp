@@ -26,7 +26,7 @@ Err(E) -> Err<E>;
 template <class T, class E>
 class Result {
  public:
-  Result(const T& value) : v_(std::in_place_index<0>, value) {}  // NOLINT: implicit by design
+  Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT: implicit by design
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   template <class E2>
   Result(Err<E2> e) : v_(std::in_place_index<1>, std::move(e.error)) {}  // NOLINT

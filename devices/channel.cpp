@@ -19,7 +19,7 @@ namespace {
 
 std::string number_to_plain(double d) {
   if (d == 0) return "0";  // also folds -0
-  char buf[400];  // fixed notation of the largest double has 309 digits
+  char buf[400];           // fixed notation of the largest double has 309 digits
   // Shortest fixed-point form that round-trips: 22.5 stays 22.5, 0.1 stays 0.1, and 1e6 is
   // written 1000000 (MQTT consumers such as LoxBerry do not read exponents).
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);

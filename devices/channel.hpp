@@ -30,24 +30,24 @@ enum class ValueType : std::uint8_t {
 /// `generic` when nothing better is known.
 enum class Semantic : std::uint8_t {
   generic,
-  temperature,   ///< degC
-  humidity,      ///< %
-  illuminance,   ///< lx
-  co2,           ///< ppm
-  voltage,       ///< V
-  frequency,     ///< Hz
-  wind_speed,    ///< km/h
-  position,      ///< % of a valve / damper
-  brightness,    ///< % of a dimmer channel
-  motion,        ///< boolean: motion detected
-  rain,          ///< boolean
-  tamper,        ///< boolean: true = tamper OK per Loxone; see the model's docs
-  problem,       ///< boolean: a fault flag
-  relay,         ///< boolean output switching a load
-  light,         ///< rgbw output of a light
-  buzzer,        ///< boolean output making a sound
-  button,        ///< input bits that are touch zones / buttons
-  enumeration,   ///< a small integer selecting a mode / class
+  temperature,  ///< degC
+  humidity,     ///< %
+  illuminance,  ///< lx
+  co2,          ///< ppm
+  voltage,      ///< V
+  frequency,    ///< Hz
+  wind_speed,   ///< km/h
+  position,     ///< % of a valve / damper
+  brightness,   ///< % of a dimmer channel
+  motion,       ///< boolean: motion detected
+  rain,         ///< boolean
+  tamper,       ///< boolean: true = tamper OK per Loxone; see the model's docs
+  problem,      ///< boolean: a fault flag
+  relay,        ///< boolean output switching a load
+  light,        ///< rgbw output of a light
+  buzzer,       ///< boolean output making a sound
+  button,       ///< input bits that are touch zones / buttons
+  enumeration,  ///< a small integer selecting a mode / class
 };
 
 struct Rgbw {
@@ -64,8 +64,9 @@ struct ChannelSpec {
   ChannelDirection direction = ChannelDirection::input;
   ValueType type = ValueType::number;
   Semantic semantic = Semantic::generic;
-  std::string unit;  ///< "" when unitless; SI-ish symbols: "°C", "%", "lx", "ppm", "V", "Hz", "km/h"
-  double min = 0;    ///< inclusive range for number outputs/inputs (ignored for other types)
+  std::string
+      unit;        ///< "" when unitless; SI-ish symbols: "°C", "%", "lx", "ppm", "V", "Hz", "km/h"
+  double min = 0;  ///< inclusive range for number outputs/inputs (ignored for other types)
   double max = 0;
   std::uint8_t bits = 0;  ///< for bitmask: number of meaningful bits
 };

@@ -12,13 +12,15 @@ namespace cp = loxcan::canproto;
 using cp::nat_cmd::kAnalogValue;
 using cp::nat_cmd::kDigitalValue;
 
-bool is_input(const ModelChannel& c) { return c.spec.direction == ChannelDirection::input; }
+bool is_input(const ModelChannel& c) {
+  return c.spec.direction == ChannelDirection::input;
+}
 
 // Device frames fill an output channel only if no input shares its command/index.
 bool shadowed_by_input(const Model& m, const ModelChannel& out) {
   return std::any_of(m.channels.begin(), m.channels.end(), [&](const ModelChannel& c) {
-    return is_input(c) && c.binding.cmd == out.binding.cmd && c.binding.index == out.binding.index &&
-           c.binding.codec != Codec::none;
+    return is_input(c) && c.binding.cmd == out.binding.cmd &&
+           c.binding.index == out.binding.index && c.binding.codec != Codec::none;
   });
 }
 
@@ -91,7 +93,8 @@ bool visit_nat_channel(const ModelChannel& c, const cp::NatBody& body, const Cha
       Rgbw before = current_rgbw(current, c.spec.name);
       if (b.codec == Codec::nat_white) {
         const ChannelValue* w = find_value(current, c.spec.name);
-        if (w && std::holds_alternative<double>(*w)) before.w = static_cast<std::uint8_t>(std::get<double>(*w));
+        if (w && std::holds_alternative<double>(*w))
+          before.w = static_cast<std::uint8_t>(std::get<double>(*w));
       }
       auto light = light_of(body, before);
       if (!light) return false;
@@ -106,8 +109,7 @@ bool visit_nat_channel(const ModelChannel& c, const cp::NatBody& body, const Cha
       double v = b.bit == 0 ? s->error_count : b.bit == 1 ? s->rec : s->tec;
       return take(v);
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -173,7 +175,8 @@ std::vector<std::size_t> nat_kinds(const Binding& b) {
   }
 }
 
-// ---- legacy --------------------------------------------------------------------------------------
+// ---- legacy
+// --------------------------------------------------------------------------------------
 
 // As nat_kinds(), for decode_legacy_channel().
 std::vector<std::size_t> legacy_kinds(Codec codec) {
@@ -194,7 +197,8 @@ bool visit_legacy_channel(const ModelChannel& c, const cp::LegacyBody& body,
   switch (b.codec) {
     case Codec::legacy_bit: {
       std::optional<std::uint32_t> mask;
-      if (auto* d = std::get_if<cp::LegacyDigitalInputs>(&body); d && b.cmd == 0x50) mask = d->bitmask;
+      if (auto* d = std::get_if<cp::LegacyDigitalInputs>(&body); d && b.cmd == 0x50)
+        mask = d->bitmask;
       if (auto* o = std::get_if<cp::LegacyOutputs>(&body); o && b.cmd == 0x60) mask = o->bitmask;
       if (!mask) return false;
       return take(((*mask >> b.bit) & 1u) != 0);
@@ -223,8 +227,7 @@ bool visit_legacy_channel(const ModelChannel& c, const cp::LegacyBody& body,
       if (!t) return false;
       return take(static_cast<double>(std::round(t->celsius(hw) * 100) / 100));
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -288,8 +291,8 @@ std::string serial_config_text(const cp::LegacyGeneric& g) {
   const unsigned bits = 5 + (g.b0 & 0x3);
   const unsigned parity = (g.b0 >> 2) & 0xF;
   const char p = parity < 5 ? kParity[parity] : '?';
-  std::string s = std::to_string(g.val32) + " " + std::to_string(bits) + p +
-                  ((g.b0 & 0x40) ? "2" : "1");
+  std::string s =
+      std::to_string(g.val32) + " " + std::to_string(bits) + p + ((g.b0 & 0x40) ? "2" : "1");
   if (g.b0 & 0x80) {
     char end[8];
     std::snprintf(end, sizeof end, " end=%02X", static_cast<unsigned>(g.val16 & 0xFF));
@@ -311,7 +314,9 @@ void decode_serial_port(const cp::LegacyBody& body, bool from_device, DecodeScra
     return;
   }
   if (g->cmd != 0x71) return;
-  const std::uint8_t d[8] = {0, g->b0, static_cast<std::uint8_t>(g->val16),
+  const std::uint8_t d[8] = {0,
+                             g->b0,
+                             static_cast<std::uint8_t>(g->val16),
                              static_cast<std::uint8_t>(g->val16 >> 8),
                              static_cast<std::uint8_t>(g->val32),
                              static_cast<std::uint8_t>(g->val32 >> 8),
@@ -327,7 +332,8 @@ void decode_serial_port(const cp::LegacyBody& body, bool from_device, DecodeScra
       scratch.tx_expected = 0;
       return;
     }
-    for (int k = 2; k < 8 && scratch.tx.size() < scratch.tx_expected; ++k) scratch.tx.push_back(d[k]);
+    for (int k = 2; k < 8 && scratch.tx.size() < scratch.tx_expected; ++k)
+      scratch.tx.push_back(d[k]);
   }
   if (scratch.tx_expected > 0 && scratch.tx.size() == scratch.tx_expected) {
     out.push_back({"tx", hex_bytes(scratch.tx), ""});
@@ -349,17 +355,19 @@ void decode_modbus(const cp::LegacyBody& body, bool from_device, std::vector<Dec
   } else if (!from_device && g->cmd >= 0x5D && g->cmd <= 0x63) {
     out.push_back({name, static_cast<double>(big_endian(g->val32)), ""});
   } else if (from_device && g->cmd == 0x1C) {
-    static const char* kErr[] = {"write confirmed", "timeout",  "CRC error", "invalid response",
-                                 "length error",    "other",    "TX overrun"};
+    static const char* kErr[] = {"write confirmed", "timeout", "CRC error", "invalid response",
+                                 "length error",    "other",   "TX overrun"};
     const unsigned code = g->val16 & 0xFF;
-    out.push_back({"error",
-                   "a" + std::to_string(g->b0) + " " + (code < 7 ? kErr[code] : "unknown"), ""});
+    out.push_back(
+        {"error", "a" + std::to_string(g->b0) + " " + (code < 7 ? kErr[code] : "unknown"), ""});
   }
 }
 
 // ---- encode ------------------------------------------------------------------------------------
 
-bool value_matches(const ChannelSpec& s, const ChannelValue& v) { return type_of(v) == s.type; }
+bool value_matches(const ChannelSpec& s, const ChannelValue& v) {
+  return type_of(v) == s.type;
+}
 
 std::uint32_t compose_mask(const Model& m, const ModelChannel& target, bool value,
                            const ChannelStates& current, Codec codec) {
@@ -407,7 +415,8 @@ canproto::Result<OutputBody, CommandError> encode_legacy_analog(const Model& m,
                cv && std::holds_alternative<double>(*cv)) {
       v = std::get<double>(*cv);
     }
-    out.raw[c.binding.index] = static_cast<std::uint16_t>(std::clamp(std::lround(v / c.binding.scale), 0L, 1023L));
+    out.raw[c.binding.index] =
+        static_cast<std::uint16_t>(std::clamp(std::lround(v / c.binding.scale), 0L, 1023L));
   }
   return OutputBody{cp::LegacyBody{out}};
 }
@@ -506,7 +515,8 @@ std::optional<ChannelValue> DecodePlan::decode(std::uint16_t index, const canpro
   return decode_nat_channel(model_.channels[index], body, current);
 }
 
-std::optional<ChannelValue> DecodePlan::decode(std::uint16_t index, const canproto::LegacyBody& body,
+std::optional<ChannelValue> DecodePlan::decode(std::uint16_t index,
+                                               const canproto::LegacyBody& body,
                                                std::optional<std::uint8_t> hw_version) const {
   return decode_legacy_channel(model_.channels[index], body, hw_version);
 }
@@ -545,7 +555,8 @@ canproto::Result<OutputBody, CommandError> encode_output(const Model& model,
   if (!c) return canproto::Err{CommandError::unknown_channel};
   if (is_input(*c)) return canproto::Err{CommandError::not_an_output};
   if (!value_matches(c->spec, value)) return canproto::Err{CommandError::wrong_type};
-  if (auto* d = std::get_if<double>(&value); d && (*d < c->spec.min || *d > c->spec.max || std::isnan(*d))) {
+  if (auto* d = std::get_if<double>(&value);
+      d && (*d < c->spec.min || *d > c->spec.max || std::isnan(*d))) {
     return canproto::Err{CommandError::out_of_range};
   }
   if (auto* l = std::get_if<Rgbw>(&value); l && std::max({l->r, l->g, l->b, l->w}) > 100) {
@@ -573,8 +584,7 @@ canproto::Result<OutputBody, CommandError> encode_output(const Model& model,
     }
     case Codec::legacy_analog10:
       return encode_legacy_analog(model, *c, std::get<double>(value), current);
-    default:
-      return canproto::Err{CommandError::not_encodable};
+    default: return canproto::Err{CommandError::not_encodable};
   }
 }
 
@@ -588,7 +598,8 @@ std::optional<ChannelValue> parse_plain(ValueType type, std::string_view text) {
   switch (type) {
     case ValueType::boolean:
       if (text == "1" || text == "true" || text == "on" || text == "ON") return ChannelValue{true};
-      if (text == "0" || text == "false" || text == "off" || text == "OFF") return ChannelValue{false};
+      if (text == "0" || text == "false" || text == "off" || text == "OFF")
+        return ChannelValue{false};
       return std::nullopt;
     case ValueType::number:
       if (auto v = number(text)) return ChannelValue{*v};
@@ -613,11 +624,11 @@ std::optional<ChannelValue> parse_plain(ValueType type, std::string_view text) {
         }
       }
       if (p != e) return std::nullopt;
-      return ChannelValue{Rgbw{static_cast<std::uint8_t>(parts[0]), static_cast<std::uint8_t>(parts[1]),
-                               static_cast<std::uint8_t>(parts[2]), static_cast<std::uint8_t>(parts[3])}};
+      return ChannelValue{
+          Rgbw{static_cast<std::uint8_t>(parts[0]), static_cast<std::uint8_t>(parts[1]),
+               static_cast<std::uint8_t>(parts[2]), static_cast<std::uint8_t>(parts[3])}};
     }
-    case ValueType::text:
-      return ChannelValue{std::string(text)};
+    case ValueType::text: return ChannelValue{std::string(text)};
   }
   return std::nullopt;
 }

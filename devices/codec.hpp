@@ -11,19 +11,20 @@
 //   - Partial updates (0x8A composite white with 0xFF = unchanged, one bit of a shared mask) start
 //     from `current`, the device's last values.
 //   - Special models (DMX, 1-Wire, RS232/485, Modbus) produce dynamic channel names:
-//     `dmx<channel>`, `t<sensor>`, `ibutton`, `rx`, `tx`, `config`, `a<address>_r<register>`, `error`.
+//     `dmx<channel>`, `t<sensor>`, `ibutton`, `rx`, `tx`, `config`, `a<address>_r<register>`,
+//     `error`.
 //   Bodies a model has no binding for produce nothing (the caller reports them raw).
 //
-// encode_output(): the body that sets one output channel (MQTT `/set`, emulation). Outputs sharing a
-// bit mask or a 4-value frame are filled from `current`. Numbers are range-checked against the
+// encode_output(): the body that sets one output channel (MQTT `/set`, emulation). Outputs sharing
+// a bit mask or a 4-value frame are filled from `current`. Numbers are range-checked against the
 // ChannelSpec; analog outputs are sent with flags 0 (integers) or 5 (value x 1000, signed if < 0).
 //
 // Example: Touch, NAT 0x81 {index 0, flags 0x15, raw 22500} from the device
 //   -> {"temperature", 22.5, "°C"}; Relay Extension, encode_output("q2", true, {q1 = true})
 //   -> LegacyOutputs{bitmask 0x3}.
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -92,7 +93,8 @@ class DecodePlan {
   /// Indices into model().channels that `body` may set, in model order (for bodies with a D1
   /// index, only the channels bound to that index).
   std::span<const std::uint16_t> candidates(const canproto::NatBody& body, bool from_device) const;
-  std::span<const std::uint16_t> candidates(const canproto::LegacyBody& body, bool from_device) const;
+  std::span<const std::uint16_t> candidates(const canproto::LegacyBody& body,
+                                            bool from_device) const;
 
   /// The value channel `index` takes from `body`; nullopt when the body does not carry it (other
   /// index, NaN analog value). `current` completes partial updates (0x8A white with 0xFF).

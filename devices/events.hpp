@@ -3,7 +3,8 @@
 //
 // Producers: the bus inventory (monitor mode, from decoded traffic) and the emulated devices.
 // Consumers: the MQTT bridge, `loxcan decode --events`, the daemon's logs.
-// Time is passed in by the caller (ns since the Unix epoch, the frame's timestamp where there is one).
+// Time is passed in by the caller (ns since the Unix epoch, the frame's timestamp where there is
+// one).
 
 #include <cstdint>
 #include <string>
@@ -28,7 +29,7 @@ struct DeviceInfo {
   std::uint32_t serial = 0;  ///< printed by Loxone as 8 uppercase hex digits
   std::uint16_t type = 0;    ///< NAT device type (0x0014, 0x8003...) or legacy 4-bit type
   Generation generation = Generation::nat_extension;
-  std::string model;         ///< e.g. "touch_tree", "di_extension", "unknown_8015"
+  std::string model;  ///< e.g. "touch_tree", "di_extension", "unknown_8015"
   std::string name;
   std::uint32_t firmware = 0;  ///< decimal AABBCCDD as sent (10031108 = 10.3.11.8); 0 if unknown
 };
@@ -65,9 +66,9 @@ struct Command {
 
 /// Anything about the bus itself: bus-off, error counters, shortcut, an unknown message kept raw.
 struct BusEvent {
-  std::string kind;     ///< snake_case: "bus_off", "tree_shortcut", "unknown_message", ...
-  std::string detail;   ///< human-readable, names the frame where there is one
-  std::string raw;      ///< candump compact form of the frame(s) concerned, may be empty
+  std::string kind;    ///< snake_case: "bus_off", "tree_shortcut", "unknown_message", ...
+  std::string detail;  ///< human-readable, names the frame where there is one
+  std::string raw;     ///< candump compact form of the frame(s) concerned, may be empty
   std::int64_t ts_ns = 0;
 };
 

@@ -34,10 +34,8 @@ ordered_json value_json(const ChannelValue& v) {
 }
 
 ordered_json device_json(const DeviceInfo& d) {
-  return ordered_json{{"serial", hex8(d.serial)},
-                      {"type", type_text(d)},
-                      {"model", d.model},
-                      {"name", d.name}};
+  return ordered_json{
+      {"serial", hex8(d.serial)}, {"type", type_text(d)}, {"model", d.model}, {"name", d.name}};
 }
 
 std::string with_unit(const ChannelValue& v, const std::string& unit) {
@@ -48,9 +46,8 @@ std::string with_unit(const ChannelValue& v, const std::string& unit) {
 
 struct TextVisitor {
   std::string operator()(const DeviceSeen& e) const {
-    std::string s = "device_seen " + e.device.name + " serial " + hex8(e.device.serial) +
-                    " type " + type_text(e.device) + " " +
-                    std::string(to_string(e.device.generation));
+    std::string s = "device_seen " + e.device.name + " serial " + hex8(e.device.serial) + " type " +
+                    type_text(e.device) + " " + std::string(to_string(e.device.generation));
     if (e.device.firmware) s += " fw " + format_version(e.device.firmware);
     return s;
   }
@@ -73,29 +70,37 @@ struct TextVisitor {
 
 struct JsonVisitor {
   ordered_json operator()(const DeviceSeen& e) const {
-    ordered_json j{{"event", "device_seen"}, {"ts", format_ts(e.ts_ns)}, {"device", device_json(e.device)}};
+    ordered_json j{
+        {"event", "device_seen"}, {"ts", format_ts(e.ts_ns)}, {"device", device_json(e.device)}};
     j["generation"] = to_string(e.device.generation);
     j["firmware"] = format_version(e.device.firmware);
     return j;
   }
   ordered_json operator()(const DeviceStateChanged& e) const {
-    return ordered_json{{"event", "device_state_changed"}, {"ts", format_ts(e.ts_ns)},
-                        {"device", device_json(e.device)}, {"from", to_string(e.from)},
+    return ordered_json{{"event", "device_state_changed"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"device", device_json(e.device)},
+                        {"from", to_string(e.from)},
                         {"to", to_string(e.to)}};
   }
   ordered_json operator()(const ChannelChanged& e) const {
-    return ordered_json{{"event", "channel_changed"}, {"ts", format_ts(e.ts_ns)},
+    return ordered_json{{"event", "channel_changed"},      {"ts", format_ts(e.ts_ns)},
                         {"device", device_json(e.device)}, {"channel", e.channel},
-                        {"value", value_json(e.value)}, {"unit", e.unit}};
+                        {"value", value_json(e.value)},    {"unit", e.unit}};
   }
   ordered_json operator()(const Command& e) const {
-    return ordered_json{{"event", "command"}, {"ts", format_ts(e.ts_ns)},
-                        {"device", device_json(e.device)}, {"channel", e.channel},
+    return ordered_json{{"event", "command"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"device", device_json(e.device)},
+                        {"channel", e.channel},
                         {"value", value_json(e.value)}};
   }
   ordered_json operator()(const BusEvent& e) const {
-    return ordered_json{{"event", "bus_event"}, {"ts", format_ts(e.ts_ns)}, {"kind", e.kind},
-                        {"detail", e.detail}, {"raw", e.raw}};
+    return ordered_json{{"event", "bus_event"},
+                        {"ts", format_ts(e.ts_ns)},
+                        {"kind", e.kind},
+                        {"detail", e.detail},
+                        {"raw", e.raw}};
   }
 };
 
@@ -126,7 +131,9 @@ std::string format_event(const Event& e) {
   return "(" + format_ts(ts) + ") " + std::visit(TextVisitor{}, e);
 }
 
-std::string event_json(const Event& e) { return std::visit(JsonVisitor{}, e).dump(); }
+std::string event_json(const Event& e) {
+  return std::visit(JsonVisitor{}, e).dump();
+}
 
 std::string inventory_json(const Inventory& inventory, int indent) {
   ordered_json devices = ordered_json::array();
@@ -145,8 +152,8 @@ std::string inventory_json(const Inventory& inventory, int indent) {
     d["last_seen"] = format_ts(r.last_seen_ns);
     ordered_json ch = ordered_json::object();
     for (const auto& c : r.channels) {
-      ch[c.name] = ordered_json{{"value", value_json(c.value)}, {"unit", c.unit},
-                                {"ts", format_ts(c.ts_ns)}};
+      ch[c.name] = ordered_json{
+          {"value", value_json(c.value)}, {"unit", c.unit}, {"ts", format_ts(c.ts_ns)}};
     }
     d["channels"] = std::move(ch);
     devices.push_back(std::move(d));

@@ -3,11 +3,11 @@
 // `loxcan devices` and the golden tests.
 //
 // Text (one line per event, timestamp as candump prints it):
-//   (1718000000.100000) device_seen tree_extension-13112233 serial 13112233 type 0x0013 nat fw 10.3.11.8
-//   (1718000000.100000) state touch-c0168612 offline -> online
-//   (1718000000.200000) channel touch-c0168612 temperature = 22.5 °C
-//   (1718000000.300000) command relay_extension-0bff0a01 q1 = 1
-//   (1718000000.400000) bus unknown_device: analog_value from NAT 0x05 ... [10005081#00...]
+//   (1718000000.100000) device_seen tree_extension-13112233 serial 13112233 type 0x0013 nat
+//   fw 10.3.11.8 (1718000000.100000) state touch-c0168612 offline -> online (1718000000.200000)
+//   channel touch-c0168612 temperature = 22.5 °C (1718000000.300000) command
+//   relay_extension-0bff0a01 q1 = 1 (1718000000.400000) bus unknown_device: analog_value from NAT
+//   0x05 ... [10005081#00...]
 // JSON: one object per event ({"event": "channel_changed", "ts": "1718000000.200000",
 // "device": {...}, "channel": ..., "value": ..., "unit": ...}); values: bool, number, bitmask
 // (number), rgbw ({"r","g","b","w"}), text (string). The inventory is {"devices": [...]} in the

@@ -60,8 +60,8 @@ bool is_legacy_value(const cp::LegacyBody& b) {
 
 // "analog_value from NAT 0x01/0x43 before its NAT offer or Start"
 std::string unmapped(const cp::NatMessage& m, const char* from_or_to) {
-  return std::string(cp::nat_command_name(cp::nat_command(m.body))) + " " + from_or_to +
-         " NAT " + hex2(m.addr.nat) + (m.addr.device_nat ? "/" + hex2(m.addr.device_nat) : "") +
+  return std::string(cp::nat_command_name(cp::nat_command(m.body))) + " " + from_or_to + " NAT " +
+         hex2(m.addr.nat) + (m.addr.device_nat ? "/" + hex2(m.addr.device_nat) : "") +
          " before its NAT offer or Start";
 }
 
@@ -216,7 +216,8 @@ void Inventory::miniserver_start(const canproto::Message& m, const char* detail,
   last_start_event_ns_ = ts;
 }
 
-// ---- NAT -----------------------------------------------------------------------------------------
+// ---- NAT
+// -----------------------------------------------------------------------------------------
 
 void Inventory::feed_nat(const canproto::NatMessage& m, std::int64_t ts, std::vector<Event>& out) {
   if (m.addr.bus != cp::Bus::tree) return route_nat(m, m, ts, out);
@@ -234,12 +235,11 @@ void Inventory::route_nat(const canproto::NatMessage& view, const canproto::NatM
   if (auto* s = std::get_if<cp::TreeShortcut>(&view.body)) {
     auto ext = resolve(view.addr.nat, 0);
     const DeviceRecord* r = ext ? find(*ext) : nullptr;
-    out.push_back(BusEvent{"tree_shortcut",
-                           std::string("Tree Extension ") +
-                               (r ? r->info.name : "at NAT " + hex2(view.addr.nat)) +
-                               " reports a shortcut on the " +
-                               ((s->branch & 0x40) ? "left" : "right") + " branch",
-                           raw_of(m), ts});
+    out.push_back(BusEvent{
+        "tree_shortcut",
+        std::string("Tree Extension ") + (r ? r->info.name : "at NAT " + hex2(view.addr.nat)) +
+            " reports a shortcut on the " + ((s->branch & 0x40) ? "left" : "right") + " branch",
+        raw_of(m), ts});
     return;
   }
   if (view.addr.dir == cp::Direction::from_device) return feed_nat_from_device(view, ts, out);
@@ -530,7 +530,8 @@ void Inventory::on_values(DeviceRecord& r, const std::vector<DecodedValue>& valu
   }
 }
 
-// ---- legacy --------------------------------------------------------------------------------------
+// ---- legacy
+// --------------------------------------------------------------------------------------
 
 void Inventory::feed_legacy(const canproto::LegacyMessage& m, std::int64_t ts,
                             std::vector<Event>& out) {
@@ -588,14 +589,16 @@ void Inventory::legacy_values(DeviceRecord& r, const canproto::LegacyMessage& m,
     if (plan_values(r, m.body, r.hw_version, from_device, ts, out) > 0) return;
   } else {
     scratch_values_.clear();
-    if (r.model) decode_legacy(*r.model, m.body, from_device, r.hw_version, r.scratch, scratch_values_);
+    if (r.model)
+      decode_legacy(*r.model, m.body, from_device, r.hw_version, r.scratch, scratch_values_);
     if (!scratch_values_.empty()) return on_values(r, scratch_values_, from_device, ts, out);
     // Multi-frame sends complete later; anything else is a message the model does not map.
     auto* g = std::get_if<cp::LegacyGeneric>(&m.body);
     if (r.model && r.model->special == Special::serial_port && g && g->cmd == 0x71) return;
   }
   unknown(m, "unknown_message",
-          r.info.name + ": legacy " + cp::legacy_command_name(cp::legacy_command(m.body), m.addr.type) +
+          r.info.name + ": legacy " +
+              cp::legacy_command_name(cp::legacy_command(m.body), m.addr.type) +
               " not mapped by model " + r.info.model,
           ts, out);
 }

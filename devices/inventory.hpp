@@ -26,8 +26,8 @@
 //   ChannelChanged      a device reported a value different from the last one (or the first one)
 //   Command             the Miniserver commanded an output (every command, also repeated values)
 //   BusEvent            tree_shortcut, miniserver_start, device_log, unknown_device (a value frame
-//                       from a NAT no offer/Start mapped), unknown_message (a device whose model has
-//                       no binding for the message; the raw frames are kept), malformed, ...
+//                       from a NAT no offer/Start mapped), unknown_message (a device whose model
+//                       has no binding for the message; the raw frames are kept), malformed, ...
 //
 // Devices not in the YAML map get the generated name `<model>-<serial lowercase>`; set_name()
 // gives a friendly one (before or after the device is first seen).
@@ -57,8 +57,8 @@ struct DeviceRecord {
   bool type_known = false;
   DeviceState state = DeviceState::offline;
   DeviceState protocol_state = DeviceState::offline;  ///< what the protocol said, before silence
-  std::uint8_t nat = 0;        ///< extension NAT, or device NAT for Tree devices; 0 = none
-  std::uint32_t parent = 0;    ///< Tree devices: serial of the Tree Extension (0 = unknown)
+  std::uint8_t nat = 0;      ///< extension NAT, or device NAT for Tree devices; 0 = none
+  std::uint32_t parent = 0;  ///< Tree devices: serial of the Tree Extension (0 = unknown)
   BranchSide branch = BranchSide::none;
   std::uint32_t config_crc = 0;
   std::optional<std::uint8_t> hw_version;
@@ -127,8 +127,8 @@ class Inventory {
   void on_park_all(std::int64_t ts, std::vector<Event>& out);
   void route_nat(const canproto::NatMessage& m, const canproto::NatMessage& original,
                  std::int64_t ts, std::vector<Event>& out);
-  void nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device,
-                  std::int64_t ts, std::vector<Event>& out);
+  void nat_values(DeviceRecord& r, const canproto::NatMessage& m, bool from_device, std::int64_t ts,
+                  std::vector<Event>& out);
   void legacy_values(DeviceRecord& r, const canproto::LegacyMessage& m, bool from_device,
                      std::int64_t ts, std::vector<Event>& out);
   /// Decodes `body` with the record's DecodePlan and applies the values; returns how many
@@ -152,8 +152,8 @@ class Inventory {
   const Registry& registry_;
   InventoryOptions options_;
   std::vector<DeviceRecord> records_;
-  std::map<std::uint32_t, std::size_t> index_;   ///< serial -> records_ index
-  std::map<std::uint32_t, std::string> names_;   ///< friendly names
+  std::map<std::uint32_t, std::size_t> index_;  ///< serial -> records_ index
+  std::map<std::uint32_t, std::string> names_;  ///< friendly names
   std::array<std::optional<std::uint32_t>, 256> ext_by_nat_{};
   std::map<std::uint16_t, std::uint32_t> tree_by_nat_;  ///< ext NAT << 8 | device NAT -> serial
   std::optional<std::int64_t> last_start_event_ns_;

@@ -5,7 +5,8 @@
 //
 // Channel names follow Loxone where Loxone numbers them (`i1`..`i20` digital inputs, `q1` relays,
 // `ai1`/`aq1` analog in/out, `f1` frequency inputs) and are meaningful elsewhere (`temperature`,
-// `motion`, `rgbw`). Names are lowercase [a-z0-9_], unique per model, stable (MQTT topics use them).
+// `motion`, `rgbw`). Names are lowercase [a-z0-9_], unique per model, stable (MQTT topics use
+// them).
 //
 // Example: the Touch Tree (0x8003) has `zones` (bitmask input, 0x80 idx 0), `top_left` ..
 // `bottom_right` (the same frame, one bool per zone), `temperature`/`humidity` (0x81 idx 0/1,

@@ -6,8 +6,8 @@ namespace loxcan::devices {
 namespace {
 
 std::string packet_text(const canproto::PacketInfo& p) {
-  return std::to_string(p.payload.size()) + " of " + std::to_string(p.size) + " bytes of packet 0x" +
-         [](unsigned c) {
+  return std::to_string(p.payload.size()) + " of " + std::to_string(p.size) +
+         " bytes of packet 0x" + [](unsigned c) {
            char b[3];
            std::snprintf(b, sizeof b, "%02X", c);
            return std::string(b);
@@ -19,7 +19,9 @@ std::string packet_text(const canproto::PacketInfo& p) {
 BusMonitor::BusMonitor(const Registry& registry, InventoryOptions options)
     : inventory_(registry, options) {}
 
-void BusMonitor::set_bus(const std::string& iface, canproto::Bus bus) { buses_[iface] = bus; }
+void BusMonitor::set_bus(const std::string& iface, canproto::Bus bus) {
+  buses_[iface] = bus;
+}
 
 canproto::Decoder& BusMonitor::decoder_for(const canproto::Frame& frame) {
   const std::string_view iface = frame.iface.view();
@@ -38,10 +40,10 @@ void BusMonitor::feed(const canproto::Frame& frame, std::vector<Event>& out) {
                            frame.ts_ns});
   }
   if (d.abandoned) {
-    out.push_back(BusEvent{"packet_abandoned",
-                           packet_text(*d.abandoned) + ": " +
-                               (d.abandon_reason ? d.abandon_reason : "abandoned"),
-                           canproto::format_compact(frame), frame.ts_ns});
+    out.push_back(BusEvent{
+        "packet_abandoned",
+        packet_text(*d.abandoned) + ": " + (d.abandon_reason ? d.abandon_reason : "abandoned"),
+        canproto::format_compact(frame), frame.ts_ns});
   }
 }
 

@@ -25,8 +25,12 @@ ModelChannel rgbw(std::string name, Binding b) {
   return {{std::move(name), kOut, ValueType::rgbw, Semantic::light, "%", 0, 100, 0}, b};
 }
 
-Binding nat_bit(std::uint8_t idx, std::uint8_t bit) { return {Codec::nat_bit, 0x80, idx, bit}; }
-Binding nat_analog(std::uint8_t idx) { return {Codec::nat_analog, 0x81, idx, 0}; }
+Binding nat_bit(std::uint8_t idx, std::uint8_t bit) {
+  return {Codec::nat_bit, 0x80, idx, bit};
+}
+Binding nat_analog(std::uint8_t idx) {
+  return {Codec::nat_analog, 0x81, idx, 0};
+}
 constexpr Binding kNatRgbw{Codec::nat_rgbw, 0x84, 0, 0};
 
 Model model(std::string name, std::string title, Protocol p, std::uint16_t type,
@@ -122,8 +126,8 @@ Model di_extension() {
 Model ai_extension(std::string name, std::string title, std::uint16_t type) {
   std::vector<ModelChannel> ch;
   for (std::uint8_t i = 0; i < 4; ++i) {
-    ch.push_back(number("ai" + std::to_string(i + 1), kIn, Semantic::voltage, "V", 0, 10,
-                        nat_analog(i)));
+    ch.push_back(
+        number("ai" + std::to_string(i + 1), kIn, Semantic::voltage, "V", 0, 10, nat_analog(i)));
   }
   return model(std::move(name), std::move(title), Protocol::nat, type, std::move(ch));
 }
@@ -131,8 +135,8 @@ Model ai_extension(std::string name, std::string title, std::uint16_t type) {
 Model ao_extension() {
   std::vector<ModelChannel> ch;
   for (std::uint8_t i = 0; i < 4; ++i) {
-    ch.push_back(number("aq" + std::to_string(i + 1), kOut, Semantic::voltage, "V", 0, 10,
-                        nat_analog(i)));
+    ch.push_back(
+        number("aq" + std::to_string(i + 1), kOut, Semantic::voltage, "V", 0, 10, nat_analog(i)));
   }
   return model("ao_extension", "AO Extension", Protocol::nat, 0x17, std::move(ch));
 }
@@ -143,8 +147,8 @@ Model tree_extension() {
   const char* fields[] = {"errors", "rec", "tec"};
   for (std::uint8_t bus = 0; bus < 3; ++bus) {
     for (std::uint8_t f = 0; f < 3; ++f) {
-      ch.push_back(number(std::string(buses[bus]) + "_" + fields[f], kIn, Semantic::generic, "",
-                          0, f == 0 ? 4294967295.0 : 255, {Codec::nat_can_errors, 0x18, bus, f}));
+      ch.push_back(number(std::string(buses[bus]) + "_" + fields[f], kIn, Semantic::generic, "", 0,
+                          f == 0 ? 4294967295.0 : 255, {Codec::nat_can_errors, 0x18, bus, f}));
     }
   }
   return special(model("tree_extension", "Tree Extension", Protocol::nat, 0x13, std::move(ch)),
@@ -209,8 +213,8 @@ Model rgbw_light(std::string name, std::string title, std::uint16_t type) {
 
 Model ww_light(std::string name, std::string title, std::uint16_t type) {
   std::vector<ModelChannel> ch;
-  ch.push_back(number("white", kOut, Semantic::brightness, "%", 0, 100,
-                      {Codec::nat_white, 0x84, 0, 0}));
+  ch.push_back(
+      number("white", kOut, Semantic::brightness, "%", 0, 100, {Codec::nat_white, 0x84, 0, 0}));
   return model(std::move(name), std::move(title), Protocol::nat, type, std::move(ch));
 }
 
@@ -329,8 +333,8 @@ void add_tree_devices(std::vector<Model>& m) {
   m.push_back(alarm_siren());
   m.push_back(position_actuator("damper", "Damper Tree", 0x8013));
   m.push_back(leaf());
-  m.push_back(undocumented("integrated_window_contact", "Integrated Window Contact Tree", N,
-                           0x8015));
+  m.push_back(
+      undocumented("integrated_window_contact", "Integrated Window Contact Tree", N, 0x8015));
   m.push_back(rgbw_light("led_spot_rgbw", "LED Spot RGBW Tree", 0x8016));
   m.push_back(ww_light("led_spot_ww", "LED Spot WW Tree", 0x8017));
   m.push_back(undocumented("power_tree", "Power Tree", N, 0x8018));

@@ -1,11 +1,11 @@
 #pragma once
 // The device registry: type id -> Model, and model name -> Model.
 //
-// Explicit, no self-registering globals: `Registry::builtin()` builds the table of every device type
-// of LOXONE_CAN.md section 8 and returns it by value; the composition root (daemon, CLI verb, test)
-// owns it and passes it by const reference. Undocumented types (8.1 "unreleased", "not documented")
-// are present with their name and no channels, so a user still sees "touch_pure_co2" rather than
-// "unknown_8022". Types outside the table are not in the registry; callers name them
+// Explicit, no self-registering globals: `Registry::builtin()` builds the table of every device
+// type of LOXONE_CAN.md section 8 and returns it by value; the composition root (daemon, CLI verb,
+// test) owns it and passes it by const reference. Undocumented types (8.1 "unreleased", "not
+// documented") are present with their name and no channels, so a user still sees "touch_pure_co2"
+// rather than "unknown_8022". Types outside the table are not in the registry; callers name them
 // `unknown_<hex>` (see unknown_model_name()).
 //
 // Type ids in text (YAML `type:`, `resolve()`): a model name ("touch"), or a hex id with 0x prefix

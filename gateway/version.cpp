@@ -2,6 +2,8 @@
 
 namespace loxcan {
 
-const char* version() { return LOXCAN_VERSION; }
+const char* version() {
+  return LOXCAN_VERSION;
+}
 
 }  // namespace loxcan

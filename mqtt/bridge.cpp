@@ -16,10 +16,14 @@ using nlohmann::json;
 namespace {
 
 std::int64_t system_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Metric names go into topics and LoxBerry VI names: keep [a-z0-9] only.
 std::string metric_name(std::string_view s) {
@@ -31,12 +35,14 @@ std::string metric_name(std::string_view s) {
   return out;
 }
 
-const char* const kOwnMetrics[] = {"mqttpublished", "mqttreceived", "mqttdropped", "mqttconnects", "commands",
-                                   "commandsrejected", "devices", "uptime", "keepaliveepoch"};
+const char* const kOwnMetrics[] = {"mqttpublished", "mqttreceived", "mqttdropped",
+                                   "mqttconnects",  "commands",     "commandsrejected",
+                                   "devices",       "uptime",       "keepaliveepoch"};
 
 }  // namespace
 
-MqttBridge::MqttBridge(MqttOptions options, MqttClient& client, CommandHandler on_command, Clock clock)
+MqttBridge::MqttBridge(MqttOptions options, MqttClient& client, CommandHandler on_command,
+                       Clock clock)
     : options_(std::move(options)),
       topics_(options_.base_topic),
       client_(client),
@@ -44,7 +50,8 @@ MqttBridge::MqttBridge(MqttOptions options, MqttClient& client, CommandHandler o
       clock_(clock ? std::move(clock) : Clock(system_now_ns)),
       raw_(options_.raw) {
   if (const auto err = validate(options_); !err.empty()) throw std::invalid_argument(err);
-  discovery_ = DiscoveryContext{topics_, options_.homeassistant.prefix, effective_node_id(options_), info_.version};
+  discovery_ = DiscoveryContext{topics_, options_.homeassistant.prefix, effective_node_id(options_),
+                                info_.version};
   started_ns_ = clock_();
   last_stats_ns_ = started_ns_;
 }
@@ -54,7 +61,8 @@ Publication MqttBridge::will(const MqttOptions& options) {
 }
 
 void MqttBridge::start() {
-  client_.set_handlers({[this] { on_connected(); }, [this](const std::string& cause) { on_lost(cause); },
+  client_.set_handlers({[this] { on_connected(); },
+                        [this](const std::string& cause) { on_lost(cause); },
                         [this](IncomingMessage m) { on_message(std::move(m)); }});
   retained_[topics_.bridge("state")] = "online";
   retained_qos_[topics_.bridge("state")] = 1;
@@ -154,12 +162,17 @@ void MqttBridge::republish_all() {
 }
 
 void MqttBridge::publish_event(const std::string& type, json data) {
-  publish({topics_.bridge("event"), dump(json{{"type", type}, {"data", std::move(data)}}), 0, false});
+  publish(
+      {topics_.bridge("event"), dump(json{{"type", type}, {"data", std::move(data)}}), 0, false});
 }
 
 void MqttBridge::publish_info() {
-  json j = {{"version", info_.version},   {"commit", info_.commit},          {"interface", info_.interface},
-            {"bitrate", info_.bitrate},   {"miniserver", info_.miniserver},  {"devices", devices_.size()},
+  json j = {{"version", info_.version},
+            {"commit", info_.commit},
+            {"interface", info_.interface},
+            {"bitrate", info_.bitrate},
+            {"miniserver", info_.miniserver},
+            {"devices", devices_.size()},
             {"config",
              {{"basetopic", options_.base_topic},
               {"jsonstate", options_.json_state},
@@ -225,7 +238,9 @@ void MqttBridge::publish_raw(RawDirection dir, std::int64_t ts_ns, std::string_v
   const lldiv_t d = std::lldiv(ts_ns, 1000000000LL);
   char stamp[48];
   std::snprintf(stamp, sizeof stamp, "(%lld.%06lld) ", d.quot, d.rem / 1000);
-  const char* leaf = dir == RawDirection::rx ? "raw/rx" : dir == RawDirection::tx ? "raw/tx" : "raw/unknown";
+  const char* leaf = dir == RawDirection::rx   ? "raw/rx"
+                     : dir == RawDirection::tx ? "raw/tx"
+                                               : "raw/unknown";
   std::string line = stamp + info_.interface + " ";
   line += frame;
   publish({topics_.bridge(leaf), std::move(line), 0, false});
@@ -241,8 +256,9 @@ std::vector<std::string> MqttBridge::metric_names() const {
 }
 
 std::vector<std::string> MqttBridge::conventional_metric_names() {
-  std::vector<std::string> names = {"busload", "rxframes", "txframes", "rxrate", "txrate", "errorframes",
-                                    "rxdropped", "txerrors", "canstate", "rec", "tec", "restarts"};
+  std::vector<std::string> names = {"busload",  "rxframes",    "txframes",  "rxrate",
+                                    "txrate",   "errorframes", "rxdropped", "txerrors",
+                                    "canstate", "rec",         "tec",       "restarts"};
   for (const char* n : kOwnMetrics) {
     if (std::find(names.begin(), names.end(), n) == names.end()) names.emplace_back(n);
   }
@@ -287,12 +303,13 @@ void MqttBridge::tick() {
 void MqttBridge::on_connected() {
   connected_ = true;
   ++counters_.connects;
-  log()->info("connected to the broker ({} retained topics to publish, {} buffered messages)", retained_.size(),
-              offline_.size());
+  log()->info("connected to the broker ({} retained topics to publish, {} buffered messages)",
+              retained_.size(), offline_.size());
   client_.subscribe(topics_.set_filter(), 1);
   client_.subscribe(topics_.get_filter(), 0);
   client_.subscribe(topics_.request_filter(), 1);
-  if (options_.homeassistant.enabled) client_.subscribe(options_.homeassistant.prefix + "/status", 1);
+  if (options_.homeassistant.enabled)
+    client_.subscribe(options_.homeassistant.prefix + "/status", 1);
   const std::string state = topics_.bridge("state");
   retained_[state] = "online";
   send({state, "online", 1, true});
@@ -329,33 +346,39 @@ void MqttBridge::on_message(IncomingMessage m) {
       const auto it = by_segment_.find(parsed.device);
       if (it == by_segment_.end()) break;
       const std::string topic = topics_.channel(parsed.device, parsed.channel);
-      if (auto r = retained_.find(topic); r != retained_.end() && connected_) send({topic, r->second, 0, true});
+      if (auto r = retained_.find(topic); r != retained_.end() && connected_)
+        send({topic, r->second, 0, true});
       break;
     }
     case TopicScheme::Kind::other: break;
   }
 }
 
-CommandResult MqttBridge::reject(const IncomingMessage& m, CommandError e, const std::string& detail) {
+CommandResult MqttBridge::reject(const IncomingMessage& m, CommandError e,
+                                 const std::string& detail) {
   ++counters_.commands_rejected;
   const std::string shown = printable_payload(m.payload);
-  log()->warn("rejected command on {}: {} ({}); payload \"{}\"", m.topic, to_string(e), detail, shown);
-  publish_event("command_rejected",
-                {{"topic", m.topic}, {"payload", shown}, {"error", std::string(to_string(e))}, {"detail", detail}});
+  log()->warn("rejected command on {}: {} ({}); payload \"{}\"", m.topic, to_string(e), detail,
+              shown);
+  publish_event("command_rejected", {{"topic", m.topic},
+                                     {"payload", shown},
+                                     {"error", std::string(to_string(e))},
+                                     {"detail", detail}});
   if (on_rejected_) on_rejected_(m.topic, shown, e, detail);
   return CommandResult{std::nullopt, e, detail};
 }
 
 void MqttBridge::on_set(const TopicScheme::Parsed& p, const IncomingMessage& m) {
   if (m.retained) {
-    reject(m, CommandError::retained, "retained command ignored; publish commands without the retain flag");
+    reject(m, CommandError::retained,
+           "retained command ignored; publish commands without the retain flag");
     return;
   }
   (void)check_and_submit(p.device, p.channel, m);
 }
 
-CommandResult MqttBridge::command(const std::string& device_segment, const std::string& channel_segment,
-                                  std::string_view payload) {
+CommandResult MqttBridge::command(const std::string& device_segment,
+                                  const std::string& channel_segment, std::string_view payload) {
   IncomingMessage m{topics_.set(device_segment, channel_segment), std::string(payload), false};
   return check_and_submit(device_segment, channel_segment, m);
 }
@@ -363,11 +386,15 @@ CommandResult MqttBridge::command(const std::string& device_segment, const std::
 CommandResult MqttBridge::check_and_submit(const std::string& device, const std::string& channel,
                                            const IncomingMessage& m) {
   const auto it = by_segment_.find(device);
-  if (it == by_segment_.end()) return reject(m, CommandError::unknown_device, "no device \"" + device + "\"");
+  if (it == by_segment_.end())
+    return reject(m, CommandError::unknown_device, "no device \"" + device + "\"");
   DeviceEntry& e = devices_.at(it->second);
   const BridgeChannel* ch = find_channel(e, channel);
-  if (!ch || !ch->publish) return reject(m, CommandError::unknown_channel, "device \"" + device + "\" has no channel \"" + channel + "\"");
-  if (!ch->writable) return reject(m, CommandError::not_writable, "channel \"" + channel + "\" is read-only");
+  if (!ch || !ch->publish)
+    return reject(m, CommandError::unknown_channel,
+                  "device \"" + device + "\" has no channel \"" + channel + "\"");
+  if (!ch->writable)
+    return reject(m, CommandError::not_writable, "channel \"" + channel + "\" is read-only");
   const auto cur = e.values.find(channel);
   auto r = parse_command(ch->spec, m.payload, cur == e.values.end() ? nullptr : &cur->second);
   if (!r.ok()) return reject(m, r.error, r.detail);
@@ -387,13 +414,16 @@ void MqttBridge::on_request(const std::string& name, const IncomingMessage& m) {
   if (name == "republish") {
     republish_all();
   } else if (name == "raw" && req.is_object()) {
-    for (const auto& [key, dir] : {std::pair{"rx", RawDirection::rx}, {"tx", RawDirection::tx}, {"unknown", RawDirection::unknown}}) {
+    for (const auto& [key, dir] : {std::pair{"rx", RawDirection::rx},
+                                   {"tx", RawDirection::tx},
+                                   {"unknown", RawDirection::unknown}}) {
       if (req.contains(key) && req[key].is_boolean()) set_raw_enabled(dir, req[key].get<bool>());
     }
     resp["data"] = {{"rx", raw_.rx}, {"tx", raw_.tx}, {"unknown", raw_.unknown}};
   } else {
     resp["status"] = "error";
-    resp["error"] = name == "raw" ? "expected a JSON object like {\"rx\":true}" : "unknown request \"" + name + "\"";
+    resp["error"] = name == "raw" ? "expected a JSON object like {\"rx\":true}"
+                                  : "unknown request \"" + name + "\"";
   }
   publish({topic, dump(resp), 0, false});
 }
@@ -413,12 +443,14 @@ MqttBridge::DeviceEntry& MqttBridge::entry_for(const devices::DeviceInfo& info) 
   DeviceEntry e;
   e.device.info = info;
   e.segment = device_segment(info);
-  if (by_segment_.count(e.segment)) e.segment += "-" + serial_hex(info.serial);  // two devices, one name
+  if (by_segment_.count(e.segment))
+    e.segment += "-" + serial_hex(info.serial);  // two devices, one name
   by_segment_[e.segment] = info.serial;
   return devices_.emplace(info.serial, std::move(e)).first->second;
 }
 
-const BridgeChannel* MqttBridge::find_channel(const DeviceEntry& e, const std::string& segment) const {
+const BridgeChannel* MqttBridge::find_channel(const DeviceEntry& e,
+                                              const std::string& segment) const {
   for (const auto& ch : e.device.channels) {
     if (topic_channel(ch) == segment) return &ch;
   }
@@ -436,8 +468,10 @@ void MqttBridge::publish_value(DeviceEntry& e, const std::string& channel, const
   if (ch && !ch->publish) return;
   e.values[seg] = v;
   const bool momentary = ch && ch->spec.semantic == devices::Semantic::button;
-  publish({topics_.channel(e.segment, seg), encode_state(v), 0, options_.retain_states && !momentary});
-  if (options_.json_state) publish_retained(topics_.device(e.segment), encode_device_json(e.values));
+  publish(
+      {topics_.channel(e.segment, seg), encode_state(v), 0, options_.retain_states && !momentary});
+  if (options_.json_state)
+    publish_retained(topics_.device(e.segment), encode_device_json(e.values));
 }
 
 void MqttBridge::set_available(DeviceEntry& e, bool available) {
@@ -457,7 +491,8 @@ void MqttBridge::publish_discovery(DeviceEntry& e) {
   e.discovery_topics = std::move(topics);
 }
 
-void MqttBridge::clear_device_topics(const std::string& segment, const std::vector<std::string>& discovery) {
+void MqttBridge::clear_device_topics(const std::string& segment,
+                                     const std::vector<std::string>& discovery) {
   const std::string dev = topics_.device(segment);
   std::vector<std::string> doomed;
   for (const auto& [topic, payload] : retained_) {
@@ -468,7 +503,8 @@ void MqttBridge::clear_device_topics(const std::string& segment, const std::vect
 }
 
 void MqttBridge::remove_device(DeviceEntry& e) {
-  publish_event("device_removed", {{"serial", serial_text(e.device.info.serial)}, {"name", e.segment}});
+  publish_event("device_removed",
+                {{"serial", serial_text(e.device.info.serial)}, {"name", e.segment}});
   clear_device_topics(e.segment, e.discovery_topics);
   by_segment_.erase(e.segment);
   buckets_.erase(e.device.info.serial);
@@ -516,15 +552,19 @@ void MqttBridge::handle(const devices::Event& ev) {
     DeviceEntry& e = entry_for(seen->device);
     if (is_new) {
       set_available(e, true);
-      publish_event("device_joined", {{"serial", serial_text(seen->device.serial)}, {"model", seen->device.model}, {"name", e.segment}});
+      publish_event("device_joined", {{"serial", serial_text(seen->device.serial)},
+                                      {"model", seen->device.model},
+                                      {"name", e.segment}});
       publish_bridge_devices();
     }
   } else if (const auto* st = std::get_if<devices::DeviceStateChanged>(&ev)) {
     DeviceEntry& e = entry_for(st->device);
     set_available(e, st->to != devices::DeviceState::offline);
     publish_event(std::string("device_") + std::string(devices::to_string(st->to)),
-                  {{"serial", serial_text(st->device.serial)}, {"name", e.segment},
-                   {"from", devices::to_string(st->from)}, {"to", devices::to_string(st->to)}});
+                  {{"serial", serial_text(st->device.serial)},
+                   {"name", e.segment},
+                   {"from", devices::to_string(st->from)},
+                   {"to", devices::to_string(st->to)}});
   } else if (const auto* cc = std::get_if<devices::ChannelChanged>(&ev)) {
     publish_value(entry_for(cc->device), cc->channel, cc->value);
   } else if (const auto* cmd = std::get_if<devices::Command>(&ev)) {
@@ -544,7 +584,8 @@ void MqttBridge::refill(Bucket& b, std::int64_t now) {
   if (b.last_ns == 0) {
     b.tokens = burst;
   } else if (now > b.last_ns) {
-    b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last_ns) * 1e-9 * options_.rate_limit.per_second);
+    b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last_ns) * 1e-9 *
+                                              options_.rate_limit.per_second);
   }
   b.last_ns = now;
 }
@@ -559,7 +600,8 @@ void MqttBridge::submit(DeviceEntry& e, const BridgeChannel& ch, ChannelValue v)
     return;
   }
   ++counters_.commands_deferred;
-  if (!b.pending.insert_or_assign(ch.spec.name, std::move(v)).second) ++counters_.commands_coalesced;
+  if (!b.pending.insert_or_assign(ch.spec.name, std::move(v)).second)
+    ++counters_.commands_coalesced;
 }
 
 void MqttBridge::deliver_deferred() {

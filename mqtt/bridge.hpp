@@ -2,15 +2,16 @@
 // MqttBridge: devices::Event in, MQTT out; `/set` commands in, typed commands out.
 //
 // Single-threaded: every member is called on the owner's thread (the daemon's loop), including
-// the client's handlers (MosquittoClient calls them there). Time comes from a clock the owner passes
-// (tests use a fake one).
+// the client's handlers (MosquittoClient calls them there). Time comes from a clock the owner
+// passes (tests use a fake one).
 //
-// What it publishes (base topic `<b>`, device segment `<d>`, channel segment `<c>`; see README "MQTT"):
+// What it publishes (base topic `<b>`, device segment `<d>`, channel segment `<c>`; see README
+// "MQTT"):
 //   <b>/bridge/state        online / offline (LWT, retained, QoS 1)
 //   <b>/bridge/info         JSON (retained)            <b>/bridge/devices   JSON array (retained)
-//   <b>/bridge/event        JSON {"type","data"}       <b>/bridge/stats/<m> plain numbers (retained)
-//   <b>/bridge/stats        JSON of all metrics        <b>/bridge/raw/{rx,tx,unknown} candump lines
-//   <b>/bridge/response/<r> answers to <b>/bridge/request/<r> (republish, raw)
+//   <b>/bridge/event        JSON {"type","data"}       <b>/bridge/stats/<m> plain numbers
+//   (retained) <b>/bridge/stats        JSON of all metrics        <b>/bridge/raw/{rx,tx,unknown}
+//   candump lines <b>/bridge/response/<r> answers to <b>/bridge/request/<r> (republish, raw)
 //   <b>/<d>                 JSON of all channels (json_state)
 //   <b>/<d>/<c>             plain value (retained unless Semantic::button)
 //   <b>/<d>/availability    online / offline (retained)
@@ -32,12 +33,11 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "devices/events.hpp"
 #include "mqtt/client.hpp"
@@ -68,16 +68,16 @@ struct BridgeInfo {
 enum class RawDirection : std::uint8_t { rx, tx, unknown };
 
 struct BridgeCounters {
-  std::uint64_t published = 0;         ///< messages handed to the client
-  std::uint64_t publish_errors = 0;    ///< refused by the client while connected
-  std::uint64_t received = 0;          ///< messages received on subscribed topics
-  std::uint64_t buffered = 0;          ///< non-retained messages stored while offline
-  std::uint64_t dropped = 0;           ///< dropped from the full offline buffer
-  std::uint64_t connects = 0;          ///< successful (re)connects
-  std::uint64_t commands = 0;          ///< commands delivered to the handler
+  std::uint64_t published = 0;       ///< messages handed to the client
+  std::uint64_t publish_errors = 0;  ///< refused by the client while connected
+  std::uint64_t received = 0;        ///< messages received on subscribed topics
+  std::uint64_t buffered = 0;        ///< non-retained messages stored while offline
+  std::uint64_t dropped = 0;         ///< dropped from the full offline buffer
+  std::uint64_t connects = 0;        ///< successful (re)connects
+  std::uint64_t commands = 0;        ///< commands delivered to the handler
   std::uint64_t commands_rejected = 0;
-  std::uint64_t commands_deferred = 0; ///< held back by the rate limit
-  std::uint64_t commands_coalesced = 0;///< deferred commands replaced by a newer one
+  std::uint64_t commands_deferred = 0;   ///< held back by the rate limit
+  std::uint64_t commands_coalesced = 0;  ///< deferred commands replaced by a newer one
 };
 
 class MqttBridge {
@@ -212,11 +212,11 @@ class MqttBridge {
   bool connected_ = false;
   std::int64_t started_ns_ = 0;
   std::int64_t last_stats_ns_ = 0;
-  std::map<std::uint32_t, DeviceEntry> devices_;    ///< by serial
-  std::map<std::string, std::uint32_t> by_segment_; ///< topic segment -> serial
-  std::map<std::string, std::string> retained_;     ///< topic -> payload
+  std::map<std::uint32_t, DeviceEntry> devices_;     ///< by serial
+  std::map<std::string, std::uint32_t> by_segment_;  ///< topic segment -> serial
+  std::map<std::string, std::string> retained_;      ///< topic -> payload
   std::map<std::string, int> retained_qos_;
-  std::set<std::string> pending_clears_;            ///< empty retained to send on reconnect
+  std::set<std::string> pending_clears_;  ///< empty retained to send on reconnect
   std::deque<Publication> offline_;
   std::map<std::uint32_t, Bucket> buckets_;
   std::vector<std::string> bridge_discovery_;

@@ -29,9 +29,9 @@ enum class PublishResult : std::uint8_t {
 class MqttClient {
  public:
   struct Handlers {
-    std::function<void()> connected;                     ///< every successful (re)connect
-    std::function<void(const std::string&)> lost;        ///< connection lost; cause may be ""
-    std::function<void(IncomingMessage)> message;        ///< a message on a subscribed topic
+    std::function<void()> connected;               ///< every successful (re)connect
+    std::function<void(const std::string&)> lost;  ///< connection lost; cause may be ""
+    std::function<void(IncomingMessage)> message;  ///< a message on a subscribed topic
   };
 
   virtual ~MqttClient() = default;

@@ -16,7 +16,8 @@ using nlohmann::json;
 std::string firmware_text(std::uint32_t fw) {
   if (fw == 0) return {};
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", fw / 1000000, fw / 10000 % 100, fw / 100 % 100, fw % 100);
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", fw / 1000000, fw / 10000 % 100, fw / 100 % 100,
+                fw % 100);
   return buf;
 }
 
@@ -63,23 +64,31 @@ std::string pretty_name(const std::string& s) {
   std::size_t letters = 0;
   while (letters < s.size() && std::isalpha(static_cast<unsigned char>(s[letters]))) ++letters;
   bool loxone_io = letters > 0 && letters <= 3 && letters < s.size();
-  for (std::size_t i = letters; i < s.size(); ++i) loxone_io &= std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+  for (std::size_t i = letters; i < s.size(); ++i)
+    loxone_io &= std::isdigit(static_cast<unsigned char>(s[i])) != 0;
   std::string out = s;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == '-' || out[i] == '_') out[i] = ' ';
-    else if (loxone_io || i == 0) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    if (out[i] == '-' || out[i] == '_')
+      out[i] = ' ';
+    else if (loxone_io || i == 0)
+      out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
   }
   return out;
 }
 
 std::string device_display_name(const devices::DeviceInfo& info) {
   if (!info.name.empty()) return info.name;
-  return pretty_name(info.model.empty() ? std::string("device") : info.model) + " " + serial_text(info.serial);
+  return pretty_name(info.model.empty() ? std::string("device") : info.model) + " " +
+         serial_text(info.serial);
 }
 
-std::string bridge_id(const DiscoveryContext& ctx) { return "loxcan_bridge_" + ctx.node_id; }
+std::string bridge_id(const DiscoveryContext& ctx) {
+  return "loxcan_bridge_" + ctx.node_id;
+}
 
-json origin(const DiscoveryContext& ctx) { return {{"name", "loxcan"}, {"sw", ctx.version}}; }
+json origin(const DiscoveryContext& ctx) {
+  return {{"name", "loxcan"}, {"sw", ctx.version}};
+}
 
 json device_block(const DiscoveryContext& ctx, const BridgeDevice& d) {
   json dev = {{"identifiers", json::array({"loxcan_" + serial_hex(d.info.serial)})},
@@ -125,8 +134,8 @@ void add_number_fields(json& c, const devices::ChannelSpec& spec) {
   if (sc.device_class && spec.unit == sc.unit) c["device_class"] = sc.device_class;
 }
 
-void fill_component(json& c, const std::string& component, const BridgeChannel& ch, const std::string& state,
-                    const std::string& command) {
+void fill_component(json& c, const std::string& component, const BridgeChannel& ch,
+                    const std::string& state, const std::string& command) {
   const auto& spec = ch.spec;
   if (component == "binary_sensor") {
     const bool inverted = spec.semantic == Semantic::tamper;  // Loxone: 1 = tamper contact OK
@@ -207,8 +216,8 @@ std::string component_for(const BridgeChannel& ch) {
   return "sensor";
 }
 
-std::string discovery_topic(const DiscoveryContext& ctx, const std::string& component, std::uint32_t serial,
-                            const std::string& channel) {
+std::string discovery_topic(const DiscoveryContext& ctx, const std::string& component,
+                            std::uint32_t serial, const std::string& channel) {
   return ctx.prefix + "/" + component + "/loxcan_" + serial_hex(serial) + "/" + channel + "/config";
 }
 
@@ -216,7 +225,8 @@ std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const
                                               const std::string& segment) {
   std::vector<Publication> out;
   const std::string dev = segment.empty() ? device_segment(d.info) : segment;
-  const json availability = json::array({{{"topic", ctx.topics.bridge("state")}}, {{"topic", ctx.topics.availability(dev)}}});
+  const json availability = json::array(
+      {{{"topic", ctx.topics.bridge("state")}}, {{"topic", ctx.topics.availability(dev)}}});
   const json device = device_block(ctx, d);
   const json orig = origin(ctx);
   for (const auto& ch : d.channels) {
@@ -236,10 +246,11 @@ std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const
   return out;
 }
 
-std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx, const std::vector<std::string>& metrics) {
-  static const char* const kCounters[] = {"rxframes", "txframes", "errorframes", "rxdropped", "txerrors",
-                                          "restarts", "mqttpublished", "mqttreceived", "mqttdropped",
-                                          "commands", "commandsrejected", "uptime"};
+std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx,
+                                              const std::vector<std::string>& metrics) {
+  static const char* const kCounters[] = {
+      "rxframes",      "txframes",     "errorframes", "rxdropped", "txerrors",         "restarts",
+      "mqttpublished", "mqttreceived", "mqttdropped", "commands",  "commandsrejected", "uptime"};
   const std::string id = bridge_id(ctx);
   const json device = {{"identifiers", json::array({id})},
                        {"name", "loxcan " + ctx.node_id},
@@ -266,7 +277,8 @@ std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx, const
               {"availability", json::array({{{"topic", ctx.topics.bridge("state")}}})},
               {"device", device},
               {"origin", origin(ctx)}};
-    const bool counter = std::find(std::begin(kCounters), std::end(kCounters), m) != std::end(kCounters);
+    const bool counter =
+        std::find(std::begin(kCounters), std::end(kCounters), m) != std::end(kCounters);
     c["state_class"] = counter ? "total_increasing" : "measurement";
     if (m == "busload") c["unit_of_measurement"] = "%";
     if (m == "uptime") {

@@ -44,6 +44,7 @@ std::vector<Publication> discovery_for_device(const DiscoveryContext& ctx, const
                                               const std::string& segment = {});
 
 /// Config messages for the bridge device: connectivity + one diagnostic sensor per metric name.
-std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx, const std::vector<std::string>& metrics);
+std::vector<Publication> discovery_for_bridge(const DiscoveryContext& ctx,
+                                              const std::vector<std::string>& metrics);
 
 }  // namespace loxcan::mqtt

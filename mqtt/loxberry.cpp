@@ -39,8 +39,8 @@ std::string text_of(const json& v) {
 bool is_enabled(const json& obj, const char* key, bool dflt) {
   if (!obj.contains(key) || obj[key].is_null()) return dflt;
   const std::string v = lower(trim(text_of(obj[key])));
-  return v == "1" || v == "true" || v == "yes" || v == "on" || v == "enabled" || v == "enable" || v == "check" ||
-         v == "checked" || v == "select" || v == "selected";
+  return v == "1" || v == "true" || v == "yes" || v == "on" || v == "enabled" || v == "enable" ||
+         v == "check" || v == "checked" || v == "select" || v == "selected";
 }
 
 std::string replace_chars(std::string_view s, std::string_view from, char to) {
@@ -52,7 +52,8 @@ std::string replace_chars(std::string_view s, std::string_view from, char to) {
 }
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
 }
 
 // Hash::Flatten's _escape with escape '#' and both delimiters '_': '#'->'##', then '_'->'#_' twice.
@@ -105,7 +106,8 @@ LoxBerryParse parse_general_json(std::string_view text, const std::string& lbsco
   if (!doc.is_object() || !doc.contains("Mqtt")) return {b, {}};
   const json& m = doc["Mqtt"];
   if (!m.is_object()) return {std::nullopt, "\"Mqtt\" is not an object"};
-  if (m.contains("Brokerhost") && !trim(text_of(m["Brokerhost"])).empty()) b.host = trim(text_of(m["Brokerhost"]));
+  if (m.contains("Brokerhost") && !trim(text_of(m["Brokerhost"])).empty())
+    b.host = trim(text_of(m["Brokerhost"]));
   if (m.contains("Brokerport") && !trim(text_of(m["Brokerport"])).empty()) {
     const std::string p = trim(text_of(m["Brokerport"]));
     int port = 0;
@@ -121,7 +123,8 @@ LoxBerryParse parse_general_json(std::string_view text, const std::string& lbsco
   if (!local && is_enabled(m, "TlsExternalEnabled", false)) {
     b.tls = true;
     b.tls_verify = is_enabled(m, "TlsExternalValidatecert", false);
-    b.ca_file = (lbsconfig.empty() ? std::string("/opt/loxberry/config/system") : lbsconfig) + "/mqtt_external_ca.crt";
+    b.ca_file = (lbsconfig.empty() ? std::string("/opt/loxberry/config/system") : lbsconfig) +
+                "/mqtt_external_ca.crt";
   }
   return {b, {}};
 }
@@ -163,16 +166,21 @@ GeneralJsonWatcher::Result GeneralJsonWatcher::check() {
   std::stringstream ss;
   ss << in.rdbuf();
   const auto parsed = parse_general_json(ss.str(), lbsconfig_);
-  if (!parsed.broker) return {false, current_, path_ + ": " + parsed.error};  // retried on the next change
+  if (!parsed.broker)
+    return {false, current_, path_ + ": " + parsed.error};  // retried on the next change
   stamp_ = now;
   const bool changed = !current_ || !(*current_ == *parsed.broker);
   current_ = parsed.broker;
   return {changed, current_, {}};
 }
 
-std::string vi_name_v1(std::string_view topic) { return replace_chars(topic, "/%", '_'); }
+std::string vi_name_v1(std::string_view topic) {
+  return replace_chars(topic, "/%", '_');
+}
 
-std::string vi_name_v2(std::string_view topic) { return replace_chars(topic, "/% ", '_'); }
+std::string vi_name_v2(std::string_view topic) {
+  return replace_chars(topic, "/% ", '_');
+}
 
 std::string vi_name_v2_json(std::string_view topic, std::string_view path) {
   std::string p(path);
@@ -186,7 +194,8 @@ std::string vi_name_v2_json(std::string_view topic, std::string_view path) {
 
 std::string loxberry_convert_boolean(std::string_view value) {
   const std::string v = lower(trim(value));
-  static const char* const kTrue[] = {"true", "yes", "on", "enabled", "enable", "1", "check", "checked", "select", "selected"};
+  static const char* const kTrue[] = {"true", "yes",   "on",      "enabled", "enable",
+                                      "1",    "check", "checked", "select",  "selected"};
   static const char* const kFalse[] = {"false", "no", "off", "disabled", "disable", "0"};
   for (const char* t : kTrue) {
     if (v == t) return "1";
@@ -211,17 +220,20 @@ std::vector<ViValue> loxberry_v1_values(std::string_view topic, std::string_view
   std::map<std::string, std::string> flat;
   flatten(doc, {}, flat);
   std::vector<ViValue> out;
-  for (const auto& [key, value] : flat) out.push_back({base + "_" + key, loxberry_convert_boolean(value)});
+  for (const auto& [key, value] : flat)
+    out.push_back({base + "_" + key, loxberry_convert_boolean(value)});
   return out;
 }
 
-std::string loxberry_v1_subscriptions(const TopicScheme& topics, const std::vector<BridgeDevice>& devices) {
+std::string loxberry_v1_subscriptions(const TopicScheme& topics,
+                                      const std::vector<BridgeDevice>& devices) {
   std::string out = topics.bridge("state") + "\n" + topics.bridge("stats/+") + "\n";
   for (const auto& d : devices) out += topics.device(device_segment(d.info)) + "/+\n";
   return out;
 }
 
-std::vector<std::string> loxberry_v2_topics(const TopicScheme& topics, const std::vector<BridgeDevice>& devices,
+std::vector<std::string> loxberry_v2_topics(const TopicScheme& topics,
+                                            const std::vector<BridgeDevice>& devices,
                                             const std::vector<std::string>& metrics) {
   std::vector<std::string> out{topics.bridge("state")};
   for (const auto& m : metrics) out.push_back(topics.bridge("stats/" + m));
@@ -233,7 +245,8 @@ std::vector<std::string> loxberry_v2_topics(const TopicScheme& topics, const std
   return out;
 }
 
-std::string loxberry_v2_subscriptions_json(const TopicScheme& topics, const std::vector<BridgeDevice>& devices,
+std::string loxberry_v2_subscriptions_json(const TopicScheme& topics,
+                                           const std::vector<BridgeDevice>& devices,
                                            const std::vector<std::string>& metrics) {
   std::map<std::string, bool> rgbw_topics;
   for (const auto& d : devices) {
@@ -244,7 +257,8 @@ std::string loxberry_v2_subscriptions_json(const TopicScheme& topics, const std:
     }
   }
   auto entry = [](const std::string& id) {
-    return json{{"Id", id}, {"Toms", json::array()}, {"Noncached", false}, {"resetaftersend", false}};
+    return json{
+        {"Id", id}, {"Toms", json::array()}, {"Noncached", false}, {"resetaftersend", false}};
   };
   json subs = json::array();
   for (const auto& t : loxberry_v2_topics(topics, devices, metrics)) {
@@ -252,13 +266,16 @@ std::string loxberry_v2_subscriptions_json(const TopicScheme& topics, const std:
     e["Jsonexpand"] = rgbw_topics.count(t) > 0;
     e["Json"] = json::array();
     if (rgbw_topics.count(t)) {
-      for (const char* f : {"state", "brightness", "color@@r", "color@@g", "color@@b", "color@@w"}) e["Json"].push_back(entry(f));
+      for (const char* f : {"state", "brightness", "color@@r", "color@@g", "color@@b", "color@@w"})
+        e["Json"].push_back(entry(f));
     }
     subs.push_back(std::move(e));
   }
   return json{{"Subscriptions", subs}}.dump(2);
 }
 
-std::string loxberry_conversions() { return "online=1\noffline=0\n"; }
+std::string loxberry_conversions() {
+  return "online=1\noffline=0\n";
+}
 
 }  // namespace loxcan::mqtt

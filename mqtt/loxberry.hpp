@@ -111,16 +111,19 @@ std::string loxberry_convert_boolean(std::string_view value);
 /// Lines for V1 `mqtt_subscriptions.cfg` (one per line, '\n' terminated):
 ///   <base>/bridge/state, <base>/bridge/stats/+, and `<base>/<dev>/+` per device (values and
 ///   availability; never `<base>/#`, which would forward commands and raw frames).
-std::string loxberry_v1_subscriptions(const TopicScheme& topics, const std::vector<BridgeDevice>& devices);
+std::string loxberry_v1_subscriptions(const TopicScheme& topics,
+                                      const std::vector<BridgeDevice>& devices);
 
 /// V2 exact topics to tick (V2 does not accept wildcards): bridge state, each stats metric, and
 /// per device its availability and every published channel.
-std::vector<std::string> loxberry_v2_topics(const TopicScheme& topics, const std::vector<BridgeDevice>& devices,
+std::vector<std::string> loxberry_v2_topics(const TopicScheme& topics,
+                                            const std::vector<BridgeDevice>& devices,
                                             const std::vector<std::string>& metrics);
 
 /// The same as a V2 `subscriptions.json` document ({"Subscriptions":[{"Id":…}]}); RGBW topics get
 /// their JSON fields (state, brightness, color@@r/g/b/w) ticked.
-std::string loxberry_v2_subscriptions_json(const TopicScheme& topics, const std::vector<BridgeDevice>& devices,
+std::string loxberry_v2_subscriptions_json(const TopicScheme& topics,
+                                           const std::vector<BridgeDevice>& devices,
                                            const std::vector<std::string>& metrics);
 
 /// `mqtt_conversions.cfg` content making availability numeric: "online=1\noffline=0\n".

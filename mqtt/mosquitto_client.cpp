@@ -36,47 +36,62 @@ void check(int rc, const std::string& what) {
   if (rc != MOSQ_ERR_SUCCESS) throw std::runtime_error(what + ": " + describe(rc));
 }
 
-const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+const char* or_null(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
 
 // How often PINGREQ and the broker's silence are checked: a quarter of the keepalive (a ping is
 // then at most that late; brokers allow 1.5 keepalives), between 1 and 5 s, so that an idle
 // gateway wakes up rarely.
-std::chrono::seconds tick_for(int keepalive_s) { return std::chrono::seconds(std::clamp(keepalive_s / 4, 1, 5)); }
+std::chrono::seconds tick_for(int keepalive_s) {
+  return std::chrono::seconds(std::clamp(keepalive_s / 4, 1, 5));
+}
 
 }  // namespace
 
-void MosquittoClient::Deleter::operator()(mosquitto* m) const { mosquitto_destroy(m); }
+void MosquittoClient::Deleter::operator()(mosquitto* m) const {
+  mosquitto_destroy(m);
+}
 
 MosquittoClient::MosquittoClient(const MqttOptions& options, Publication will, Reactor& reactor)
-    : options_(options), will_(std::move(will)), reactor_(reactor), backoff_s_(options.reconnect_min_s) {
+    : options_(options),
+      will_(std::move(will)),
+      reactor_(reactor),
+      backoff_s_(options.reconnect_min_s) {
   if (const auto err = validate(options_); !err.empty()) throw std::invalid_argument(err);
   address_ = *broker_address(options_.broker);  // validate() checked it
   static std::once_flag init;
   std::call_once(init, [] { mosquitto_lib_init(); });
   mosq_.reset(mosquitto_new(effective_client_id(options_).c_str(), true, this));
-  if (!mosq_) throw std::runtime_error(std::string("mqtt: cannot create a client: ") + std::strerror(errno));
+  if (!mosq_)
+    throw std::runtime_error(std::string("mqtt: cannot create a client: ") + std::strerror(errno));
   configure();
 }
 
-MosquittoClient::~MosquittoClient() { stop(); }
+MosquittoClient::~MosquittoClient() {
+  stop();
+}
 
 void MosquittoClient::configure() {
   mosquitto* m = mosq_.get();
-  check(mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
-                             options_.protocol == ProtocolVersion::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311),
+  check(mosquitto_int_option(
+            m, MOSQ_OPT_PROTOCOL_VERSION,
+            options_.protocol == ProtocolVersion::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311),
         "mqtt.protocol");
-  check(mosquitto_will_set(m, will_.topic.c_str(), static_cast<int>(will_.payload.size()), will_.payload.data(),
-                           will_.qos, will_.retain),
+  check(mosquitto_will_set(m, will_.topic.c_str(), static_cast<int>(will_.payload.size()),
+                           will_.payload.data(), will_.qos, will_.retain),
         "mqtt: last will on " + will_.topic);
   if (address_.tls) {
     const TlsOptions& t = options_.tls;
     const std::string& key = t.key_file.empty() ? t.cert_file : t.key_file;
     check(mosquitto_tls_set(m, or_null(t.ca_file), t.ca_file.empty() ? kSystemCaPath : nullptr,
-                            or_null(t.cert_file), t.cert_file.empty() ? nullptr : key.c_str(), nullptr),
+                            or_null(t.cert_file), t.cert_file.empty() ? nullptr : key.c_str(),
+                            nullptr),
           "mqtt.tls (ca_file \"" + t.ca_file + "\", cert_file \"" + t.cert_file + "\")");
     if (t.insecure) {
       check(mosquitto_tls_insecure_set(m, true), "mqtt.tls.insecure");
-      check(mosquitto_tls_opts_set(m, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr), "mqtt.tls.insecure");
+      check(mosquitto_tls_opts_set(m, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr),
+            "mqtt.tls.insecure");
     }
   }
   mosquitto_connect_callback_set(m, &MosquittoClient::on_connect);
@@ -89,12 +104,14 @@ void MosquittoClient::start() {
   if (started_) return;
   if (!options_.username.empty()) {
     const std::string password = effective_password(options_);  // throws for an unreadable file
-    check(mosquitto_username_pw_set(mosq_.get(), options_.username.c_str(), password.c_str()), "mqtt.username");
+    check(mosquitto_username_pw_set(mosq_.get(), options_.username.c_str(), password.c_str()),
+          "mqtt.username");
   }
   started_ = true;
   backoff_s_ = options_.reconnect_min_s;
   log()->info("connecting to {} as {} (MQTT {})", normalized_broker_uri(options_.broker),
-              effective_client_id(options_), options_.protocol == ProtocolVersion::v5 ? "5" : "3.1.1");
+              effective_client_id(options_),
+              options_.protocol == ProtocolVersion::v5 ? "5" : "3.1.1");
   tick_timer_ = reactor_.after(tick_for(options_.keepalive_s), [this] { keepalive_tick(); });
   connect_attempt();
 }
@@ -117,7 +134,8 @@ void MosquittoClient::connect_attempt() {
   // connect_async the first time (it sets host and port), reconnect_async afterwards: both close
   // a previous socket, resolve the host, start a non-blocking connect and queue CONNECT.
   const int rc = ever_attempted_ ? mosquitto_reconnect_async(m)
-                                 : mosquitto_connect_async(m, address_.host.c_str(), address_.port, options_.keepalive_s);
+                                 : mosquitto_connect_async(m, address_.host.c_str(), address_.port,
+                                                           options_.keepalive_s);
   ever_attempted_ = true;
   if (rc != MOSQ_ERR_SUCCESS) return fail_attempt(describe(rc));
   connect_timeout_ = reactor_.after(kConnectTimeout, [this] {
@@ -138,8 +156,8 @@ void MosquittoClient::forget_socket() {
 void MosquittoClient::fail_attempt(const std::string& why) {
   forget_socket();
   if (backoff_s_ == options_.reconnect_min_s) {
-    log()->warn("cannot connect to {}: {}; retrying with backoff up to {} s", normalized_broker_uri(options_.broker),
-                why, options_.reconnect_max_s);
+    log()->warn("cannot connect to {}: {}; retrying with backoff up to {} s",
+                normalized_broker_uri(options_.broker), why, options_.reconnect_max_s);
   } else {
     log()->debug("cannot connect to {}: {}", normalized_broker_uri(options_.broker), why);
   }
@@ -168,7 +186,8 @@ void MosquittoClient::on_socket(bool readable, bool writable) {
   mosquitto* m = mosq_.get();
   int rc = MOSQ_ERR_SUCCESS;
   if (readable) rc = mosquitto_loop_read(m, 1);
-  if (rc == MOSQ_ERR_SUCCESS && writable && mosquitto_socket(m) >= 0) rc = mosquitto_loop_write(m, 1);
+  if (rc == MOSQ_ERR_SUCCESS && writable && mosquitto_socket(m) >= 0)
+    rc = mosquitto_loop_write(m, 1);
   if (rc != MOSQ_ERR_SUCCESS && pending_.lost_cause.empty()) pending_.lost_cause = describe(rc);
   after_library_call();
 }
@@ -236,7 +255,8 @@ void MosquittoClient::flush_for(std::chrono::milliseconds limit) {
   mosquitto* m = mosq_.get();
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (mosquitto_want_write(m) && mosquitto_socket(m) >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{mosquitto_socket(m), POLLOUT, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -248,8 +268,9 @@ void MosquittoClient::flush_for(std::chrono::milliseconds limit) {
 
 PublishResult MosquittoClient::publish(const Publication& p) {
   if (!connected_) return PublishResult::not_connected;
-  const int rc = mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
-                                   p.payload.data(), p.qos, p.retain);
+  const int rc =
+      mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
+                        p.payload.data(), p.qos, p.retain);
   switch (rc) {
     case MOSQ_ERR_SUCCESS:
       // Written at once unless the socket was full; then the loop finishes it.
@@ -283,8 +304,9 @@ void MosquittoClient::on_connect(mosquitto*, void* self, int rc) {
     return;
   }
   const char* why = c->options_.protocol == ProtocolVersion::v5 ? mosquitto_reason_string(rc)
-                                                                 : mosquitto_connack_string(rc);
-  log()->error("broker {} refused the connection: {}", normalized_broker_uri(c->options_.broker), why);
+                                                                : mosquitto_connack_string(rc);
+  log()->error("broker {} refused the connection: {}", normalized_broker_uri(c->options_.broker),
+               why);
   c->pending_.lost_cause = std::string("refused: ") + why;
 }
 
@@ -297,7 +319,9 @@ void MosquittoClient::on_disconnect(mosquitto*, void* self, int rc) {
 void MosquittoClient::on_message(mosquitto*, void* self, const mosquitto_message* m) {
   auto* c = static_cast<MosquittoClient*>(self);
   c->pending_.messages.push_back(IncomingMessage{
-      m->topic, std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)), m->retain});
+      m->topic,
+      std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
+      m->retain});
 }
 
 void MosquittoClient::on_log(mosquitto*, void*, int level, const char* text) {

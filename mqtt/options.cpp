@@ -19,7 +19,9 @@ std::string hostname() {
   return buf;
 }
 
-bool starts_with(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
+bool starts_with(const std::string& s, std::string_view p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 }  // namespace
 
@@ -28,14 +30,17 @@ std::string normalized_broker_uri(const std::string& uri) {
   if (starts_with(uri, "mqtts://")) return "ssl://" + uri.substr(8);
   if (uri.find("://") != std::string::npos) return uri;
   // bare host[:port]; IPv6 literals may come bracketed ("[::1]:1883") or not ("::1")
-  if (!uri.empty() && uri.front() == '[') return "tcp://" + uri + (uri.find("]:") == std::string::npos ? ":1883" : "");
+  if (!uri.empty() && uri.front() == '[')
+    return "tcp://" + uri + (uri.find("]:") == std::string::npos ? ":1883" : "");
   const auto colons = std::count(uri.begin(), uri.end(), ':');
   if (colons == 1) return "tcp://" + uri;
   if (colons > 1) return "tcp://[" + uri + "]:1883";
   return "tcp://" + uri + ":1883";
 }
 
-bool uses_tls(const std::string& uri) { return starts_with(normalized_broker_uri(uri), "ssl://"); }
+bool uses_tls(const std::string& uri) {
+  return starts_with(normalized_broker_uri(uri), "ssl://");
+}
 
 std::optional<BrokerAddress> broker_address(const std::string& uri) {
   const std::string u = normalized_broker_uri(uri);
@@ -60,7 +65,8 @@ std::optional<BrokerAddress> broker_address(const std::string& uri) {
   if (host_end == std::string_view::npos || rest.empty()) return a;
   const std::string_view port = rest.substr(host_end + 1);
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-  if (ec != std::errc{} || end != port.data() + port.size() || a.port < 1 || a.port > 65535) return std::nullopt;
+  if (ec != std::errc{} || end != port.data() + port.size() || a.port < 1 || a.port > 65535)
+    return std::nullopt;
   return a;
 }
 
@@ -70,9 +76,12 @@ std::string validate(const MqttOptions& o) {
   if (!starts_with(uri, "tcp://") && !starts_with(uri, "ssl://")) {
     return "mqtt.broker: \"" + o.broker + "\" has an unknown scheme (tcp, mqtt, ssl, mqtts)";
   }
-  if (!broker_address(o.broker)) return "mqtt.broker: \"" + o.broker + "\" is not host[:port] with a port 1..65535";
-  if (!uses_tls(uri) && (!o.tls.ca_file.empty() || !o.tls.cert_file.empty() || !o.tls.key_file.empty())) {
-    return "mqtt.tls: TLS files are set but the broker URI \"" + o.broker + "\" is not ssl:// or mqtts://";
+  if (!broker_address(o.broker))
+    return "mqtt.broker: \"" + o.broker + "\" is not host[:port] with a port 1..65535";
+  if (!uses_tls(uri) &&
+      (!o.tls.ca_file.empty() || !o.tls.cert_file.empty() || !o.tls.key_file.empty())) {
+    return "mqtt.tls: TLS files are set but the broker URI \"" + o.broker +
+           "\" is not ssl:// or mqtts://";
   }
   if (const auto why = check_base_topic(o.base_topic); !why.empty()) {
     return "mqtt.base_topic: \"" + o.base_topic + "\" " + why;
@@ -86,7 +95,8 @@ std::string validate(const MqttOptions& o) {
   if (o.reconnect_min_s < 1 || o.reconnect_max_s < o.reconnect_min_s) {
     return "mqtt.reconnect: need 1 <= min <= max seconds";
   }
-  if (o.rate_limit.per_second > 0 && o.rate_limit.burst < 1) return "mqtt.rate_limit: burst must be >= 1";
+  if (o.rate_limit.per_second > 0 && o.rate_limit.burst < 1)
+    return "mqtt.rate_limit: burst must be >= 1";
   if (o.stats_interval_s < 0) return "mqtt.stats_interval: must be >= 0 (0 = off)";
   if (!o.client_id.empty() && o.client_id.size() > 65535) return "mqtt.client_id: too long";
   return {};

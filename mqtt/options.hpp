@@ -24,7 +24,8 @@ struct TlsOptions {
   std::string ca_file;    ///< PEM CA bundle; empty = system default trust store
   std::string cert_file;  ///< client certificate (PEM), optional
   std::string key_file;   ///< its private key (PEM), optional; defaults to cert_file's key
-  bool insecure = false;  ///< skip server certificate and host name checks (LoxBerry's local TLS listener)
+  bool insecure =
+      false;  ///< skip server certificate and host name checks (LoxBerry's local TLS listener)
 };
 
 /// Which raw CAN frames go to `<base>/bridge/raw/{rx,tx,unknown}` as candump log lines.
@@ -66,7 +67,7 @@ struct MqttOptions {
   RateLimitOptions rate_limit;
   std::size_t offline_buffer = 1000;  ///< non-retained messages kept while the broker is away
   int stats_interval_s = 60;          ///< `<base>/bridge/stats/*` period; 0 = off; 1..9 act as 10
-  std::string node_id;                ///< bridge id in HA ids (`loxcan_bridge_<node_id>`); empty: hostname
+  std::string node_id;  ///< bridge id in HA ids (`loxcan_bridge_<node_id>`); empty: hostname
 };
 
 /// Checks ranges and names. Returns "" when valid, else one message naming the field, e.g.

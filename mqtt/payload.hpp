@@ -19,15 +19,15 @@
 //   text     any valid UTF-8 up to 255 bytes, or {"value":"…"}
 // Every payload must be valid UTF-8 without NUL and at most kMaxCommandPayload bytes.
 // Errors never throw: the result names the error kind and a human-readable detail, e.g.
-//   parse_command(spec{number 0..100}, "150") -> {error=out_of_range, detail="150 is outside 0..100"}.
+//   parse_command(spec{number 0..100}, "150") -> {error=out_of_range, detail="150 is outside
+//   0..100"}.
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "devices/channel.hpp"
 

@@ -8,7 +8,9 @@ namespace loxcan::mqtt {
 
 namespace {
 
-bool is_segment_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool is_segment_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
 
 }  // namespace
 
@@ -46,7 +48,7 @@ std::string serial_hex(std::uint32_t serial) {
 }
 
 std::string device_segment(const devices::DeviceInfo& d) {
-  std::string seg = !d.name.empty() ? sanitize_segment(d.name)
+  std::string seg = !d.name.empty()    ? sanitize_segment(d.name)
                     : !d.model.empty() ? sanitize_segment(d.model + "-" + serial_hex(d.serial))
                                        : "device-" + serial_hex(d.serial);
   if (seg == "bridge") seg += "-" + serial_hex(d.serial);
@@ -59,7 +61,9 @@ std::string channel_segment(std::string_view channel) {
   return seg;
 }
 
-std::string topic_channel(const BridgeChannel& ch) { return channel_segment(ch.name.empty() ? ch.spec.name : ch.name); }
+std::string topic_channel(const BridgeChannel& ch) {
+  return channel_segment(ch.name.empty() ? ch.spec.name : ch.name);
+}
 
 std::string check_base_topic(std::string_view base) {
   if (base.empty()) return "is empty";

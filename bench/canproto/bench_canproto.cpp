@@ -69,7 +69,8 @@ void BM_FormatLogLine(benchmark::State& state) {
 BENCHMARK(BM_FormatLogLine);
 
 void BM_Crc32Stm32Start(benchmark::State& state) {
-  const std::uint8_t start[20] = {0x04, 0x10, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x56, 0x34, 0x12, 0x14, 2, 0x14, 0, 1};
+  const std::uint8_t start[20] = {0x04, 0x10, 0x99, 0,    0,    0,    0, 0,    0, 0,
+                                  0,    0,    0x56, 0x34, 0x12, 0x14, 2, 0x14, 0, 1};
   for (auto _ : state) benchmark::DoNotOptimize(crc32_stm32(start));
   state.SetBytesProcessed(state.iterations() * 20);
 }

@@ -48,7 +48,9 @@ void BM_Feed(benchmark::State& state) {
 }
 BENCHMARK(BM_Feed)->DenseRange(0, static_cast<int>(kKindNames.size()) - 1);
 
-void BM_FeedMix(benchmark::State& state) { run(state, mix_frames()); }
+void BM_FeedMix(benchmark::State& state) {
+  run(state, mix_frames());
+}
 BENCHMARK(BM_FeedMix);
 
 }  // namespace

@@ -33,9 +33,8 @@ void feed(Bus& bus, const canproto::Frame& f) {
 }  // namespace
 
 // The collected region: N frames, cycling through `frames`.
-extern "C" __attribute__((noinline)) void loxcan_bench_feed(Bus& bus,
-                                                           const std::vector<canproto::Frame>& frames,
-                                                           long n) {
+extern "C" __attribute__((noinline)) void loxcan_bench_feed(
+    Bus& bus, const std::vector<canproto::Frame>& frames, long n) {
   for (long k = 0; k < n; ++k) feed(bus, frames[static_cast<std::size_t>(k) % frames.size()]);
 }
 

@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kDi = 0x14111775, kAi = 0x19111776, kTreeExt = 0x
 inline constexpr std::uint8_t kDiNat = 0x02, kAiNat = 0x03, kTreeNat = 0x01, kTouchNat = 0x41;
 
 enum class Kind { di, ai, tree, frequency, alive, di_repeat };
-inline constexpr std::array<std::string_view, 6> kKindNames = {"di",    "ai",    "tree",
+inline constexpr std::array<std::string_view, 6> kKindNames = {"di",        "ai",    "tree",
                                                                "frequency", "alive", "di_repeat"};
 
 inline void add(std::vector<cp::Frame>& out, std::uint8_t nat, std::uint8_t dev, cp::NatBody body) {

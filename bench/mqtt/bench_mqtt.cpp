@@ -75,7 +75,8 @@ void BM_CommandIn(benchmark::State& state) {
   NullBridge b(true);
   MqttOptions o;
   int n = 0;
-  const char* payloads[] = {"ON", "7.5", R"({"state":"ON","brightness":50,"color":{"r":255,"g":0,"b":0,"w":0}})"};
+  const char* payloads[] = {
+      "ON", "7.5", R"({"state":"ON","brightness":50,"color":{"r":255,"g":0,"b":0,"w":0}})"};
   const char* topics[] = {"loxcan/extension-13001234/q1/set", "loxcan/extension-13001234/aq1/set",
                           "loxcan/rgbwdimmer-a1b2c3d4/rgbw/set"};
   const int k = static_cast<int>(state.range(0));

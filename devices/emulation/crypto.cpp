@@ -132,18 +132,20 @@ AesKeyIv data_schedule(const DeviceId& device_id, std::uint32_t random, std::uin
   return {words_to_bytes(key), words_to_bytes({s, s, s, s})};
 }
 
-bool aes_cbc_encrypt(const AesKeyIv& k, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+bool aes_cbc_encrypt(const AesKeyIv& k, std::span<const std::uint8_t> in,
+                     std::span<std::uint8_t> out) {
   return aes_cbc(k, in, out, true);
 }
 
-bool aes_cbc_decrypt(const AesKeyIv& k, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+bool aes_cbc_decrypt(const AesKeyIv& k, std::span<const std::uint8_t> in,
+                     std::span<std::uint8_t> out) {
   return aes_cbc(k, in, out, false);
 }
 
 Block16 make_challenge(const KeySet& keys, std::uint32_t serial, std::uint32_t random) {
   Block16 out{};
-  aes_cbc_encrypt(init_schedule(keys.algo_key, keys.algo_iv, serial), plain_packet(kAuthMagic, random),
-                  out);
+  aes_cbc_encrypt(init_schedule(keys.algo_key, keys.algo_iv, serial),
+                  plain_packet(kAuthMagic, random), out);
   return out;
 }
 
@@ -187,8 +189,8 @@ std::optional<std::uint32_t> open_challenge(const KeySet& keys, std::uint32_t se
 Block16 make_challenge_reply(const DeviceId& device_id, std::uint32_t serial,
                              std::uint32_t server_random, std::uint32_t new_random) {
   Block16 out{};
-  aes_cbc_encrypt(data_schedule(device_id, server_random, serial), plain_packet(kAuthMagic, new_random),
-                  out);
+  aes_cbc_encrypt(data_schedule(device_id, server_random, serial),
+                  plain_packet(kAuthMagic, new_random), out);
   return out;
 }
 
@@ -200,9 +202,9 @@ std::optional<Block16> answer_challenge(const KeySet& keys, const DeviceId& devi
   return make_challenge_reply(device_id, serial, *server_random, new_random);
 }
 
-Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id, std::uint32_t serial,
-                                 std::span<const std::uint8_t> request, std::uint32_t new_random,
-                                 bool* ok) {
+Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id,
+                                 std::uint32_t serial, std::span<const std::uint8_t> request,
+                                 std::uint32_t new_random, bool* ok) {
   const auto sched = init_schedule(keys.legacy_key, keys.legacy_iv, serial);
   Block16 plain{};
   const bool good = request.size() == 16 && aes_cbc_decrypt(sched, request, plain) &&

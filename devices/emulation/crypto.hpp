@@ -61,7 +61,8 @@ struct AesKeyIv {
   Block16 iv{};
 };
 
-/// Init-packet schedule for `serial` from a base key/IV pair (CanAlgo for 0x9C, Legacy for 0x99/0x98).
+/// Init-packet schedule for `serial` from a base key/IV pair (CanAlgo for 0x9C, Legacy for
+/// 0x99/0x98).
 AesKeyIv init_schedule(const Words4& base_key, const Words4& base_iv, std::uint32_t serial);
 
 /// Data-packet schedule (challenge reply 0x9D) from the device ID, the server's random and serial.
@@ -69,8 +70,10 @@ AesKeyIv data_schedule(const DeviceId& device_id, std::uint32_t random, std::uin
 
 /// AES-128-CBC without padding. `in.size()` must be a non-zero multiple of 16 and equal to
 /// `out.size()`; returns false otherwise (or if OpenSSL fails).
-bool aes_cbc_encrypt(const AesKeyIv& k, std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
-bool aes_cbc_decrypt(const AesKeyIv& k, std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
+bool aes_cbc_encrypt(const AesKeyIv& k, std::span<const std::uint8_t> in,
+                     std::span<std::uint8_t> out);
+bool aes_cbc_decrypt(const AesKeyIv& k, std::span<const std::uint8_t> in,
+                     std::span<std::uint8_t> out);
 
 // ---- Miniserver side -------------------------------------------------------------------------
 
@@ -100,8 +103,8 @@ std::optional<std::uint32_t> open_challenge(const KeySet& keys, std::uint32_t se
                                             std::span<const std::uint8_t> request);
 /// 0x98 answer to a 0x99 request. A request that does not decrypt gets the "bad request"
 /// answer (magic 0) and `ok` false.
-Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id, std::uint32_t serial,
-                                 std::span<const std::uint8_t> request, std::uint32_t new_random,
-                                 bool* ok = nullptr);
+Block32 answer_device_id_request(const KeySet& keys, const DeviceId& device_id,
+                                 std::uint32_t serial, std::span<const std::uint8_t> request,
+                                 std::uint32_t new_random, bool* ok = nullptr);
 
 }  // namespace loxcan::emulation

@@ -83,8 +83,14 @@ std::vector<std::uint8_t> make_config(const devices::Model& m, std::uint32_t off
     case 0x8013: c[8] = 101; break;  // keep position on loss of connection
     case 0x8003:
     case 0x8005:
-    case 0x800D: c[8] = 15; break;   // T/H interval 15 min
-    case 0x800A: c[8] = 5; c[10] = 28; c[12] = 20; c[13] = 80; c[14] = 35; break;
+    case 0x800D: c[8] = 15; break;  // T/H interval 15 min
+    case 0x800A:
+      c[8] = 5;
+      c[10] = 28;
+      c[12] = 20;
+      c[13] = 80;
+      c[14] = 35;
+      break;
     case 0x8010: c[8] = 15; break;   // interval 15 min
     case 0x8012: c[9] = 120; break;  // max sound duration 120 s
     default:
@@ -118,7 +124,8 @@ Emulated::Emulated(DeviceSetup setup, Hooks& hooks) : setup_(std::move(setup)), 
   outputs_ = initial_values(m, ChannelDirection::output);
 }
 
-SetResult Emulated::set_input(std::string_view channel, const devices::ChannelValue& value, Millis now) {
+SetResult Emulated::set_input(std::string_view channel, const devices::ChannelValue& value,
+                              Millis now) {
   const auto* ch = setup_.model->find(channel);
   if (!ch) return SetResult::unknown_channel;
   if (ch->spec.direction != ChannelDirection::input) return SetResult::wrong_direction;
@@ -127,7 +134,8 @@ SetResult Emulated::set_input(std::string_view channel, const devices::ChannelVa
   if (!v) return SetResult::bad_value;
   auto changed = apply(*setup_.model, *ch, *v, inputs_);
   for (const auto& name : changed)
-    emit(devices::ChannelChanged{info_, name, inputs_[name], setup_.model->find(name)->spec.unit, now * 1000000});
+    emit(devices::ChannelChanged{info_, name, inputs_[name], setup_.model->find(name)->spec.unit,
+                                 now * 1000000});
   if (!changed.empty()) report_inputs(changed, now);
   return SetResult::ok;
 }
@@ -159,13 +167,15 @@ void Emulated::outputs_changed(const std::vector<std::string>& names, Millis now
     const auto& v = outputs_[name];
     log(LogLevel::info, info_.name + ": output " + name + " = " + devices::to_plain(v));
     emit(devices::Command{info_, name, v, now * 1000000});
-    emit(devices::ChannelChanged{info_, name, v, setup_.model->find(name)->spec.unit, now * 1000000});
+    emit(devices::ChannelChanged{info_, name, v, setup_.model->find(name)->spec.unit,
+                                 now * 1000000});
   }
 }
 
 void Emulated::auth_error(const std::string& why, Millis now) const {
   log(auth_error_said_ ? LogLevel::debug : LogLevel::error,
-      info_.name + " (" + hex8(info_.serial) + "): the Miniserver requests authentication but " + why);
+      info_.name + " (" + hex8(info_.serial) + "): the Miniserver requests authentication but " +
+          why);
   auth_error_said_ = true;
   emit(devices::BusEvent{"auth_failed", info_.name + ": " + why, "", now * 1000000});
 }
@@ -188,8 +198,8 @@ void NatDevice::start(Millis now) {
 }
 
 void NatDevice::go_offline(Millis now) {
-  log(LogLevel::warn, info_.name + ": no frame from the Miniserver for " + std::to_string(offline_timeout_s_) +
-                          " s: offline, requesting a NAT");
+  log(LogLevel::warn, info_.name + ": no frame from the Miniserver for " +
+                          std::to_string(offline_timeout_s_) + " s: offline, requesting a NAT");
   set_state(DeviceState::offline, now);
   nat_ = 0;
   authenticated_ = false;
@@ -278,7 +288,8 @@ void NatDevice::on_packet(const NatPacket& p, Millis now) {
       }
       return;
     case 0xF4:
-      if (state_ == DeviceState::parked) delayed_.push_back({now + uniform(random(), 0, 100), 0xFE});
+      if (state_ == DeviceState::parked)
+        delayed_.push_back({now + uniform(random(), 0, 100), 0xFE});
       return;
     case 0xFB: delayed_.push_back({now + uniform(random(), 0, 100), 0xFC}); return;
     default: break;
@@ -290,8 +301,10 @@ void NatDevice::on_packet(const NatPacket& p, Millis now) {
       return;
     case 0x05: send(short_packet(false, 0, 0, 0x06)); return;
     case 0x08:
-      if (p.val32 == config_crc_) send(short_packet(false, 0, 0, 0x04));
-      else send(short_packet(false, 0, 0, 0x08, kReasonAlive, 0, config_crc_));
+      if (p.val32 == config_crc_)
+        send(short_packet(false, 0, 0, 0x04));
+      else
+        send(short_packet(false, 0, 0, 0x08, kReasonAlive, 0, config_crc_));
       return;
     case 0x04:
     case 0x0C: return;
@@ -311,8 +324,10 @@ void NatDevice::on_packet(const NatPacket& p, Millis now) {
     case 0x12: on_webservice(p, now); return;
     default: break;
   }
-  if ((p.cmd >= 0x80 && p.cmd <= 0x8F) || p.cmd == 0xA8) on_value(p, now);
-  else on_specific(p, now);
+  if ((p.cmd >= 0x80 && p.cmd <= 0x8F) || p.cmd == 0xA8)
+    on_value(p, now);
+  else
+    on_specific(p, now);
 }
 
 void NatDevice::accept_offer(const NatPacket& p, Millis now) {
@@ -320,7 +335,8 @@ void NatDevice::accept_offer(const NatPacket& p, Millis now) {
   const auto flags = static_cast<std::uint8_t>(p.val16);
   const bool park = flags & kOfferPark;
   if (!park && (new_nat & 0x80)) {
-    log(LogLevel::debug, info_.name + ": ignoring a non-park offer of parked NAT " + std::to_string(new_nat));
+    log(LogLevel::debug,
+        info_.name + ": ignoring a non-park offer of parked NAT " + std::to_string(new_nat));
     return;
   }
   if (new_nat == 0 || new_nat == 0xFF) return;
@@ -336,7 +352,8 @@ void NatDevice::accept_offer(const NatPacket& p, Millis now) {
   if (park) return;
   after_start(now);
   if (!(flags & kOfferNoValues))
-    for (auto& pkt : nat_packets_for_all(model(), ChannelDirection::input, inputs_)) send(std::move(pkt));
+    for (auto& pkt : nat_packets_for_all(model(), ChannelDirection::input, inputs_))
+      send(std::move(pkt));
 }
 
 void NatDevice::on_config(const NatPacket& p, Millis now) {
@@ -345,10 +362,11 @@ void NatDevice::on_config(const NatPacket& p, Millis now) {
   const bool ok = p.fragmented && c.size() >= 12 && c[0] == c.size() && c[0] == layout.size &&
                   c[1] == layout.version;
   if (!ok) {
-    log(LogLevel::warn, info_.name + ": configuration rejected (size " + std::to_string(c.empty() ? 0 : c[0]) +
-                            ", version " + std::to_string(c.size() > 1 ? c[1] : 0) + "; expected size " +
-                            std::to_string(layout.size) + ", version " + std::to_string(layout.version) +
-                            "): back to defaults");
+    log(LogLevel::warn, info_.name + ": configuration rejected (size " +
+                            std::to_string(c.empty() ? 0 : c[0]) + ", version " +
+                            std::to_string(c.size() > 1 ? c[1] : 0) + "; expected size " +
+                            std::to_string(layout.size) + ", version " +
+                            std::to_string(layout.version) + "): back to defaults");
     config_.clear();
     config_crc_ = 0;
     offline_timeout_s_ = kDefaultOfflineTimeoutS;
@@ -360,8 +378,8 @@ void NatDevice::on_config(const NatPacket& p, Millis now) {
   offline_timeout_s_ = t == 0 ? kDefaultOfflineTimeoutS : t;
   last_rx_ = now;
   char buf[96];
-  std::snprintf(buf, sizeof buf, ": configuration accepted (offline timeout %u s, CRC %08X)", offline_timeout_s_,
-                config_crc_);
+  std::snprintf(buf, sizeof buf, ": configuration accepted (offline timeout %u s, CRC %08X)",
+                offline_timeout_s_, config_crc_);
   log(LogLevel::info, info_.name + buf);
 }
 
@@ -374,8 +392,9 @@ void NatDevice::on_challenge(const NatPacket& p, Millis now) {
   auto r = open_challenge(*setup_.auth.keys, setup_.serial, p.payload);
   if (!r) {
     authenticated_ = false;
-    return auth_error("its challenge does not decrypt with our keys: the key file does not match this Miniserver",
-                      now);
+    return auth_error(
+        "its challenge does not decrypt with our keys: the key file does not match this Miniserver",
+        now);
   }
   server_random_ = *r;
   const auto reply = make_challenge_reply(auth_device_id(), setup_.serial, *r, random());
@@ -390,7 +409,8 @@ void NatDevice::on_server_reply(const NatPacket& p, Millis) {
     log(LogLevel::warn, info_.name + ": the Miniserver's re-validation (0x9D) does not verify");
     return;
   }
-  const auto reply = make_challenge_reply(auth_device_id(), setup_.serial, *server_random_, random());
+  const auto reply =
+      make_challenge_reply(auth_device_id(), setup_.serial, *server_random_, random());
   send(long_packet(false, 0, 0, 0x9D, {reply.begin(), reply.end()}));
 }
 
@@ -398,10 +418,12 @@ void NatDevice::on_device_id_request(const NatPacket& p, Millis now) {
   if (!is_tree_device()) return;
   if (!setup_.auth.keys) return auth_error(setup_.auth.missing, now);
   bool ok = false;
-  const auto reply = answer_device_id_request(*setup_.auth.keys, setup_.device_id, setup_.serial, p.payload,
-                                              random(), &ok);
+  const auto reply = answer_device_id_request(*setup_.auth.keys, setup_.device_id, setup_.serial,
+                                              p.payload, random(), &ok);
   send(long_packet(false, 0, 0, 0x98, {reply.begin(), reply.end()}));
-  if (!ok) auth_error("its device-ID request does not decrypt with our keys: the key file does not match", now);
+  if (!ok)
+    auth_error("its device-ID request does not decrypt with our keys: the key file does not match",
+               now);
 }
 
 void NatDevice::on_value(const NatPacket& p, Millis now) {
@@ -415,7 +437,8 @@ void NatDevice::on_webservice(const NatPacket& p, Millis now) {
   request = request.c_str();  // up to the NUL
   char text[160];
   if (request == "Version")
-    std::snprintf(text, sizeof text, "App Version: %u, HW Version %u\r\n", setup_.firmware, setup_.hardware);
+    std::snprintf(text, sizeof text, "App Version: %u, HW Version %u\r\n", setup_.firmware,
+                  setup_.hardware);
   else if (request == "TechReport")
     std::snprintf(text, sizeof text, "UpTime:%llds;Serial:%08x;NatIdx:%u;",
                   static_cast<long long>((now - started_at_) / 1000), setup_.serial, nat_);
@@ -443,7 +466,8 @@ void NatDevice::report_inputs(const std::vector<std::string>& changed, Millis) {
 
 // ---- TreeExtension ----------------------------------------------------------------------------
 
-TreeExtension::TreeExtension(DeviceSetup setup, Hooks& hooks) : NatDevice(std::move(setup), hooks) {}
+TreeExtension::TreeExtension(DeviceSetup setup, Hooks& hooks)
+    : NatDevice(std::move(setup), hooks) {}
 
 NatDevice& TreeExtension::add_device(DeviceSetup setup) {
   devices_.push_back(std::make_unique<NatDevice>(std::move(setup), hooks_, this));
@@ -502,7 +526,8 @@ void TreeExtension::after_start(Millis) {
 
 void TreeExtension::on_specific(const NatPacket& p, Millis) {
   if (p.cmd == 0x17 || p.cmd == 0x19)
-    send(short_packet(false, 0, 0, static_cast<std::uint8_t>(p.cmd - 1), static_cast<std::uint8_t>(p.val16)));
+    send(short_packet(false, 0, 0, static_cast<std::uint8_t>(p.cmd - 1),
+                      static_cast<std::uint8_t>(p.val16)));
 }
 
 // ---- LegacyExtension --------------------------------------------------------------------------
@@ -519,11 +544,14 @@ void LegacyExtension::start(Millis now) {
   alive_deadline_ = kNever;
 }
 
-void LegacyExtension::send_cmd(std::uint8_t cmd, std::uint8_t b0, std::uint16_t v16, std::uint32_t v32) {
+void LegacyExtension::send_cmd(std::uint8_t cmd, std::uint8_t b0, std::uint16_t v16,
+                               std::uint32_t v32) {
   if (hooks_.send) hooks_.send(legacy_frame(false, legacy_type(), serial24(), cmd, b0, v16, v32));
 }
 
-void LegacyExtension::send_start() { send_cmd(0x07, setup_.hardware, 0, setup_.firmware); }
+void LegacyExtension::send_start() {
+  send_cmd(0x07, setup_.hardware, 0, setup_.firmware);
+}
 
 void LegacyExtension::tick(Millis now) {
   if (now >= next_start_) {
@@ -544,7 +572,9 @@ void LegacyExtension::tick(Millis now) {
   }
 }
 
-Millis LegacyExtension::next_deadline() const { return std::min({next_start_, next_alive_, alive_deadline_}); }
+Millis LegacyExtension::next_deadline() const {
+  return std::min({next_start_, next_alive_, alive_deadline_});
+}
 
 bool LegacyExtension::addressed(const LegacyPacket& p) const {
   if (!p.from_server) return false;
@@ -599,13 +629,15 @@ void LegacyExtension::on_packet(const LegacyPacket& p, Millis now) {
 
 void LegacyExtension::on_challenge(const LegacyPacket& p, Millis now) {
   if (!setup_.auth.keys) return auth_error(setup_.auth.missing, now);
-  auto reply = answer_challenge(*setup_.auth.keys, setup_.auth.keys->master_device_id, setup_.serial, p.payload,
-                                random());
+  auto reply = answer_challenge(*setup_.auth.keys, setup_.auth.keys->master_device_id,
+                                setup_.serial, p.payload, random());
   if (!reply)
-    return auth_error("its challenge does not decrypt with our keys: the key file does not match this Miniserver",
-                      now);
+    return auth_error(
+        "its challenge does not decrypt with our keys: the key file does not match this Miniserver",
+        now);
   if (hooks_.send)
-    for (const auto& f : legacy_fragment(false, legacy_type(), serial24(), 0x19, *reply)) hooks_.send(f);
+    for (const auto& f : legacy_fragment(false, legacy_type(), serial24(), 0x19, *reply))
+      hooks_.send(f);
 }
 
 void LegacyExtension::report_inputs(const std::vector<std::string>& changed, Millis) {
@@ -650,8 +682,10 @@ void EmulatedBus::on_frame(const canproto::Frame& f, Millis now) {
     if (!p || !p->from_server) return;
     for (auto& d : nat_) {
       if (!d->addressed(p->nat)) continue;
-      if (auto* tree = dynamic_cast<TreeExtension*>(d.get())) tree->on_link_packet(*p, now);
-      else if (p->dev == 0 || p->dev == 0xFF) d->on_packet(*p, now);
+      if (auto* tree = dynamic_cast<TreeExtension*>(d.get()))
+        tree->on_link_packet(*p, now);
+      else if (p->dev == 0 || p->dev == 0xFF)
+        d->on_packet(*p, now);
     }
     return;
   }

@@ -9,25 +9,26 @@
 //
 // NAT life cycle, as implemented:
 //   offline  -- NAT index requests 0xFE from NAT CRC8(serial)|0x80; delays: first 10..500 ms, then
-//               1..2.5 s (3x), 5..10 s (until the 10th), then 10..30 s ([LL]); a Tree Extension uses
-//               1.0..1.5 s ([S-NAT]). Jitter from Hooks::random.
+//               1..2.5 s (3x), 5..10 s (until the 10th), then 10..30 s ([LL]); a Tree Extension
+//               uses 1.0..1.5 s ([S-NAT]). Jitter from Hooks::random.
 //   0xFD offer with our serial, in any state: park flag -> parked; NAT 0x01..0x7E -> online; then
-//               Start 0x02 (20 bytes: firmware, 0, config CRC, serial, reason, type, hw) with reason
-//               0x20 (power-on) the first time, 0x02 after; online and flag bit 1 clear -> all inputs
-//               (a Tree Extension: two 0x18 CAN error replies).
+//               Start 0x02 (20 bytes: firmware, 0, config CRC, serial, reason, type, hw) with
+//               reason 0x20 (power-on) the first time, 0x02 after; online and flag bit 1 clear ->
+//               all inputs (a Tree Extension: two 0x18 CAN error replies).
 //   parked / online -- answers 0x05 Ping (0x06), 0x08 Alive (0x04 when the CRC matches, else 0x08
-//               reason 5 + own CRC), 0x01 Version request (0x03), 0xFB Search (0xFC after 0..100 ms),
-//               0xF4 (parked only: 0xFE after 0..100 ms), 0x10 identify, 0x0C time sync, 0x11 config
-//               (accepted when size and version match the model; applies the offline timeout and
-//               blink offset), 0x9C challenge (0x9D), 0x9D re-validation, 0x99 device ID (Tree: 0x98),
-//               0x17/0x19 CAN diagnostics (Tree Extension), value commands on outputs, 0x07 park.
+//               reason 5 + own CRC), 0x01 Version request (0x03), 0xFB Search (0xFC after 0..100
+//               ms), 0xF4 (parked only: 0xFE after 0..100 ms), 0x10 identify, 0x0C time sync, 0x11
+//               config (accepted when size and version match the model; applies the offline timeout
+//               and blink offset), 0x9C challenge (0x9D), 0x9D re-validation, 0x99 device ID (Tree:
+//               0x98), 0x17/0x19 CAN diagnostics (Tree Extension), value commands on outputs, 0x07
+//               park.
 //   every Miniserver frame restarts the offline timer; at 10 % left an unsolicited Alive; at expiry
 //               -> offline (NAT index requests again).
 // Legacy life cycle: Start 0x07 every second after power-up until the Miniserver reacts; 0x00
 //   identify -> 0x07; 0x0E blink position -> online + inputs; 0x0C/0x37 -> parked (waits for 0x00);
-//   0x0B identify unknown -> 0x07 when not online; alive 0x09 every 360 s + (serial & 0x3F) s, answer
-//   0x0F expected within 3 s, else offline; 0x60/0x30 outputs (echoed); fragment 0x18 challenge ->
-//   fragment 0x19 reply.
+//   0x0B identify unknown -> 0x07 when not online; alive 0x09 every 360 s + (serial & 0x3F) s,
+//   answer 0x0F expected within 3 s, else offline; 0x60/0x30 outputs (echoed); fragment 0x18
+//   challenge -> fragment 0x19 reply.
 //
 // Errors are reported, never thrown, once constructed: an authentication request without keys logs
 // (LogLevel::error) "<name>: the Miniserver requests authentication but <reason>", a challenge that
@@ -81,7 +82,8 @@ struct DeviceSetup {
   std::uint32_t firmware = kDefaultFirmware;
   std::uint8_t hardware = 1;
   AuthSetup auth;
-  DeviceId device_id{};     ///< Tree devices: their persistent 12-byte ID (extensions use the master ID)
+  DeviceId
+      device_id{};  ///< Tree devices: their persistent 12-byte ID (extensions use the master ID)
   bool left_branch = false;  ///< Tree devices
 };
 

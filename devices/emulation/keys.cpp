@@ -14,12 +14,14 @@
 namespace loxcan::emulation {
 namespace {
 
-constexpr std::array<std::string_view, 5> kNames = {"algo_key", "algo_iv", "legacy_key", "legacy_iv",
-                                                    "master_device_id"};
+constexpr std::array<std::string_view, 5> kNames = {"algo_key", "algo_iv", "legacy_key",
+                                                    "legacy_iv", "master_device_id"};
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -81,14 +83,16 @@ KeySet parse_key_file(std::string_view text, std::string_view origin) {
     line = trim(line);
     if (line.empty()) continue;
     auto eq = line.find_first_of("=:");
-    if (eq == std::string_view::npos) fail(origin, line_no, "expected 'name: value' (or 'name = value')");
+    if (eq == std::string_view::npos)
+      fail(origin, line_no, "expected 'name: value' (or 'name = value')");
     const auto name = trim(line.substr(0, eq));
     const auto value = trim(line.substr(eq + 1));
     std::size_t k = 0;
     while (k < kNames.size() && kNames[k] != name) ++k;
     if (k == kNames.size())
-      fail(origin, line_no, "unknown key '" + std::string(name) +
-                                "' (expected algo_key, algo_iv, legacy_key, legacy_iv, master_device_id)");
+      fail(origin, line_no,
+           "unknown key '" + std::string(name) +
+               "' (expected algo_key, algo_iv, legacy_key, legacy_iv, master_device_id)");
     if (seen[k]) fail(origin, line_no, "duplicate key '" + std::string(name) + "'");
     seen[k] = true;
     bool ok = false;
@@ -131,8 +135,8 @@ std::string format_key_file(const KeySet& keys) {
   std::string out = "# loxcan key file: secret, keep mode 0600\n";
   auto words = [&](std::string_view name, const Words4& w) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%-17s %08x %08x %08x %08x\n", (std::string(name) + ":").c_str(), w[0], w[1],
-                  w[2], w[3]);
+    std::snprintf(buf, sizeof buf, "%-17s %08x %08x %08x %08x\n", (std::string(name) + ":").c_str(),
+                  w[0], w[1], w[2], w[3]);
     out += buf;
   };
   words("algo_key", keys.algo_key);

@@ -13,22 +13,34 @@ constexpr std::uint8_t kCmdFragHeader = 0xF0;
 constexpr std::uint8_t kCmdFragData = 0xF1;
 constexpr std::uint8_t kLegacyFragSmall = 0x44;
 
-std::array<std::uint8_t, 8> bytes8(std::uint8_t d0, std::uint8_t b0, std::uint16_t v16, std::uint32_t v32) {
-  return {d0, b0, static_cast<std::uint8_t>(v16), static_cast<std::uint8_t>(v16 >> 8), static_cast<std::uint8_t>(v32),
-          static_cast<std::uint8_t>(v32 >> 8), static_cast<std::uint8_t>(v32 >> 16), static_cast<std::uint8_t>(v32 >> 24)};
+std::array<std::uint8_t, 8> bytes8(std::uint8_t d0, std::uint8_t b0, std::uint16_t v16,
+                                   std::uint32_t v32) {
+  return {d0,
+          b0,
+          static_cast<std::uint8_t>(v16),
+          static_cast<std::uint8_t>(v16 >> 8),
+          static_cast<std::uint8_t>(v32),
+          static_cast<std::uint8_t>(v32 >> 8),
+          static_cast<std::uint8_t>(v32 >> 16),
+          static_cast<std::uint8_t>(v32 >> 24)};
 }
 
-std::uint16_t le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | p[1] << 8); }
+std::uint16_t le16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | p[1] << 8);
+}
 std::uint32_t le32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
 }
 
-cp::Direction dir_of(bool from_server) { return from_server ? cp::Direction::to_device : cp::Direction::from_device; }
+cp::Direction dir_of(bool from_server) {
+  return from_server ? cp::Direction::to_device : cp::Direction::from_device;
+}
 
 }  // namespace
 
-NatPacket short_packet(bool from_server, std::uint8_t nat, std::uint8_t dev, std::uint8_t cmd, std::uint8_t b0,
-                       std::uint16_t val16, std::uint32_t val32) {
+NatPacket short_packet(bool from_server, std::uint8_t nat, std::uint8_t dev, std::uint8_t cmd,
+                       std::uint8_t b0, std::uint16_t val16, std::uint32_t val32) {
   NatPacket p;
   p.from_server = from_server;
   p.nat = nat;
@@ -54,7 +66,8 @@ std::vector<canproto::Frame> to_frames(const NatPacket& p, std::uint8_t bus) {
     return {cp::Frame::make(cp::make_nat_id(b, dir_of(p.from_server), false, p.nat, p.cmd),
                             bytes8(p.dev, p.b0, p.val16, p.val32))};
   auto frames = cp::split_nat({b, dir_of(p.from_server), p.nat, p.dev}, p.cmd, p.payload);
-  return frames ? std::move(*frames) : std::vector<canproto::Frame>{};  // > 65535 bytes: never built here
+  return frames ? std::move(*frames)
+                : std::vector<canproto::Frame>{};  // > 65535 bytes: never built here
 }
 
 bool is_nat_frame(const canproto::Frame& f) {
@@ -66,7 +79,8 @@ std::optional<NatPacket> NatReceiver::push(const canproto::Frame& f) {
   const auto id = cp::parse_nat_id(f.id);
   const bool from_server = (id.dir_bits & 0b10) != 0;  // devices only test bit 22
   const std::uint8_t* d = f.data.data();
-  const cp::NatAddress from{bus_ == kBusTree ? cp::Bus::tree : cp::Bus::link, dir_of(from_server), id.nat, d[0]};
+  const cp::NatAddress from{bus_ == kBusTree ? cp::Bus::tree : cp::Bus::link, dir_of(from_server),
+                            id.nat, d[0]};
   if (id.fragment && (id.cmd == kCmdFragHeader || id.cmd == kCmdFragData)) {
     cp::FragmentOutcome out;
     if (id.cmd == kCmdFragHeader) {
@@ -101,13 +115,15 @@ canproto::Frame legacy_frame_raw(bool from_server, std::uint8_t type, std::uint3
   return cp::Frame::make(cp::make_legacy_id(l), b);
 }
 
-canproto::Frame legacy_frame(bool from_server, std::uint8_t type, std::uint32_t serial, std::uint8_t cmd,
-                             std::uint8_t b0, std::uint16_t val16, std::uint32_t val32) {
+canproto::Frame legacy_frame(bool from_server, std::uint8_t type, std::uint32_t serial,
+                             std::uint8_t cmd, std::uint8_t b0, std::uint16_t val16,
+                             std::uint32_t val32) {
   return legacy_frame_raw(from_server, type, serial, bytes8(cmd, b0, val16, val32));
 }
 
-std::vector<canproto::Frame> legacy_fragment(bool from_server, std::uint8_t type, std::uint32_t serial,
-                                             std::uint8_t fragment_type, std::span<const std::uint8_t> payload) {
+std::vector<canproto::Frame> legacy_fragment(bool from_server, std::uint8_t type,
+                                             std::uint32_t serial, std::uint8_t fragment_type,
+                                             std::span<const std::uint8_t> payload) {
   cp::LegacyId l;
   l.dir = dir_of(from_server);
   l.type = type & 0xF;
@@ -141,7 +157,8 @@ std::optional<LegacyPacket> LegacyReceiver::push(const canproto::Frame& f) {
     std::copy(d + 2, d + 8, data.bytes.begin());
     out = reassembler_.add(id, data, 0);
   }
-  if (out.status != cp::FragmentOutcome::Status::complete || !out.packet.crc_ok()) return std::nullopt;
+  if (out.status != cp::FragmentOutcome::Status::complete || !out.packet.crc_ok())
+    return std::nullopt;
   p.fragment = true;
   p.fragment_type = out.packet.cmd;
   p.payload = std::move(out.packet.payload);

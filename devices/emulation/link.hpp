@@ -66,30 +66,32 @@ class NatReceiver {
   std::uint64_t dropped_ = 0;
 };
 
-// ---- legacy ---------------------------------------------------------------------------------------
+// ---- legacy
+// ---------------------------------------------------------------------------------------
 
 struct LegacyPacket {
   bool from_server = false;
-  std::uint8_t type = 0;      ///< 4-bit extension type
-  std::uint32_t serial = 0;   ///< 24-bit serial (0 with type 0: broadcast)
-  std::uint8_t cmd = 0;       ///< command without bit 7
-  std::uint8_t b0 = 0;        ///< D1
+  std::uint8_t type = 0;     ///< 4-bit extension type
+  std::uint32_t serial = 0;  ///< 24-bit serial (0 with type 0: broadcast)
+  std::uint8_t cmd = 0;      ///< command without bit 7
+  std::uint8_t b0 = 0;       ///< D1
   std::uint16_t val16 = 0;
   std::uint32_t val32 = 0;
-  std::array<std::uint8_t, 8> raw{};     ///< the frame bytes (packed commands like 0x20/0x30)
-  bool fragment = false;                 ///< reassembled 0x44 fragment
-  std::uint8_t fragment_type = 0;        ///< 0x18 challenge request, 0x19 reply, ...
+  std::array<std::uint8_t, 8> raw{};  ///< the frame bytes (packed commands like 0x20/0x30)
+  bool fragment = false;              ///< reassembled 0x44 fragment
+  std::uint8_t fragment_type = 0;     ///< 0x18 challenge request, 0x19 reply, ...
   std::vector<std::uint8_t> payload;
 };
 
 /// A plain legacy frame (`cmd` gets bit 7 when !from_server).
-canproto::Frame legacy_frame(bool from_server, std::uint8_t type, std::uint32_t serial, std::uint8_t cmd,
-                             std::uint8_t b0, std::uint16_t val16, std::uint32_t val32);
+canproto::Frame legacy_frame(bool from_server, std::uint8_t type, std::uint32_t serial,
+                             std::uint8_t cmd, std::uint8_t b0, std::uint16_t val16,
+                             std::uint32_t val32);
 canproto::Frame legacy_frame_raw(bool from_server, std::uint8_t type, std::uint32_t serial,
                                  const std::array<std::uint8_t, 8>& bytes);
 /// A small (0x44) legacy fragment: header + ceil(n/6) data frames. n <= 1530.
-std::vector<canproto::Frame> legacy_fragment(bool from_server, std::uint8_t type, std::uint32_t serial,
-                                             std::uint8_t fragment_type,
+std::vector<canproto::Frame> legacy_fragment(bool from_server, std::uint8_t type,
+                                             std::uint32_t serial, std::uint8_t fragment_type,
                                              std::span<const std::uint8_t> payload);
 
 class LegacyReceiver {
@@ -105,10 +107,16 @@ class LegacyReceiver {
 bool is_nat_frame(const canproto::Frame& f);
 
 // Checksums (section 5), from canproto.
-inline std::uint32_t stm32_crc(std::span<const std::uint8_t> bytes) { return canproto::crc32_stm32(bytes); }
-inline std::uint8_t crc8(std::span<const std::uint8_t> bytes) { return canproto::crc8(bytes); }
+inline std::uint32_t stm32_crc(std::span<const std::uint8_t> bytes) {
+  return canproto::crc32_stm32(bytes);
+}
+inline std::uint8_t crc8(std::span<const std::uint8_t> bytes) {
+  return canproto::crc8(bytes);
+}
 /// NAT of a device without one: CRC8(serial LE) | 0x80.
-inline std::uint8_t random_nat(std::uint32_t serial) { return canproto::random_nat(serial); }
+inline std::uint8_t random_nat(std::uint32_t serial) {
+  return canproto::random_nat(serial);
+}
 /// Config CRC of section 5.5 (0 for an empty config).
 inline std::uint32_t config_crc(std::span<const std::uint8_t> config) {
   return config.empty() ? 0 : canproto::config_crc(config);

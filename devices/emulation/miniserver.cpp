@@ -31,7 +31,8 @@ std::uint32_t le32(const std::vector<std::uint8_t>& v, std::size_t at) {
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -65,7 +66,7 @@ struct MiniserverSim::Peer {
     devices::DeviceInfo i;
     i.serial = cfg.serial;
     i.type = type;
-    i.generation = legacy ? devices::Generation::legacy
+    i.generation = legacy        ? devices::Generation::legacy
                    : tree_device ? devices::Generation::tree_device
                                  : devices::Generation::nat_extension;
     i.model = cfg.model ? cfg.model->name : "unknown";
@@ -152,7 +153,8 @@ MiniserverSim::Peer* MiniserverSim::by_address(std::uint8_t nat, std::uint8_t de
   for (auto& p : peers_) {
     if (p->legacy) continue;
     if (dev == 0 && !p->tree_device && p->nat == nat) return p.get();
-    if (dev != 0 && p->tree_device && p->nat == dev && p->tree && p->tree->nat == nat) return p.get();
+    if (dev != 0 && p->tree_device && p->nat == dev && p->tree && p->tree->nat == nat)
+      return p.get();
   }
   return nullptr;
 }
@@ -191,8 +193,10 @@ void MiniserverSim::send_to(const Peer& peer, NatPacket p) {
 void MiniserverSim::send_legacy(bool broadcast, const Peer* peer, std::uint8_t cmd, std::uint8_t b0,
                                 std::uint16_t v16, std::uint32_t v32) {
   if (!hooks_.send) return;
-  if (broadcast || !peer) hooks_.send(legacy_frame(true, 0, 0, cmd, b0, v16, v32));
-  else hooks_.send(legacy_frame(true, peer->type4(), peer->serial24(), cmd, b0, v16, v32));
+  if (broadcast || !peer)
+    hooks_.send(legacy_frame(true, 0, 0, cmd, b0, v16, v32));
+  else
+    hooks_.send(legacy_frame(true, peer->type4(), peer->serial24(), cmd, b0, v16, v32));
 }
 
 // ---- start-up and periodic traffic ------------------------------------------------------------
@@ -216,8 +220,10 @@ void MiniserverSim::start(Millis now) {
   for (auto& p : peers_) {
     if (!p->configured || p->tree_device) continue;
     Peer* peer = p.get();
-    if (p->legacy) at(t, [this, peer](Millis) { send_legacy(false, peer, 0x00); });
-    else at(t, [this, peer](Millis n) { offer(*peer, n); });
+    if (p->legacy)
+      at(t, [this, peer](Millis) { send_legacy(false, peer, 0x00); });
+    else
+      at(t, [this, peer](Millis n) { offer(*peer, n); });
     t += 10;
   }
   at(t + 500, [this](Millis) {
@@ -248,8 +254,8 @@ void MiniserverSim::periodic_ping(Millis now) {
 void MiniserverSim::periodic_time_sync(Millis now) {
   std::uint32_t date = pack_date(2024, 6, 15), ms = 43200000;
   if (options_.local_time) std::tie(date, ms) = options_.local_time();
-  send(short_packet(true, 0xFF, 0xFF, 0x0C, static_cast<std::uint8_t>(date), static_cast<std::uint16_t>(date >> 8),
-                    ms));
+  send(short_packet(true, 0xFF, 0xFF, 0x0C, static_cast<std::uint8_t>(date),
+                    static_cast<std::uint16_t>(date >> 8), ms));
   at(now + options_.time_sync_ms, [this](Millis n) { periodic_time_sync(n); });
 }
 
@@ -264,9 +270,10 @@ void MiniserverSim::periodic_alive(Millis now) {
 
 void MiniserverSim::tick(Millis now) {
   for (;;) {
-    auto it = std::min_element(actions_.begin(), actions_.end(), [](const Action& a, const Action& b) {
-      return a.due != b.due ? a.due < b.due : a.seq < b.seq;
-    });
+    auto it =
+        std::min_element(actions_.begin(), actions_.end(), [](const Action& a, const Action& b) {
+          return a.due != b.due ? a.due < b.due : a.seq < b.seq;
+        });
     if (it == actions_.end() || it->due > now) break;
     auto fn = std::move(it->run);
     actions_.erase(it);
@@ -298,7 +305,8 @@ void MiniserverSim::offer(Peer& peer, Millis) {
   } else {
     send(short_packet(true, 0xFF, 0x00, 0xFD, peer.nat, flags, peer.cfg.serial));
   }
-  log(LogLevel::info, "send NAT offer to " + std::string(peer.tree_device ? "Tree device " : "Extension ") +
+  log(LogLevel::info, "send NAT offer to " +
+                          std::string(peer.tree_device ? "Tree device " : "Extension ") +
                           hex8(peer.cfg.serial) + ", new NAT index: " + std::to_string(peer.nat) +
                           (peer.configured ? "" : ", park extension"));
 }
@@ -321,11 +329,13 @@ void MiniserverSim::on_nat_request(const NatPacket& p, Millis now) {
   const std::uint32_t serial = p.val32;
   Peer* tree = p.dev == 0 ? tree_by_nat(p.nat) : nullptr;
   const bool left = (p.b0 & 0x40) != 0;
-  log(LogLevel::info, "NAT index request from " + std::string(tree ? "Tree device " : "extension ") + hex8(serial) +
+  log(LogLevel::info, "NAT index request from " +
+                          std::string(tree ? "Tree device " : "extension ") + hex8(serial) +
                           " (device type: " + hex4(p.val16) + ")");
   Peer* peer = by_serial(serial);
   if (peer && peer->configured) {
-    if (peer->tree_device != (tree != nullptr) || (tree && peer->tree != tree)) return;  // wrong place
+    if (peer->tree_device != (tree != nullptr) || (tree && peer->tree != tree))
+      return;  // wrong place
     offer(*peer, now);
     return;
   }
@@ -360,22 +370,26 @@ void MiniserverSim::on_start(const NatPacket& p, Millis now) {
     peer->phase = Phase::parked;
     return;
   }
-  log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(serial) + ", firmware " +
-                          std::to_string(peer->firmware) + ", config CRC " + hex8(peer->reported_crc) + ")");
+  log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(serial) +
+                          ", firmware " + std::to_string(peer->firmware) + ", config CRC " +
+                          hex8(peer->reported_crc) + ")");
   peer->session++;
   peer->auth_tries = peer->config_tries = 0;
   peer->alive_deadline = kNever;
-  if (options_.keys) begin_auth(*peer, now);
-  else send_config(*peer, now);
+  if (options_.keys)
+    begin_auth(*peer, now);
+  else
+    send_config(*peer, now);
 }
 
 // ---- authentication and configuration ---------------------------------------------------------
 
 void MiniserverSim::begin_auth(Peer& peer, Millis now) {
   if (++peer.auth_tries > options_.auth_retries) {
-    log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" + hex8(peer.cfg.serial) + ") after " +
-                             std::to_string(options_.auth_retries) + " attempts");
-    if (hooks_.event) hooks_.event(devices::BusEvent{"auth_failed", peer.cfg.name, "", now * 1000000});
+    log(LogLevel::error, "Authorization failed: " + peer.cfg.name + " (" + hex8(peer.cfg.serial) +
+                             ") after " + std::to_string(options_.auth_retries) + " attempts");
+    if (hooks_.event)
+      hooks_.event(devices::BusEvent{"auth_failed", peer.cfg.name, "", now * 1000000});
     set_phase(peer, Phase::auth_failed, now);
     return;
   }
@@ -385,7 +399,8 @@ void MiniserverSim::begin_auth(Peer& peer, Millis now) {
     peer.challenge = r;
     const auto c = make_challenge(*options_.keys, peer.cfg.serial, r);
     if (hooks_.send)
-      for (const auto& f : legacy_fragment(true, peer.type4(), peer.serial24(), 0x18, c)) hooks_.send(f);
+      for (const auto& f : legacy_fragment(true, peer.type4(), peer.serial24(), 0x18, c))
+        hooks_.send(f);
   } else if (peer.tree_device && !peer.device_id) {
     const auto req = make_device_id_request(*options_.keys, peer.cfg.serial, r);
     send_to(peer, long_packet(true, 0, 0, 0x99, {req.begin(), req.end()}));
@@ -417,8 +432,9 @@ void MiniserverSim::send_config(Peer& peer, Millis now) {
     peer.config_crc = config_crc(peer.config);
   }
   if (peer.reported_crc != peer.config_crc && !peer.config.empty()) {
-    log(LogLevel::info, peer.cfg.name + ": sending configuration (CRC " + hex8(peer.config_crc) + ", offline timeout " +
-                            std::to_string(options_.offline_timeout_s) + " s)");
+    log(LogLevel::info, peer.cfg.name + ": sending configuration (CRC " + hex8(peer.config_crc) +
+                            ", offline timeout " + std::to_string(options_.offline_timeout_s) +
+                            " s)");
     send_to(peer, long_packet(true, 0, 0, 0x11, peer.config));
   }
   send_to(peer, short_packet(true, 0, 0, 0x08, 0x03, 0, peer.config_crc));
@@ -426,9 +442,11 @@ void MiniserverSim::send_config(Peer& peer, Millis now) {
   const auto session = peer.session;
   const int tries = ++peer.config_tries;
   at(now + kAnswerTimeout, [this, pp, session, tries](Millis n) {
-    if (pp->session != session || pp->config_tries != tries || pp->phase != Phase::configuring) return;
+    if (pp->session != session || pp->config_tries != tries || pp->phase != Phase::configuring)
+      return;
     if (tries >= kConfigTries) {
-      log(LogLevel::error, pp->cfg.name + ": configuration not confirmed after " + std::to_string(tries) + " tries");
+      log(LogLevel::error,
+          pp->cfg.name + ": configuration not confirmed after " + std::to_string(tries) + " tries");
       return;
     }
     send_config(*pp, n);
@@ -440,9 +458,9 @@ void MiniserverSim::set_phase(Peer& peer, Phase phase, Millis now) {
   const bool was_ready = peer.phase == Phase::ready;
   peer.phase = phase;
   if ((phase == Phase::ready || was_ready) && hooks_.event)
-    hooks_.event(devices::DeviceStateChanged{peer.info(), was_ready ? DeviceState::online : DeviceState::offline,
-                                             phase == Phase::ready ? DeviceState::online : DeviceState::offline,
-                                             now * 1000000});
+    hooks_.event(devices::DeviceStateChanged{
+        peer.info(), was_ready ? DeviceState::online : DeviceState::offline,
+        phase == Phase::ready ? DeviceState::online : DeviceState::offline, now * 1000000});
 }
 
 void MiniserverSim::make_ready(Peer& peer, Millis now) {
@@ -462,7 +480,8 @@ void MiniserverSim::send_outputs(Peer& peer) {
       if (hooks_.send) hooks_.send(legacy_frame_raw(true, peer.type4(), peer.serial24(), d));
     return;
   }
-  for (auto& pkt : nat_packets_for_all(m, ChannelDirection::output, peer.outputs)) send_to(peer, std::move(pkt));
+  for (auto& pkt : nat_packets_for_all(m, ChannelDirection::output, peer.outputs))
+    send_to(peer, std::move(pkt));
 }
 
 // ---- received traffic -------------------------------------------------------------------------
@@ -479,7 +498,8 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
   switch (p.cmd) {
     case 0xFE: on_nat_request(p, now); return;
     case 0xFC:
-      log(LogLevel::info, "search reply from " + hex8(p.val32) + " (device type: " + hex4(p.val16) + ")");
+      log(LogLevel::info,
+          "search reply from " + hex8(p.val32) + " (device type: " + hex4(p.val16) + ")");
       return;
     case 0x02: on_start(p, now); return;
     default: break;
@@ -534,7 +554,8 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
     case 0x12:
     case 0x13:
       if (p.fragmented && p.payload.size() > 2)
-        log(LogLevel::info, peer->cfg.name + ": " + std::string(p.payload.begin() + 2, p.payload.end()).c_str());
+        log(LogLevel::info,
+            peer->cfg.name + ": " + std::string(p.payload.begin() + 2, p.payload.end()).c_str());
       return;
     default: break;
   }
@@ -543,8 +564,8 @@ void MiniserverSim::on_nat(const NatPacket& p, Millis now) {
     const auto& v = peer->inputs[name];
     log(LogLevel::info, "input " + peer->cfg.name + " " + name + " = " + devices::to_plain(v));
     if (hooks_.event)
-      hooks_.event(devices::ChannelChanged{peer->info(), name, v, peer->cfg.model->find(name)->spec.unit,
-                                           now * 1000000});
+      hooks_.event(devices::ChannelChanged{peer->info(), name, v,
+                                           peer->cfg.model->find(name)->spec.unit, now * 1000000});
   }
 }
 
@@ -553,8 +574,10 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
   for (auto& q : peers_)
     if (q->legacy && q->type4() == p.type && q->serial24() == p.serial) peer = q.get();
   if (p.fragment) {
-    if (!peer || p.fragment_type != 0x19 || peer->phase != Phase::authenticating || !options_.keys) return;
-    if (check_challenge_reply(options_.keys->master_device_id, peer->cfg.serial, peer->challenge, p.payload)) {
+    if (!peer || p.fragment_type != 0x19 || peer->phase != Phase::authenticating || !options_.keys)
+      return;
+    if (check_challenge_reply(options_.keys->master_device_id, peer->cfg.serial, peer->challenge,
+                              p.payload)) {
       log(LogLevel::info, peer->cfg.name + ": authorized");
       send_config(*peer, now);
     } else {
@@ -581,13 +604,15 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
     }
     if (peer->phase == Phase::authenticating) return;  // start repeated while we ask
     peer->firmware = p.val32;
-    log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(peer->cfg.serial) + ", firmware " +
-                            std::to_string(peer->firmware) + ")");
+    log(LogLevel::info, "got start packet from " + peer->cfg.name + " (" + hex8(peer->cfg.serial) +
+                            ", firmware " + std::to_string(peer->firmware) + ")");
     peer->session++;
     peer->auth_tries = 0;
     if (peer->phase == Phase::ready) set_phase(*peer, Phase::waiting, now);
-    if (options_.keys) begin_auth(*peer, now);
-    else send_config(*peer, now);
+    if (options_.keys)
+      begin_auth(*peer, now);
+    else
+      send_config(*peer, now);
     return;
   }
   if (!peer || !peer->configured) return;
@@ -596,12 +621,13 @@ void MiniserverSim::on_legacy(const LegacyPacket& p, Millis now) {
     return;
   }
   if (!peer->cfg.model) return;
-  for (const auto& name : decode_legacy(*peer->cfg.model, ChannelDirection::input, p, peer->inputs)) {
+  for (const auto& name :
+       decode_legacy(*peer->cfg.model, ChannelDirection::input, p, peer->inputs)) {
     const auto& v = peer->inputs[name];
     log(LogLevel::info, "input " + peer->cfg.name + " " + name + " = " + devices::to_plain(v));
     if (hooks_.event)
-      hooks_.event(devices::ChannelChanged{peer->info(), name, v, peer->cfg.model->find(name)->spec.unit,
-                                           now * 1000000});
+      hooks_.event(devices::ChannelChanged{peer->info(), name, v,
+                                           peer->cfg.model->find(name)->spec.unit, now * 1000000});
   }
 }
 
@@ -630,7 +656,8 @@ SetResult MiniserverSim::set_output(std::string_view device, std::string_view ch
   return SetResult::ok;
 }
 
-std::optional<devices::ChannelValue> MiniserverSim::value(std::string_view device, std::string_view channel) const {
+std::optional<devices::ChannelValue> MiniserverSim::value(std::string_view device,
+                                                          std::string_view channel) const {
   const Peer* peer = by_name(device);
   if (!peer) return std::nullopt;
   if (auto it = peer->inputs.find(channel); it != peer->inputs.end()) return it->second;
@@ -643,7 +670,9 @@ MiniserverSim::Phase MiniserverSim::phase(std::string_view device) const {
   return peer ? peer->phase : Phase::waiting;
 }
 
-bool MiniserverSim::all_ready() const { return not_ready().empty(); }
+bool MiniserverSim::all_ready() const {
+  return not_ready().empty();
+}
 
 std::vector<std::string> MiniserverSim::not_ready() const {
   std::vector<std::string> out;

@@ -6,22 +6,25 @@
 //
 // What it does:
 //   start(now)  "extensions offline" twice 50 ms apart (legacy 0x0C to ID 0, NAT 0x07 to NAT 0xFF),
-//               then legacy 0x00 identify to each configured legacy extension and NAT offers to each
-//               configured NAT extension (NATs 1, 2, ... in configuration order), then 0xF4 / legacy
-//               0x0B identify-unknown. When a Tree Extension is online: offers to its configured Tree
-//               devices (right 0x01.., left 0x41..), then 0xF4 through it (D0 = 0xFF).
+//               then legacy 0x00 identify to each configured legacy extension and NAT offers to
+//               each configured NAT extension (NATs 1, 2, ... in configuration order), then 0xF4 /
+//               legacy 0x0B identify-unknown. When a Tree Extension is online: offers to its
+//               configured Tree devices (right 0x01.., left 0x41..), then 0xF4 through it (D0 =
+//               0xFF).
 //   0xFE        configured serial -> its NAT; unknown -> parked NAT (0x81.. / Tree: 0x81.. right,
 //               0xC1.. left) with the park flag.
-//   Start 0x02  online device: authentication when keys are set (Tree devices first 0x99 -> 0x98 for
+//   Start 0x02  online device: authentication when keys are set (Tree devices first 0x99 -> 0x98
+//   for
 //               the device ID, then 0x9C -> 0x9D; up to `auth_retries` attempts, 1 s apart, then
-//               "authorization failed"), then configuration: 0x11 when the reported CRC differs from
-//               the model's config (with `offline_timeout_s`), then Alive 0x08 with the expected CRC;
-//               0x04 back -> ready (DeviceStateChanged online) and current outputs are sent.
+//               "authorization failed"), then configuration: 0x11 when the reported CRC differs
+//               from the model's config (with `offline_timeout_s`), then Alive 0x08 with the
+//               expected CRC; 0x04 back -> ready (DeviceStateChanged online) and current outputs
+//               are sent.
 //   legacy      0x07 from a configured extension -> challenge (fragment 0x18 -> 0x19) when keys are
 //               set, then 0x0E blink position -> ready; unknown -> 0x37 park. Alive 0x09 -> 0x0F.
 //   periodic    time sync 0x0C every `time_sync_ms`, Alive 0x08 to each ready NAT device every
-//               `alive_ms` (3 s to answer, else offline), optional ping 0x05 every `ping_ms`, legacy
-//               heartbeat 0x0D every 60 s.
+//               `alive_ms` (3 s to answer, else offline), optional ping 0x05 every `ping_ms`,
+//               legacy heartbeat 0x0D every 60 s.
 //   values      input frames -> ChannelChanged events; set_output() -> value frames.
 
 #include <cstdint>
@@ -62,7 +65,15 @@ std::uint32_t pack_date(int year, int month, int day);
 
 class MiniserverSim {
  public:
-  enum class Phase : std::uint8_t { waiting, parked, authenticating, configuring, ready, auth_failed, offline };
+  enum class Phase : std::uint8_t {
+    waiting,
+    parked,
+    authenticating,
+    configuring,
+    ready,
+    auth_failed,
+    offline
+  };
 
   MiniserverSim(std::vector<SimDevice> devices, SimOptions options, Hooks hooks);
   ~MiniserverSim();
@@ -75,10 +86,11 @@ class MiniserverSim {
   Millis next_deadline() const;
 
   /// Sets an output of a configured device; sent at once when the device is ready, else after.
-  SetResult set_output(std::string_view device, std::string_view channel, const devices::ChannelValue& value,
-                       Millis now);
+  SetResult set_output(std::string_view device, std::string_view channel,
+                       const devices::ChannelValue& value, Millis now);
   /// Last input value reported by a device (or the value set on an output).
-  std::optional<devices::ChannelValue> value(std::string_view device, std::string_view channel) const;
+  std::optional<devices::ChannelValue> value(std::string_view device,
+                                             std::string_view channel) const;
   /// The configured device by name or serial (8 hex digits); nullptr when unknown.
   const SimDevice* find(std::string_view device) const;
 

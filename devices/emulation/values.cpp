@@ -20,7 +20,8 @@ using devices::Rgbw;
 using devices::ValueType;
 
 bool bitlike(Codec c) {
-  return c == Codec::nat_bit || c == Codec::nat_nonzero || c == Codec::nat_mask || c == Codec::legacy_bit;
+  return c == Codec::nat_bit || c == Codec::nat_nonzero || c == Codec::nat_mask ||
+         c == Codec::legacy_bit;
 }
 bool is_legacy(Codec c) {
   return c == Codec::legacy_bit || c == Codec::legacy_analog10 || c == Codec::legacy_frequency ||
@@ -48,7 +49,8 @@ bool same_frame(const ModelChannel& a, const ModelChannel& b) {
   if (is_legacy(a.binding.codec) != is_legacy(b.binding.codec)) return false;
   if (bitlike(a.binding.codec) && bitlike(b.binding.codec))
     return is_legacy(a.binding.codec) || a.binding.index == b.binding.index;
-  if (a.binding.codec == Codec::legacy_analog10 && b.binding.codec == Codec::legacy_analog10) return true;
+  if (a.binding.codec == Codec::legacy_analog10 && b.binding.codec == Codec::legacy_analog10)
+    return true;
   return &a == &b || (a.binding.codec == b.binding.codec && a.binding.index == b.binding.index &&
                       a.spec.name == b.spec.name);
 }
@@ -115,7 +117,8 @@ std::uint16_t analog10(const ModelChannel& c, const ValueMap& values) {
 }
 
 std::uint32_t rgbw_word(const Rgbw& c) {
-  return std::uint32_t{c.r} | std::uint32_t{c.g} << 8 | std::uint32_t{c.b} << 16 | std::uint32_t{c.w} << 24;
+  return std::uint32_t{c.r} | std::uint32_t{c.g} << 8 | std::uint32_t{c.b} << 16 |
+         std::uint32_t{c.w} << 24;
 }
 
 bool set_if_changed(ValueMap& values, const std::string& name, ChannelValue v) {
@@ -125,8 +128,8 @@ bool set_if_changed(ValueMap& values, const std::string& name, ChannelValue v) {
   return true;
 }
 
-std::vector<std::string> apply_raw_group(const Model& m, const ModelChannel& member, std::uint32_t raw,
-                                         ValueMap& values) {
+std::vector<std::string> apply_raw_group(const Model& m, const ModelChannel& member,
+                                         std::uint32_t raw, ValueMap& values) {
   std::vector<std::string> changed;
   for (const auto& c : m.channels)
     if (same_frame(c, member) && set_if_changed(values, c.spec.name, from_raw(c, raw)))
@@ -162,16 +165,20 @@ ChannelValue zero_value(const ChannelSpec& spec) {
 std::optional<ChannelValue> coerce(const ChannelSpec& spec, const ChannelValue& v) {
   switch (spec.type) {
     case ValueType::boolean:
-      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v)) return std::nullopt;
+      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v))
+        return std::nullopt;
       return as_number(v) != 0;
     case ValueType::number: {
-      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v)) return std::nullopt;
+      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v))
+        return std::nullopt;
       const double d = as_number(v);
-      if (!std::isfinite(d) || (spec.min < spec.max && (d < spec.min || d > spec.max))) return std::nullopt;
+      if (!std::isfinite(d) || (spec.min < spec.max && (d < spec.min || d > spec.max)))
+        return std::nullopt;
       return d;
     }
     case ValueType::bitmask: {
-      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v)) return std::nullopt;
+      if (std::holds_alternative<Rgbw>(v) || std::holds_alternative<std::string>(v))
+        return std::nullopt;
       const double d = as_number(v);
       if (d < 0 || d > 4294967295.0 || d != std::floor(d)) return std::nullopt;
       const auto m = static_cast<std::uint32_t>(d);
@@ -238,27 +245,30 @@ ValueMap initial_values(const Model& model, ChannelDirection dir) {
   return out;
 }
 
-std::vector<std::string> apply(const Model& model, const ModelChannel& channel, const ChannelValue& value,
-                               ValueMap& values) {
+std::vector<std::string> apply(const Model& model, const ModelChannel& channel,
+                               const ChannelValue& value, ValueMap& values) {
   if (bitlike(channel.binding.codec)) {
     std::uint32_t raw = group_raw(model, channel, values);
     const std::uint32_t mask = field_mask(channel);
-    raw = channel.binding.codec == Codec::nat_nonzero ? contribution(channel, value)
-                                                      : (raw & ~mask) | contribution(channel, value);
+    raw = channel.binding.codec == Codec::nat_nonzero
+              ? contribution(channel, value)
+              : (raw & ~mask) | contribution(channel, value);
     return apply_raw_group(model, channel, raw, values);
   }
   if (set_if_changed(values, channel.spec.name, value)) return {channel.spec.name};
   return {};
 }
 
-std::optional<NatPacket> nat_packet_for(const Model& model, const ModelChannel& channel, const ValueMap& values) {
+std::optional<NatPacket> nat_packet_for(const Model& model, const ModelChannel& channel,
+                                        const ValueMap& values) {
   const auto& b = channel.binding;
   const auto* v = find_value(values, channel.spec.name);
   if (!v || is_legacy(b.codec)) return std::nullopt;
   switch (b.codec) {
     case Codec::nat_bit:
     case Codec::nat_nonzero:
-    case Codec::nat_mask: return short_packet(false, 0, 0, b.cmd, b.index, 0, group_raw(model, channel, values));
+    case Codec::nat_mask:
+      return short_packet(false, 0, 0, b.cmd, b.index, 0, group_raw(model, channel, values));
     case Codec::nat_analog: {
       std::uint16_t flags = 0;
       const double scale = b.scale != 0 ? b.scale : 1;
@@ -268,7 +278,8 @@ std::optional<NatPacket> nat_packet_for(const Model& model, const ModelChannel& 
     case Codec::nat_frequency:
       return short_packet(false, 0, 0, 0x85, b.index, 0, static_cast<std::uint32_t>(as_number(*v)));
     case Codec::nat_rgbw:
-      if (const auto* c = std::get_if<Rgbw>(v)) return short_packet(false, 0, 0, 0x84, 0, 0, rgbw_word(*c));
+      if (const auto* c = std::get_if<Rgbw>(v))
+        return short_packet(false, 0, 0, 0x84, 0, 0, rgbw_word(*c));
       return std::nullopt;
     case Codec::nat_white: {
       const auto w = static_cast<std::uint8_t>(std::clamp(as_number(*v), 0.0, 100.0));
@@ -278,7 +289,8 @@ std::optional<NatPacket> nat_packet_for(const Model& model, const ModelChannel& 
   }
 }
 
-std::vector<NatPacket> nat_packets_for_all(const Model& model, ChannelDirection dir, const ValueMap& values) {
+std::vector<NatPacket> nat_packets_for_all(const Model& model, ChannelDirection dir,
+                                           const ValueMap& values) {
   std::vector<NatPacket> out;
   std::vector<const ModelChannel*> done;
   for (const auto& c : model.channels) {
@@ -297,13 +309,19 @@ std::vector<NatPacket> nat_packets_for_all(const Model& model, ChannelDirection 
   return out;
 }
 
-std::optional<std::array<std::uint8_t, 8>> legacy_bytes_for(const Model& model, const ModelChannel& channel,
+std::optional<std::array<std::uint8_t, 8>> legacy_bytes_for(const Model& model,
+                                                            const ModelChannel& channel,
                                                             const ValueMap& values) {
   const auto& b = channel.binding;
   if (b.codec == Codec::legacy_bit) {
     const auto raw = group_raw(model, channel, values);
-    return std::array<std::uint8_t, 8>{b.cmd, 0, 0, 0, static_cast<std::uint8_t>(raw),
-                                       static_cast<std::uint8_t>(raw >> 8), static_cast<std::uint8_t>(raw >> 16),
+    return std::array<std::uint8_t, 8>{b.cmd,
+                                       0,
+                                       0,
+                                       0,
+                                       static_cast<std::uint8_t>(raw),
+                                       static_cast<std::uint8_t>(raw >> 8),
+                                       static_cast<std::uint8_t>(raw >> 16),
                                        static_cast<std::uint8_t>(raw >> 24)};
   }
   if (b.codec == Codec::legacy_analog10) {
@@ -320,12 +338,14 @@ std::optional<std::array<std::uint8_t, 8>> legacy_bytes_for(const Model& model, 
   return std::nullopt;
 }
 
-std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model, ChannelDirection dir,
+std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model,
+                                                              ChannelDirection dir,
                                                               const ValueMap& values) {
   std::vector<std::array<std::uint8_t, 8>> out;
   std::vector<std::uint8_t> cmds;
   for (const auto& c : model.channels) {
-    if (c.spec.direction != dir || !emulated(c.binding.codec) || !is_legacy(c.binding.codec)) continue;
+    if (c.spec.direction != dir || !emulated(c.binding.codec) || !is_legacy(c.binding.codec))
+      continue;
     bool seen = false;
     for (auto cmd : cmds) seen = seen || cmd == c.binding.cmd;
     if (seen) continue;
@@ -335,7 +355,8 @@ std::vector<std::array<std::uint8_t, 8>> legacy_bytes_for_all(const Model& model
   return out;
 }
 
-std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, const NatPacket& p, ValueMap& values) {
+std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, const NatPacket& p,
+                                    ValueMap& values) {
   std::vector<std::string> changed;
   for (const auto& c : model.channels) {
     const bool light = c.binding.codec == Codec::nat_rgbw || c.binding.codec == Codec::nat_white;
@@ -351,7 +372,8 @@ std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, co
       case Codec::nat_analog:
         if (p.b0 == b.index && !p.fragmented) {
           // Unused flag codes give NaN: such a command is ignored rather than applied.
-          const double scaled = canproto::scale_analog(p.val32, static_cast<std::uint8_t>(p.val16 & 0xFF));
+          const double scaled =
+              canproto::scale_analog(p.val32, static_cast<std::uint8_t>(p.val16 & 0xFF));
           if (!std::isnan(scaled)) v = scaled * (b.scale != 0 ? b.scale : 1);
         }
         break;
@@ -374,8 +396,8 @@ std::vector<std::string> decode_nat(const Model& model, ChannelDirection dir, co
   return changed;
 }
 
-std::vector<std::string> decode_legacy(const Model& model, ChannelDirection dir, const LegacyPacket& p,
-                                       ValueMap& values) {
+std::vector<std::string> decode_legacy(const Model& model, ChannelDirection dir,
+                                       const LegacyPacket& p, ValueMap& values) {
   std::vector<std::string> changed;
   if (p.fragment) return changed;
   for (const auto& c : model.channels) {
@@ -395,7 +417,8 @@ std::vector<std::string> decode_legacy(const Model& model, ChannelDirection dir,
 bool carries(const Model& model, ChannelDirection dir, std::uint8_t cmd) {
   for (const auto& c : model.channels)
     if (c.spec.direction == dir && emulated(c.binding.codec) &&
-        (c.binding.cmd == cmd || (c.binding.codec == Codec::nat_rgbw && (cmd == 0x88 || cmd == 0x8A)) ||
+        (c.binding.cmd == cmd ||
+         (c.binding.codec == Codec::nat_rgbw && (cmd == 0x88 || cmd == 0x8A)) ||
          (c.binding.codec == Codec::nat_white && cmd == 0x88)))
       return true;
   return false;

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "devices/channel.hpp"
-#include "devices/model.hpp"
 #include "devices/emulation/link.hpp"
+#include "devices/model.hpp"
 
 namespace loxcan::emulation {
 
@@ -30,11 +30,13 @@ devices::ChannelValue zero_value(const devices::ChannelSpec& spec);
 
 /// Converts `v` to the channel's type (bool <-> number <-> mask where it makes sense) and checks
 /// the range of numbers; nullopt when it does not fit.
-std::optional<devices::ChannelValue> coerce(const devices::ChannelSpec& spec, const devices::ChannelValue& v);
+std::optional<devices::ChannelValue> coerce(const devices::ChannelSpec& spec,
+                                            const devices::ChannelValue& v);
 
 /// Parses text as a value of the channel: "1"/"0"/"true"/"false"/"on"/"off" (bool), a decimal
 /// number, a mask (decimal or 0x hex), RGBW as "r,g,b,w". nullopt when malformed or out of range.
-std::optional<devices::ChannelValue> parse_value(const devices::ChannelSpec& spec, std::string_view text);
+std::optional<devices::ChannelValue> parse_value(const devices::ChannelSpec& spec,
+                                                 std::string_view text);
 
 /// Zero values for every channel of `model` in direction `dir` that has a bus binding.
 ValueMap initial_values(const devices::Model& model, devices::ChannelDirection dir);
@@ -46,13 +48,14 @@ std::vector<std::string> apply(const devices::Model& model, const devices::Model
 
 /// NAT short packets carrying the current state of `channel`'s frame (0 or 1 packet; more for
 /// nothing today). Addressing (nat/dev/direction) is left to the caller.
-std::optional<NatPacket> nat_packet_for(const devices::Model& model, const devices::ModelChannel& channel,
+std::optional<NatPacket> nat_packet_for(const devices::Model& model,
+                                        const devices::ModelChannel& channel,
                                         const ValueMap& values);
 
 /// Every distinct NAT frame needed to report all channels of `dir` (one per frame group;
 /// frequency inputs only while non-zero).
-std::vector<NatPacket> nat_packets_for_all(const devices::Model& model, devices::ChannelDirection dir,
-                                           const ValueMap& values);
+std::vector<NatPacket> nat_packets_for_all(const devices::Model& model,
+                                           devices::ChannelDirection dir, const ValueMap& values);
 
 /// Legacy frame bytes (D0..D7, D0 = command without bit 7) for `channel`'s frame.
 std::optional<std::array<std::uint8_t, 8>> legacy_bytes_for(const devices::Model& model,

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string_view>
 
-#include "gateway/canio/cli_ports.hpp"
 #include "gateway/canio/error_frame.hpp"
 #include "gateway/canio/raw_socket.hpp"
 #include "gateway/canio/stats.hpp"
+#include "gateway/cli/cli_ports.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace loxcan;
@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The rest of the input as an --iface value.
   const std::string_view text(reinterpret_cast<const char*>(data), size % 64);
-  if (auto spec = canio::parse_iface_spec(text); spec && (spec->name.empty() || spec->name.size() > 15))
+  if (auto spec = cli::parse_iface_spec(text);
+      spec && (spec->name.empty() || spec->name.size() > 15))
     std::abort();
   return 0;
 }

@@ -21,7 +21,9 @@ void check_roundtrip(const Frame& f, const ParseOptions& opt) {
 void check_log_roundtrip(const Frame& f, const ParseOptions& opt) {
   const auto text = format_log_line(f, {.nanoseconds = true});
   auto again = parse_log_line(text, opt);
-  if (!again.ok() || !same_content(*again, f) || again->ts_ns != f.ts_ns || !(again->iface == f.iface)) std::abort();
+  if (!again.ok() || !same_content(*again, f) || again->ts_ns != f.ts_ns ||
+      !(again->iface == f.iface))
+    std::abort();
 }
 
 }  // namespace

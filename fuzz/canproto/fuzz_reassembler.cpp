@@ -1,7 +1,8 @@
 // The Decoder's reassembly on arbitrary frame sequences. Each 10-byte record is one frame:
 // byte 0 picks the id (mostly fragment ids of a few senders, so that packets actually complete),
 // byte 1 the time step, bytes 2..9 the data. Invariants: never crashes; a packet with a good
-// checksum re-encodes (split) and reassembles to the same payload; expire() empties the reassembler.
+// checksum re-encodes (split) and reassembles to the same payload; expire() empties the
+// reassembler.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +39,8 @@ void check_packet(const PacketInfo& p) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Decoder dec(Bus::link, DecoderOptions{ReassemblerOptions{.gap_timeout_ns = 50, .max_pending = 4}});
+  Decoder dec(Bus::link,
+              DecoderOptions{ReassemblerOptions{.gap_timeout_ns = 50, .max_pending = 4}});
   std::int64_t now = 0;
   for (std::size_t off = 0; off + 10 <= size; off += 10) {
     const std::uint8_t* r = data + off;

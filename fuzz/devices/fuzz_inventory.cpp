@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& r : mon.inventory().devices()) {
     if (!r.model) continue;
     for (const auto& c : r.model->channels) {
-      devices::ChannelValue v = c.spec.type == devices::ValueType::boolean ? devices::ChannelValue{true}
+      devices::ChannelValue v = c.spec.type == devices::ValueType::boolean
+                                    ? devices::ChannelValue{true}
                                 : c.spec.type == devices::ValueType::rgbw
                                     ? devices::ChannelValue{devices::Rgbw{100, 0, 50, 1}}
                                     : devices::ChannelValue{c.spec.max};

@@ -85,8 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Millis now = 0;
   for (std::size_t i = 0; i + 13 <= size; i += 13) {
     canproto::Frame f;
-    f.id = (std::uint32_t{data[i]} | std::uint32_t{data[i + 1]} << 8 | std::uint32_t{data[i + 2]} << 16 |
-            std::uint32_t{data[i + 3]} << 24) & 0x1FFFFFFF;
+    f.id = (std::uint32_t{data[i]} | std::uint32_t{data[i + 1]} << 8 |
+            std::uint32_t{data[i + 2]} << 16 | std::uint32_t{data[i + 3]} << 24) &
+           0x1FFFFFFF;
     f.len = 8;
     for (int k = 0; k < 8; ++k) f.data[k] = data[i + 4 + k];
     w.queue.emplace_back(2, f);

@@ -5,7 +5,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    (void)loxcan::sim::parse_scenario(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz");
+    (void)loxcan::sim::parse_scenario(std::string_view(reinterpret_cast<const char*>(data), size),
+                                      "fuzz");
   } catch (const loxcan::sim::ScenarioError&) {
   }
   return 0;

@@ -20,13 +20,18 @@ struct Setup {
   MqttBridge bridge;
   std::vector<std::string> topics;
   std::int64_t now = 0;
-  Setup() : bridge(MqttOptions{}, client, [](const BridgeCommand&) {}, [this] { return now; }) {
-    log()->set_level(spdlog::level::off);  // one warning per rejected command would dominate the run
+  Setup()
+      : bridge(
+            MqttOptions{}, client, [](const BridgeCommand&) {}, [this] { return now; }) {
+    log()->set_level(
+        spdlog::level::off);  // one warning per rejected command would dominate the run
     bridge.set_devices(test::all_devices());
     bridge.start();
     client.connect();
     for (const auto& d : test::all_devices()) {
-      for (const auto& c : d.channels) topics.push_back("loxcan/" + device_segment(d.info) + "/" + channel_segment(c.spec.name) + "/set");
+      for (const auto& c : d.channels)
+        topics.push_back("loxcan/" + device_segment(d.info) + "/" + channel_segment(c.spec.name) +
+                         "/set");
     }
     topics.push_back("loxcan/nosuch/q1/set");
     topics.push_back("loxcan/bridge/request/raw");
@@ -46,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (data[0] == 0xff) {
     // a free-form topic: the rest up to the first NUL is the topic
     const auto nul = payload.find('\0');
-    s.client.deliver("loxcan/" + payload.substr(0, nul), nul == std::string::npos ? "" : payload.substr(nul + 1), data[1] & 1);
+    s.client.deliver("loxcan/" + payload.substr(0, nul),
+                     nul == std::string::npos ? "" : payload.substr(nul + 1), data[1] & 1);
   } else {
     s.client.deliver(s.topics[data[0] % s.topics.size()], payload, data[1] & 1);
   }

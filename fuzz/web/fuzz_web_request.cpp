@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Response resp = api.handle(r);
   if (resp.status < 100 || resp.status > 599) __builtin_trap();
   // A control reached the host only for a logged-in session with the right CSRF token.
-  if (host.controls != before && (r.csrf != std::string(32, 'a') || cookie_value(r.cookie, "loxcan_session").empty())) {
+  if (host.controls != before &&
+      (r.csrf != std::string(32, 'a') || cookie_value(r.cookie, "loxcan_session").empty())) {
     __builtin_trap();
   }
   (void)parse_serial(r.path);

@@ -48,7 +48,9 @@ std::optional<Role> parse_role(std::string_view text) {
   return std::nullopt;
 }
 
-std::uint32_t nominal_bitrate(Role role) { return role == Role::link ? 125000 : 50000; }
+std::uint32_t nominal_bitrate(Role role) {
+  return role == Role::link ? 125000 : 50000;
+}
 
 std::vector<can_filter> loxone_filters(Role role) {
   if (role == Role::link) return {{CAN_EFF_FLAG, CAN_EFF_FLAG | CAN_RTR_FLAG}};
@@ -156,10 +158,11 @@ void CanPort::refresh_link() {
       }
     }
   } else if (!said_virtual_) {
-    log().info("{}: {} interface without bit timing: bus load assumes the {} role's nominal {} "
-               "bit/s",
-               config_.iface, link_.kind.empty() ? "a" : link_.kind, to_string(config_.role),
-               config_.effective_bitrate());
+    log().info(
+        "{}: {} interface without bit timing: bus load assumes the {} role's nominal {} "
+        "bit/s",
+        config_.iface, link_.kind.empty() ? "a" : link_.kind, to_string(config_.role),
+        config_.effective_bitrate());
     said_virtual_ = true;
   }
   if (!link_.controller || !link_.bitrate) {
@@ -185,9 +188,10 @@ IoResult<Ok> CanPort::open_socket() {
              socket_->rcvbuf_forced() ? ", forced" : "");
   // The kernel reports twice the requested size; less means net.core.rmem_max capped us.
   if (config_.socket.rcvbuf > 0 && granted < 2 * config_.socket.rcvbuf && !said_rcvbuf_) {
-    log().warn("{}: receive buffer capped at {} bytes (asked {}): run with CAP_NET_ADMIN or raise "
-               "net.core.rmem_max to avoid drops in bursts",
-               config_.iface, granted / 2, config_.socket.rcvbuf);
+    log().warn(
+        "{}: receive buffer capped at {} bytes (asked {}): run with CAP_NET_ADMIN or raise "
+        "net.core.rmem_max to avoid drops in bursts",
+        config_.iface, granted / 2, config_.socket.rcvbuf);
     said_rcvbuf_ = true;
   }
   if (socket_->interface_up()) {
@@ -351,8 +355,8 @@ void CanPort::handle_error_frame(const canproto::Frame& f) {
 void CanPort::schedule_bus_off_recovery() {
   if (!link_.controller) {
     if (!said_virtual_bus_off_) {
-      log().info("{}: bus-off reported on a {} interface: no controller to restart",
-                 config_.iface, link_known_ && !link_.kind.empty() ? link_.kind : "virtual");
+      log().info("{}: bus-off reported on a {} interface: no controller to restart", config_.iface,
+                 link_known_ && !link_.kind.empty() ? link_.kind : "virtual");
       said_virtual_bus_off_ = true;
     }
     return;
@@ -362,9 +366,10 @@ void CanPort::schedule_bus_off_recovery() {
     log().info("{}: the kernel restarts the controller after {} ms", config_.iface,
                link_.restart_ms);
   else if (!config_.restart_on_bus_off)
-    log().warn("{}: restart-ms is 0 and automatic restart is off; restart it with "
-               "`ip link set {} type can restart`",
-               config_.iface, config_.iface);
+    log().warn(
+        "{}: restart-ms is 0 and automatic restart is off; restart it with "
+        "`ip link set {} type can restart`",
+        config_.iface, config_.iface);
   recovery_delay_ = next_backoff(recovery_delay_, config_.reopen_min, config_.reopen_max);
   recovery_timer_ = loop_.add_timer(recovery_delay_, [this] {
     recovery_timer_ = 0;
@@ -523,9 +528,10 @@ void CanPort::close_load_window() {
   window_bits_ = 0;
   note_drops_from_meminfo();
   if (window_overflow_)
-    log().warn("{}: the kernel dropped {} frame(s) in {:.1f} s: receive queue full (rcvbuf {} "
-               "bytes)",
-               config_.iface, window_overflow_, secs, socket_ ? socket_->rcvbuf() : 0);
+    log().warn(
+        "{}: the kernel dropped {} frame(s) in {:.1f} s: receive queue full (rcvbuf {} "
+        "bytes)",
+        config_.iface, window_overflow_, secs, socket_ ? socket_->rcvbuf() : 0);
   if (window_tx_dropped_ > 1)
     log().warn("{}: TX queue full: refused {} frame(s) in {:.1f} s", config_.iface,
                window_tx_dropped_, secs);

@@ -46,7 +46,7 @@
 #include "canproto/frame.hpp"
 #include "gateway/canio/error.hpp"
 #include "gateway/canio/error_frame.hpp"
-#include "gateway/canio/link.hpp"
+#include "gateway/canio/link_control.hpp"
 #include "gateway/canio/raw_socket.hpp"
 #include "gateway/canio/stats.hpp"
 #include "gateway/loop/event_loop.hpp"
@@ -188,7 +188,7 @@ class CanPort {
 
   std::deque<canproto::Frame> tx_queue_;
   bool want_writable_ = false;
-  bool tx_paused_ = false;  // a real controller is bus-off
+  bool tx_paused_ = false;               // a real controller is bus-off
   std::uint64_t window_tx_dropped_ = 0;  // refused sends in this load window (logged once)
 
   PortStats stats_;

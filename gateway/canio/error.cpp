@@ -10,7 +10,9 @@ IoError io_error(std::string_view op, std::string_view iface, int code) {
   return IoError{std::string(op), std::string(iface), code == 0 ? EIO : code};
 }
 
-IoError io_error(std::string_view op, std::string_view iface) { return io_error(op, iface, errno); }
+IoError io_error(std::string_view op, std::string_view iface) {
+  return io_error(op, iface, errno);
+}
 
 const char* errno_name(int code) {
   // glibc's strerrorname_np exists since 2.32; Debian 12 has 2.36.

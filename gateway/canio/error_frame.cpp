@@ -19,16 +19,16 @@ struct BitName {
 };
 
 constexpr BitName kControllerBits[] = {
-    {CAN_ERR_CRTL_RX_OVERFLOW, "rx-overflow"},      {CAN_ERR_CRTL_TX_OVERFLOW, "tx-overflow"},
-    {CAN_ERR_CRTL_RX_WARNING, "rx-error-warning"},  {CAN_ERR_CRTL_TX_WARNING, "tx-error-warning"},
-    {CAN_ERR_CRTL_RX_PASSIVE, "rx-error-passive"},  {CAN_ERR_CRTL_TX_PASSIVE, "tx-error-passive"},
+    {CAN_ERR_CRTL_RX_OVERFLOW, "rx-overflow"},     {CAN_ERR_CRTL_TX_OVERFLOW, "tx-overflow"},
+    {CAN_ERR_CRTL_RX_WARNING, "rx-error-warning"}, {CAN_ERR_CRTL_TX_WARNING, "tx-error-warning"},
+    {CAN_ERR_CRTL_RX_PASSIVE, "rx-error-passive"}, {CAN_ERR_CRTL_TX_PASSIVE, "tx-error-passive"},
     {CAN_ERR_CRTL_ACTIVE, "back-to-error-active"},
 };
 constexpr BitName kProtocolBits[] = {
-    {CAN_ERR_PROT_BIT, "bit"},         {CAN_ERR_PROT_FORM, "form"},
-    {CAN_ERR_PROT_STUFF, "stuff"},     {CAN_ERR_PROT_BIT0, "bit0"},
-    {CAN_ERR_PROT_BIT1, "bit1"},       {CAN_ERR_PROT_OVERLOAD, "overload"},
-    {CAN_ERR_PROT_ACTIVE, "active"},   {CAN_ERR_PROT_TX, "tx"},
+    {CAN_ERR_PROT_BIT, "bit"},       {CAN_ERR_PROT_FORM, "form"},
+    {CAN_ERR_PROT_STUFF, "stuff"},   {CAN_ERR_PROT_BIT0, "bit0"},
+    {CAN_ERR_PROT_BIT1, "bit1"},     {CAN_ERR_PROT_OVERLOAD, "overload"},
+    {CAN_ERR_PROT_ACTIVE, "active"}, {CAN_ERR_PROT_TX, "tx"},
 };
 
 void append_bits(std::string& out, std::uint8_t value, const BitName* table, std::size_t n) {
@@ -46,8 +46,10 @@ ControllerState state_from(const ErrorInfo& info) {
   if (info.restarted()) return ControllerState::error_active;
   if (info.has(ErrorClass::controller)) {
     const auto c = info.controller;
-    if (c & (CAN_ERR_CRTL_RX_PASSIVE | CAN_ERR_CRTL_TX_PASSIVE)) return ControllerState::error_passive;
-    if (c & (CAN_ERR_CRTL_RX_WARNING | CAN_ERR_CRTL_TX_WARNING)) return ControllerState::error_warning;
+    if (c & (CAN_ERR_CRTL_RX_PASSIVE | CAN_ERR_CRTL_TX_PASSIVE))
+      return ControllerState::error_passive;
+    if (c & (CAN_ERR_CRTL_RX_WARNING | CAN_ERR_CRTL_TX_WARNING))
+      return ControllerState::error_warning;
     if (c & CAN_ERR_CRTL_ACTIVE) return ControllerState::error_active;
   }
   return ControllerState::unknown;
@@ -70,7 +72,7 @@ const char* to_string(ControllerState state) {
 
 const char* to_string(ErrorClass c) {
   constexpr const char* kNames[kErrorClassCount] = {
-      "tx-timeout", "lost-arbitration", "controller", "protocol", "transceiver",
+      "tx-timeout", "lost-arbitration", "controller", "protocol",  "transceiver",
       "no-ack",     "bus-off",          "bus-error",  "restarted", "counters"};
   auto i = static_cast<std::size_t>(c);
   return i < kErrorClassCount ? kNames[i] : "?";

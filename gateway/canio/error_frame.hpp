@@ -52,7 +52,7 @@ inline constexpr std::size_t kErrorClassCount = 10;
 const char* to_string(ErrorClass c);
 
 struct ErrorInfo {
-  std::uint32_t classes = 0;  ///< CAN_ERR_* bits (canproto::err::k*)
+  std::uint32_t classes = 0;        ///< CAN_ERR_* bits (canproto::err::k*)
   std::uint8_t controller = 0;      ///< data[1]: CAN_ERR_CRTL_* bits
   std::uint8_t protocol_type = 0;   ///< data[2]: CAN_ERR_PROT_* bits
   std::uint8_t protocol_where = 0;  ///< data[3]: CAN_ERR_PROT_LOC_*

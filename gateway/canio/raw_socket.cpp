@@ -59,8 +59,9 @@ canproto::Frame from_kernel(const canfd_frame& k, bool is_fd) {
   f.error = (k.can_id & CAN_ERR_FLAG) != 0;
   f.extended = !f.error && (k.can_id & CAN_EFF_FLAG);
   f.rtr = !f.error && !is_fd && (k.can_id & CAN_RTR_FLAG);
-  f.id = f.error ? (k.can_id & CAN_ERR_MASK) : f.extended ? (k.can_id & CAN_EFF_MASK)
-                                                          : (k.can_id & CAN_SFF_MASK);
+  f.id = f.error      ? (k.can_id & CAN_ERR_MASK)
+         : f.extended ? (k.can_id & CAN_EFF_MASK)
+                      : (k.can_id & CAN_SFF_MASK);
   f.fd = is_fd;
   const std::size_t max = is_fd ? canproto::kMaxFdData : canproto::kMaxClassicData;
   f.len = static_cast<std::uint8_t>(std::min<std::size_t>(k.len, max));
@@ -130,18 +131,18 @@ IoResult<RawSocket> RawSocket::open(std::string_view iface, const SocketOptions&
     if (!r) return Err{r.error()};
   }
   if (options.fd) {
-    if (auto r = set_int(s.fd_, SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1,
-                         "setsockopt(CAN_RAW_FD_FRAMES)", iface);
+    if (auto r = set_int(s.fd_, SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1, "setsockopt(CAN_RAW_FD_FRAMES)",
+                         iface);
         !r)
       return Err{r.error()};
   }
   if (options.rcvbuf > 0) {
     // FORCE ignores rmem_max but needs CAP_NET_ADMIN; without it, the capped request still helps.
-    s.rcvbuf_forced_ = setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUFFORCE, &options.rcvbuf,
-                                  sizeof options.rcvbuf) == 0;
+    s.rcvbuf_forced_ =
+        setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUFFORCE, &options.rcvbuf, sizeof options.rcvbuf) == 0;
     if (!s.rcvbuf_forced_) {
-      if (auto r = set_int(s.fd_, SOL_SOCKET, SO_RCVBUF, options.rcvbuf, "setsockopt(SO_RCVBUF)",
-                           iface);
+      if (auto r =
+              set_int(s.fd_, SOL_SOCKET, SO_RCVBUF, options.rcvbuf, "setsockopt(SO_RCVBUF)", iface);
           !r)
         return Err{r.error()};
     }
@@ -184,7 +185,9 @@ RawSocket& RawSocket::operator=(RawSocket&& o) noexcept {
   return *this;
 }
 
-RawSocket::~RawSocket() { close(); }
+RawSocket::~RawSocket() {
+  close();
+}
 
 void RawSocket::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -233,7 +236,9 @@ int RawSocket::write(const canproto::Frame& frame) {
   return static_cast<std::size_t>(n) == size ? 0 : EIO;
 }
 
-bool RawSocket::interface_up() const { return interface_is_up(iface_); }
+bool RawSocket::interface_up() const {
+  return interface_is_up(iface_);
+}
 
 bool interface_is_up(std::string_view iface) {
   if (iface.empty() || iface.size() > canproto::kMaxIfaceName) return false;

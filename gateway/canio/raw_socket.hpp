@@ -47,11 +47,11 @@ struct SocketOptions {
 
 /// One received frame with what the kernel told about it.
 struct RxFrame {
-  canproto::Frame frame;      ///< ts_ns set from SO_TIMESTAMPNS (0 if the kernel gave none)
-  std::uint32_t drops = 0;    ///< SO_RXQ_OVFL: cumulative drops of this socket so far
-  bool has_drops = false;     ///< drops is valid
-  bool own = false;           ///< MSG_CONFIRM: our own frame echoed back (recv_own on)
-  bool local = false;         ///< MSG_DONTROUTE: sent by a socket on this host
+  canproto::Frame frame;    ///< ts_ns set from SO_TIMESTAMPNS (0 if the kernel gave none)
+  std::uint32_t drops = 0;  ///< SO_RXQ_OVFL: cumulative drops of this socket so far
+  bool has_drops = false;   ///< drops is valid
+  bool own = false;         ///< MSG_CONFIRM: our own frame echoed back (recv_own on)
+  bool local = false;       ///< MSG_DONTROUTE: sent by a socket on this host
 };
 
 class RawSocket {

@@ -24,10 +24,11 @@ namespace loxcan::canio {
 struct PortStats {
   std::uint64_t rx_frames = 0, rx_bytes = 0;  ///< data frames delivered (error frames excluded)
   std::uint64_t tx_frames = 0, tx_bytes = 0;  ///< frames the kernel accepted from us
-  std::uint64_t rx_overflow = 0;     ///< dropped by the kernel: our receive queue was full
-  std::uint64_t hw_rx_overflow = 0;  ///< controller RX FIFO overruns (error frames)
+  std::uint64_t rx_overflow = 0;              ///< dropped by the kernel: our receive queue was full
+  std::uint64_t hw_rx_overflow = 0;           ///< controller RX FIFO overruns (error frames)
   std::uint64_t rx_error_frames = 0;
-  std::array<std::uint64_t, kErrorClassCount> errors{};  ///< by ErrorClass (one frame may count in several)
+  std::array<std::uint64_t, kErrorClassCount>
+      errors{};  ///< by ErrorClass (one frame may count in several)
   std::uint64_t bus_off = 0, error_passive = 0, error_warning = 0;  ///< transitions into the state
   std::uint64_t restarted = 0;         ///< "controller restarted" error frames
   std::uint64_t restart_requests = 0;  ///< restarts we asked for (can_do_restart)
@@ -40,8 +41,8 @@ struct PortStats {
   std::uint64_t link_down = 0;   ///< interface went down or disappeared
   std::uint64_t reopens = 0;     ///< came back after link_down (rebound or reopened)
   std::uint64_t open_failures = 0;
-  std::uint64_t bits = 0;        ///< nominal frame bits, rx + tx, since start
-  double load_percent = 0;       ///< last complete load window
+  std::uint64_t bits = 0;   ///< nominal frame bits, rx + tx, since start
+  double load_percent = 0;  ///< last complete load window
   double load_peak = 0;
 };
 

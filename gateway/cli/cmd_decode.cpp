@@ -25,9 +25,9 @@
 
 #include "canproto/candump.hpp"
 #include "canproto/decoder.hpp"
-#include "gateway/canio/live_source.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/device_events.hpp"
+#include "gateway/cli/live_source.hpp"
 
 namespace loxcan::cli {
 namespace {
@@ -36,7 +36,8 @@ namespace cp = loxcan::canproto;
 
 constexpr const char* kUsage =
     "usage: loxcan decode [--json] [--bus link|tree] [--lenient] [FILE|-]\n"
-    "       loxcan decode [--json] [--bus link|tree] --iface IF[:ROLE] [--iface IF2 ...] [--stats]\n"
+    "       loxcan decode [--json] [--bus link|tree] --iface IF[:ROLE] [--iface IF2 ...] "
+    "[--stats]\n"
     "\n"
     "Decode a candump log (candump -l / -L) or bare compact frames (ID#DATA) into Loxone Link /\n"
     "Tree messages, one line per frame; a completed fragmented packet adds one 'packet' line.\n"
@@ -79,12 +80,14 @@ class Out {
   template <class Int>
   void dec(Int v) {
     reserve(24);
-    n_ = static_cast<std::size_t>(std::to_chars(buf_.data() + n_, buf_.data() + n_ + 24, v).ptr - buf_.data());
+    n_ = static_cast<std::size_t>(std::to_chars(buf_.data() + n_, buf_.data() + n_ + 24, v).ptr -
+                                  buf_.data());
   }
   void real(double v) {
     if (!std::isfinite(v)) return put("null");
     reserve(32);
-    n_ = static_cast<std::size_t>(std::to_chars(buf_.data() + n_, buf_.data() + n_ + 32, v).ptr - buf_.data());
+    n_ = static_cast<std::size_t>(std::to_chars(buf_.data() + n_, buf_.data() + n_ + 32, v).ptr -
+                                  buf_.data());
   }
   void hex(std::uint32_t v, int digits) {
     reserve(8);
@@ -174,9 +177,12 @@ class Out {
   bool failed_ = false;
 };
 
-// ---- field printers (the `V` of the bodies' visit()) ---------------------------------------------
+// ---- field printers (the `V` of the bodies' visit())
+// ---------------------------------------------
 
-void json_string(Out& o, std::string_view s) { o.json_string(s); }
+void json_string(Out& o, std::string_view s) {
+  o.json_string(s);
+}
 
 struct JsonFields {
   Out& o;
@@ -299,7 +305,8 @@ struct Printer {
     const std::int64_t secs = ns / 1'000'000'000;
     if (secs != last_secs) {  // the seconds change once per second of capture: format them once
       last_secs = secs;
-      secs_len = static_cast<std::size_t>(std::to_chars(secs_text, secs_text + sizeof secs_text, secs).ptr - secs_text);
+      secs_len = static_cast<std::size_t>(
+          std::to_chars(secs_text, secs_text + sizeof secs_text, secs).ptr - secs_text);
     }
     o.put(std::string_view(secs_text, secs_len));
     o.put('.');
@@ -427,8 +434,9 @@ struct Printer {
     if (json) {
       std::string& p = nat_prefix[static_cast<std::size_t>(a.dir) * 256 + cmd];
       if (p.empty()) {
-        p = std::string(",\"protocol\":\"nat\",\"dir\":\"") + cp::to_string(a.dir) + "\",\"cmd\":" +
-            std::to_string(cmd) + ",\"cmd_name\":\"" + cp::nat_command_name(cmd) + '"';
+        p = std::string(",\"protocol\":\"nat\",\"dir\":\"") + cp::to_string(a.dir) +
+            "\",\"cmd\":" + std::to_string(cmd) + ",\"cmd_name\":\"" + cp::nat_command_name(cmd) +
+            '"';
       }
       o.put(p);
     } else {
@@ -497,7 +505,7 @@ struct Printer {
       const char* dir = id.dir_bits == cp::kNatDirServer     ? "to_device"
                         : id.dir_bits == cp::kNatDirShortcut ? "shortcut"
                         : id.dir_bits == cp::kNatDirDevice   ? "from_device"
-                                                              : "illegal";
+                                                             : "illegal";
       str_field("dir", dir);
       int_field("cmd", id.cmd);
       str_field("cmd_name", cp::nat_command_name(id.cmd));
@@ -508,7 +516,9 @@ struct Printer {
       str_field("dir", cp::to_string(id.dir));
       const int cmd = f.len > 0 ? (f.data[0] & 0x7F) : -1;
       int_field("cmd", cmd);
-      str_field("cmd_name", cmd < 0 ? "unknown" : cp::legacy_command_name(static_cast<std::uint8_t>(cmd), id.type));
+      str_field("cmd_name", cmd < 0
+                                ? "unknown"
+                                : cp::legacy_command_name(static_cast<std::uint8_t>(cmd), id.type));
       int_field("type", id.type);
       hex_field("serial", id.serial(), 8);
     } else if (json) {
@@ -553,7 +563,8 @@ struct Printer {
       str_field("crc_match", cp::to_string(p.match));
       JsonFields{o}.bytes("payload", p.payload);
     } else {
-      o.put(p.crc_ok() ? (p.match == cp::CrcMatch::truncated ? " crc_ok(truncated)" : " crc_ok") : " CRC-MISMATCH");
+      o.put(p.crc_ok() ? (p.match == cp::CrcMatch::truncated ? " crc_ok(truncated)" : " crc_ok")
+                       : " CRC-MISMATCH");
     }
     if (const auto* n = std::get_if<cp::NatMessage>(&m)) {
       fields(n->body);
@@ -595,7 +606,7 @@ struct Options {
   bool lenient = false;
   cp::Bus bus = cp::Bus::link;
   std::string input = "-";
-  std::vector<canio::IfaceSpec> ifaces;  // live source when not empty (gateway/canio)
+  std::vector<IfaceSpec> ifaces;  // live source when not empty (gateway/canio)
   bool stats = false;
 };
 
@@ -606,7 +617,9 @@ int run_decode_loop(const FrameSource& next, const Options& opt, Out& out) {
   cp::Frame frame;
   cp::Frame last;  // time and interface for packets given up by expire()
   std::string error;
-  auto on_expired = [&](const cp::PacketInfo& p, const char* why) { printer.abandoned(last, p, why); };
+  auto on_expired = [&](const cp::PacketInfo& p, const char* why) {
+    printer.abandoned(last, p, why);
+  };
   for (std::uint64_t n = 0;; ++n) {
     const SourceStatus s = next(frame, error);
     if (s == SourceStatus::end) break;
@@ -660,37 +673,38 @@ FrameSource log_source(std::istream& in, const Options& opt, std::string name) {
   };
 }
 
-/// The live source (gateway/canio/live_source.hpp): frames from CAN interfaces until a signal.
+/// The live source (gateway/cli/live_source.hpp): frames from CAN interfaces until a signal.
 int run_live(const Options& opt, Out& out) {
-  canio::LiveOptions live_opt;
+  LiveOptions live_opt;
   live_opt.stats = opt.stats;
-  canio::LiveSource live(opt.ifaces, live_opt);
+  LiveSource live(opt.ifaces, live_opt);
   if (const int rc = live.start("loxcan decode"); rc != 0) return rc;
   live.set_idle_hook([&out] { out.flush(); });  // show what was decoded before waiting
   const int rc = run_decode_loop(
-      [&live](cp::Frame& f, std::string&) { return live.next(f) ? SourceStatus::frame : SourceStatus::end; },
+      [&live](cp::Frame& f, std::string&) {
+        return live.next(f) ? SourceStatus::frame : SourceStatus::end;
+      },
       opt, out);
   live.finish();
   return rc;
 }
 
 int parse_options(int argc, char** argv, Options& opt) {
-  static const option kLong[] = {{"json", no_argument, nullptr, 'j'},
-                                 {"bus", required_argument, nullptr, 'b'},
-                                 {"lenient", no_argument, nullptr, 'l'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"iface", required_argument, nullptr, 'i'},
-                                 {"stats", no_argument, nullptr, 's'},
-                                 {"events", no_argument, nullptr, 'e'},
-                                 {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {
+      {"json", no_argument, nullptr, 'j'},        {"bus", required_argument, nullptr, 'b'},
+      {"lenient", no_argument, nullptr, 'l'},     {"help", no_argument, nullptr, 'h'},
+      {"iface", required_argument, nullptr, 'i'}, {"stats", no_argument, nullptr, 's'},
+      {"events", no_argument, nullptr, 'e'},      {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "jb:lhi:", kLong, nullptr)) != -1;) {
     switch (c) {
       case 'i':
-        if (auto spec = canio::parse_iface_spec(optarg)) {
+        if (auto spec = parse_iface_spec(optarg)) {
           opt.ifaces.push_back(*spec);
         } else {
-          std::fprintf(stderr, "loxcan decode: bad --iface '%s' (NAME[:link|tree-left|tree-right])\n", optarg);
+          std::fprintf(stderr,
+                       "loxcan decode: bad --iface '%s' (NAME[:link|tree-left|tree-right])\n",
+                       optarg);
           return EX_USAGE;
         }
         break;
@@ -743,7 +757,8 @@ int run_decode(int argc, char** argv) {
   if (opt.input == "-") return run_decode_loop(log_source(std::cin, opt, "<stdin>"), opt, *out);
   std::ifstream file(opt.input, std::ios::binary);
   if (!file) {
-    std::fprintf(stderr, "loxcan decode: cannot open %s: %s\n", opt.input.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "loxcan decode: cannot open %s: %s\n", opt.input.c_str(),
+                 std::strerror(errno));
     return EX_NOINPUT;
   }
   return run_decode_loop(log_source(file, opt, opt.input), opt, *out);

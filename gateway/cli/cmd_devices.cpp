@@ -113,14 +113,11 @@ int finish(const Run& run) {
 }
 
 int parse_options(int argc, char** argv, DeviceEventOptions& opt, bool& events, bool& models) {
-  static const option kLong[] = {{"json", no_argument, nullptr, 'j'},
-                                 {"events", no_argument, nullptr, 'e'},
-                                 {"config", required_argument, nullptr, 'c'},
-                                 {"bus", required_argument, nullptr, 'b'},
-                                 {"lenient", no_argument, nullptr, 'l'},
-                                 {"models", no_argument, nullptr, 'm'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {
+      {"json", no_argument, nullptr, 'j'},         {"events", no_argument, nullptr, 'e'},
+      {"config", required_argument, nullptr, 'c'}, {"bus", required_argument, nullptr, 'b'},
+      {"lenient", no_argument, nullptr, 'l'},      {"models", no_argument, nullptr, 'm'},
+      {"help", no_argument, nullptr, 'h'},         {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "jec:b:lmh", kLong, nullptr)) != -1;) {
     switch (c) {
@@ -131,7 +128,8 @@ int parse_options(int argc, char** argv, DeviceEventOptions& opt, bool& events, 
       case 'm': models = true; break;
       case 'b':
         if (std::string_view(optarg) != "link" && std::string_view(optarg) != "tree") {
-          std::fprintf(stderr, "loxcan devices: --bus must be 'link' or 'tree', not '%s'\n", optarg);
+          std::fprintf(stderr, "loxcan devices: --bus must be 'link' or 'tree', not '%s'\n",
+                       optarg);
           return EX_USAGE;
         }
         opt.tree = std::string_view(optarg) == "tree";

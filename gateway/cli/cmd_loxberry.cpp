@@ -12,7 +12,7 @@
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/channel_map.hpp"
+#include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
 #include "mqtt/loxberry.hpp"
 
@@ -45,7 +45,7 @@ std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
     b.info.firmware = d.firmware.value_or(0);
     b.emulated = d.mode == config::DeviceMode::emulate;
     // The same channel view the daemon publishes (names, units, publish flags, writability).
-    b.channels = daemon::ChannelMap(d.model, &d).bridge_channels(b.emulated);
+    b.channels = wiring::ChannelMap(d.model, &d).bridge_channels(b.emulated);
     out.push_back(std::move(b));
   }
   return out;
@@ -56,7 +56,8 @@ std::string render(const std::string& format, const config::Config& cfg) {
   const auto devices = bridge_devices(cfg);
   const auto metrics = mqtt::MqttBridge::conventional_metric_names();
   if (format == "v1") return mqtt::loxberry_v1_subscriptions(topics, devices);
-  if (format == "v2-json") return mqtt::loxberry_v2_subscriptions_json(topics, devices, metrics) + "\n";
+  if (format == "v2-json")
+    return mqtt::loxberry_v2_subscriptions_json(topics, devices, metrics) + "\n";
   if (format == "conversions") return mqtt::loxberry_conversions();
   std::string text;
   for (const auto& t : mqtt::loxberry_v2_topics(topics, devices, metrics)) text += t + "\n";
@@ -83,7 +84,8 @@ int run_loxberry_subscriptions(int argc, char** argv) {
       default: usage(stderr, argv[0]); return EX_USAGE;
     }
   }
-  if (optind != argc || (format != "v1" && format != "v2" && format != "v2-json" && format != "conversions")) {
+  if (optind != argc ||
+      (format != "v1" && format != "v2" && format != "v2-json" && format != "conversions")) {
     usage(stderr, argv[0]);
     return EX_USAGE;
   }

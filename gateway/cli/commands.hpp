@@ -1,6 +1,6 @@
 #pragma once
-// The verbs of the `loxcan` command. Each verb lives in the module that does the work and is a
-// thin composition of library parts (see DESIGN.md); main.cpp only dispatches.
+// The verbs of the `loxcan` command. Each verb lives in gateway/cli/cmd_<verb>.cpp and is a thin
+// composition of the rooms below (doc/ARCHITECTURE.md); main.cpp only dispatches.
 //
 // Contract for every verb: argv[0] is "loxcan <verb>", options are parsed with getopt_long,
 // `--help` prints the usage to stdout and returns 0, and exit codes follow <sysexits.h>:
@@ -18,16 +18,16 @@ struct CommandInfo {
   const char* summary;  ///< one line for `loxcan --help`
 };
 
-// Verbs, in the order `loxcan --help` lists them. Declared where implemented.
+// Verbs, in the order `loxcan --help` lists them.
 int run_decode(int argc, char** argv);
-int run_record(int argc, char** argv);  // gateway/canio/cmd_record.cpp
-int run_replay(int argc, char** argv);  // gateway/canio/cmd_replay.cpp
-int run_discover(int argc, char** argv);  // gateway/discovery/cmd_discover.cpp
-int run_dns(int argc, char** argv);       // gateway/discovery/cmd_dns.cpp
+int run_record(int argc, char** argv);
+int run_replay(int argc, char** argv);
+int run_discover(int argc, char** argv);
+int run_dns(int argc, char** argv);
 int run_check_config(int argc, char** argv);
 int run_devices(int argc, char** argv);
-int run_sim(int argc, char** argv);      // gateway/sim/cmd_sim.cpp
-int run_emulate(int argc, char** argv);  // gateway/sim/cmd_sim.cpp
-int run_loxberry_subscriptions(int argc, char** argv);  // gateway/cli/cmd_loxberry.cpp
+int run_sim(int argc, char** argv);
+int run_emulate(int argc, char** argv);
+int run_loxberry_subscriptions(int argc, char** argv);
 
 }  // namespace loxcan::cli

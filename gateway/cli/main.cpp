@@ -22,11 +22,13 @@ constexpr CommandInfo kCommands[] = {
     {"devices", run_devices, "the devices on the bus at the end of a capture (or --models)"},
     {"sim", run_sim, "a simulated Miniserver on a bus (NATs, auth, configs, outputs, scenarios)"},
     {"emulate", run_emulate, "run the emulated devices of a device map on a bus"},
-    {"loxberry-subscriptions", run_loxberry_subscriptions, "LoxBerry MQTT Gateway subscriptions for the configured devices"},
+    {"loxberry-subscriptions", run_loxberry_subscriptions,
+     "LoxBerry MQTT Gateway subscriptions for the configured devices"},
 };
 
 void print_usage(std::FILE* out) {
-  std::fprintf(out, "usage: loxcan <command> [options]   (loxcan <command> --help for details)\n\n");
+  std::fprintf(out,
+               "usage: loxcan <command> [options]   (loxcan <command> --help for details)\n\n");
   std::fprintf(out, "commands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-24s %s\n", c.name, c.summary);
   std::fprintf(out, "\n  --version                print the version\n");

@@ -59,8 +59,8 @@ std::optional<std::uint32_t> parse_serial(std::string_view s) {
 }
 
 // A serial at `key` of `map`: 8 hex digits.
-std::optional<std::uint32_t> read_serial(YamlReader& r, const YAML::Node& map,
-                                         std::string_view key, const std::string& path) {
+std::optional<std::uint32_t> read_serial(YamlReader& r, const YAML::Node& map, std::string_view key,
+                                         const std::string& path) {
   YAML::Node n = YamlReader::get(map, key);
   if (!n.IsDefined()) return std::nullopt;
   std::string s;
@@ -163,8 +163,8 @@ ChannelConfig read_channel(YamlReader& r, const YAML::Node& key, const YAML::Nod
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
   if (n.IsNull()) return c;  // `i1:` alone: nothing changed
-  if (!r.check_map(n, path, {"name", "unit", "invert", "scale", "offset", "publish",
-                             "debounce_ms"})) {
+  if (!r.check_map(n, path,
+                   {"name", "unit", "invert", "scale", "offset", "publish", "debounce_ms"})) {
     return c;
   }
   if (YAML::Node name = YamlReader::get(n, "name"); name.IsDefined()) {
@@ -173,8 +173,8 @@ ChannelConfig read_channel(YamlReader& r, const YAML::Node& key, const YAML::Nod
       if (topic_safe(s)) {
         c.name = s;
       } else {
-        r.error(name, path + ".name", std::string(kTopicSafe) + ", got " +
-                                          YamlReader::describe(name));
+        r.error(name, path + ".name",
+                std::string(kTopicSafe) + ", got " + YamlReader::describe(name));
       }
     }
   }
@@ -200,8 +200,8 @@ void read_channels(YamlReader& r, const YAML::Node& n, const std::string& path, 
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     if (!it->first.IsScalar()) continue;
-    d.channels.push_back(read_channel(r, it->first, it->second, path + "." + it->first.Scalar(),
-                                      d.model));
+    d.channels.push_back(
+        read_channel(r, it->first, it->second, path + "." + it->first.Scalar(), d.model));
   }
   for (std::size_t i = 0; i < d.channels.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
@@ -226,9 +226,10 @@ void read_device_type(YamlReader& r, const YAML::Node& n, const std::string& pat
   std::vector<std::string> names;
   for (const auto& m : reg.models()) names.push_back(m.name);
   std::string hint = detail::closest(lower(s), names);
-  r.error(t, path,
-          "unknown device type " + YamlReader::describe(t) +
-              (hint.empty() ? " (see `loxcan devices --models`)" : " (did you mean '" + hint + "'?)"));
+  r.error(
+      t, path,
+      "unknown device type " + YamlReader::describe(t) +
+          (hint.empty() ? " (see `loxcan devices --models`)" : " (did you mean '" + hint + "'?)"));
 }
 
 void read_device_firmware(YamlReader& r, const YAML::Node& n, const std::string& path,
@@ -247,8 +248,9 @@ DeviceConfig read_device(YamlReader& r, const YAML::Node& n, const std::string& 
                          const devices::Registry& reg) {
   DeviceConfig d;
   d.mark = YamlReader::mark_of(n);
-  if (!r.check_map(n, path, {"serial", "type", "name", "mode", "interface", "parent", "branch",
-                             "auth", "firmware", "channels"})) {
+  if (!r.check_map(n, path,
+                   {"serial", "type", "name", "mode", "interface", "parent", "branch", "auth",
+                    "firmware", "channels"})) {
     return d;
   }
   if (!YamlReader::get(n, "serial").IsDefined()) {
@@ -292,9 +294,9 @@ void check_device_shape(YamlReader& r, const YAML::Node& n, const std::string& p
   if (d.model && !tree) {
     for (const char* k : {"parent", "branch"}) {
       if (YAML::Node v = YamlReader::get(n, k); v.IsDefined()) {
-        r.error(v, path + "." + k,
-                "only Tree devices have a " + std::string(k) + " ('" + d.model->name +
-                    "' is not one)");
+        r.error(
+            v, path + "." + k,
+            "only Tree devices have a " + std::string(k) + " ('" + d.model->name + "' is not one)");
       }
     }
   }
@@ -311,20 +313,21 @@ void check_device_shape(YamlReader& r, const YAML::Node& n, const std::string& p
             "cannot emulate '" + d.model->name + "': its messages are not documented");
   }
   if (tree) {
-    if (!d.parent) r.error(n, path + ".parent", "missing (an emulated Tree device needs its Tree Extension)");
+    if (!d.parent)
+      r.error(n, path + ".parent", "missing (an emulated Tree device needs its Tree Extension)");
     if (d.branch == Branch::none) r.error(n, path + ".branch", "missing (expected left or right)");
     return;
   }
   YAML::Node iface = YamlReader::get(n, "interface");
   if (d.interface.empty()) {
-    if (!iface.IsDefined()) r.error(n, path + ".interface", "missing (an emulated device needs its interface)");
+    if (!iface.IsDefined())
+      r.error(n, path + ".interface", "missing (an emulated device needs its interface)");
     return;
   }
   bool known = std::any_of(cfg.interfaces.begin(), cfg.interfaces.end(),
                            [&](const InterfaceConfig& i) { return i.name == d.interface; });
   if (!known) {
-    r.error(iface, path + ".interface",
-            "no interface '" + d.interface + "' in `interfaces`");
+    r.error(iface, path + ".interface", "no interface '" + d.interface + "' in `interfaces`");
   }
 }
 
@@ -342,10 +345,10 @@ void check_devices_together(YamlReader& r, const YAML::Node& list, Config& cfg) 
       }
       // Two generated names clash only when the serials do, which is reported above.
       if ((a.name_given || b.name_given) && lower(a.name) == lower(b.name)) {
-        r.error(YamlReader::get(n, "name").IsDefined() ? YamlReader::get(n, "name") : n,
-                indexed("devices", i) + ".name",
-                "duplicate name '" + a.name + "' (first at line " + std::to_string(b.mark.line) +
-                    ")");
+        r.error(
+            YamlReader::get(n, "name").IsDefined() ? YamlReader::get(n, "name") : n,
+            indexed("devices", i) + ".name",
+            "duplicate name '" + a.name + "' (first at line " + std::to_string(b.mark.line) + ")");
       }
     }
     if (!a.parent) continue;
@@ -384,7 +387,8 @@ void read_devices(YamlReader& r, const YAML::Node& n, const devices::Registry& r
 // The MQTT client's own parser decides; the file additionally needs a scheme (the bare
 // host[:port] form is what LoxBerry's general.json carries).
 bool valid_broker(std::string_view url) {
-  return url.find("://") != std::string_view::npos && mqtt::broker_address(std::string(url)).has_value();
+  return url.find("://") != std::string_view::npos &&
+         mqtt::broker_address(std::string(url)).has_value();
 }
 
 bool valid_topic_prefix(std::string_view t) {
@@ -392,8 +396,8 @@ bool valid_topic_prefix(std::string_view t) {
          t.find_first_of("+#") == std::string_view::npos && t.find("//") == std::string_view::npos;
 }
 
-void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key,
-                const std::string& path, std::string& out) {
+void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key, const std::string& path,
+                std::string& out) {
   YAML::Node n = YamlReader::get(map, key);
   std::string s = out;
   r.read(map, key, path, s);
@@ -403,7 +407,8 @@ void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key,
   } else {
     r.error(n, path,
             "expected a topic prefix without '+', '#', empty levels or leading/trailing '/', "
-            "got " + YamlReader::describe(n));
+            "got " +
+                YamlReader::describe(n));
   }
 }
 
@@ -451,7 +456,8 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
       } else {
         r.error(b, "mqtt.broker",
                 "expected a broker URL such as tcp://localhost:1883 (schemes tcp, ssl, mqtt, "
-                "mqtts), got " + YamlReader::describe(b));
+                "mqtts), got " +
+                    YamlReader::describe(b));
       }
     }
   }
@@ -480,8 +486,9 @@ void read_mqtt(YamlReader& r, const YAML::Node& n, MqttConfig& m) {
 void read_emulation(YamlReader& r, const YAML::Node& n, EmulationConfig& e) {
   if (!n.IsDefined() || n.IsNull()) return;
   if (!r.check_map(n, "emulation", {"auth", "keys_file", "state_file", "firmware"})) return;
-  r.read_enum(n, "auth", "emulation.auth", e.auth,
-              {{"on", EmulationAuth::on}, {"off", EmulationAuth::off}, {"test", EmulationAuth::test}});
+  r.read_enum(
+      n, "auth", "emulation.auth", e.auth,
+      {{"on", EmulationAuth::on}, {"off", EmulationAuth::off}, {"test", EmulationAuth::test}});
   r.read(n, "keys_file", "emulation.keys_file", e.keys_file);
   r.read(n, "state_file", "emulation.state_file", e.state_file);
   std::optional<std::uint32_t> fw;
@@ -513,9 +520,13 @@ void read_discovery(YamlReader& r, const YAML::Node& n, DiscoveryConfig& d) {
 }
 
 // Log levels as spdlog names them.
-#define LOXCAN_LOG_LEVELS                                                                   \
-  {{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},           \
-   {"error", "error"}, {"critical", "critical"}, {"off", "off"}}
+#define LOXCAN_LOG_LEVELS                                                       \
+  {                                                                             \
+    {"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, \
+        {"error", "error"}, {"critical", "critical"}, {                         \
+      "off", "off"                                                              \
+    }                                                                           \
+  }
 
 void read_logging(YamlReader& r, const YAML::Node& n, LoggingConfig& l) {
   if (!n.IsDefined() || n.IsNull()) return;
@@ -538,7 +549,8 @@ void read_logging(YamlReader& r, const YAML::Node& n, LoggingConfig& l) {
 bool is_loopback_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
@@ -563,11 +575,13 @@ void read_web(YamlReader& r, const YAML::Node& n, WebConfig& w) {
   if (!listen.IsDefined() || !listen.IsScalar()) return;
   w.listen_mark = YamlReader::mark_of(listen);
   if (!valid_listen(w.listen)) {
-    r.error(listen, "web.listen", "expected host:port (e.g. 127.0.0.1:8088), got " + YamlReader::describe(listen));
+    r.error(listen, "web.listen",
+            "expected host:port (e.g. 127.0.0.1:8088), got " + YamlReader::describe(listen));
   } else if (w.enabled && !is_loopback_listen(w.listen) && w.password_file.empty()) {
     r.error(listen, "web.listen",
-            "'" + w.listen + "' is reachable from the LAN: set web.password_file (controls need a login) "
-            "or listen on 127.0.0.1 behind a reverse proxy");
+            "'" + w.listen +
+                "' is reachable from the LAN: set web.password_file (controls need a login) "
+                "or listen on 127.0.0.1 behind a reverse proxy");
   }
 }
 
@@ -647,8 +661,8 @@ int check_config(const std::string& path, const devices::Registry& registry, std
                  std::FILE* err) {
   try {
     Config c = load_file(path, registry);
-    std::fprintf(out, "%s: OK (%zu interface%s, %zu device%s)\n", path.c_str(),
-                 c.interfaces.size(), c.interfaces.size() == 1 ? "" : "s", c.devices.size(),
+    std::fprintf(out, "%s: OK (%zu interface%s, %zu device%s)\n", path.c_str(), c.interfaces.size(),
+                 c.interfaces.size() == 1 ? "" : "s", c.devices.size(),
                  c.devices.size() == 1 ? "" : "s");
     return 0;
   } catch (const ConfigError& e) {
@@ -690,7 +704,9 @@ std::string_view to_string(InterfaceRole r) {
   return "?";
 }
 
-std::string_view to_string(DeviceMode m) { return m == DeviceMode::monitor ? "monitor" : "emulate"; }
+std::string_view to_string(DeviceMode m) {
+  return m == DeviceMode::monitor ? "monitor" : "emulate";
+}
 
 std::string_view to_string(Branch b) {
   switch (b) {

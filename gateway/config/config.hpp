@@ -84,7 +84,7 @@ enum class Branch : std::uint8_t { none, left, right };
 enum class DeviceAuth : std::uint8_t { inherit, on, off, test };
 
 struct ChannelConfig {
-  std::string channel;             ///< the model's channel name (the YAML key)
+  std::string channel;              ///< the model's channel name (the YAML key)
   std::optional<std::string> name;  ///< friendly name, topic-safe
   std::optional<std::string> unit;
   bool invert = false;  ///< bool channels only
@@ -101,8 +101,8 @@ struct DeviceConfig {
   std::string name;                       ///< friendly; generated `<model>-<serial>` if absent
   bool name_given = false;
   DeviceMode mode = DeviceMode::monitor;
-  std::string interface;                 ///< emulate only: a name from `interfaces`
-  std::optional<std::uint32_t> parent;   ///< Tree devices: serial of their Tree Extension
+  std::string interface;                ///< emulate only: a name from `interfaces`
+  std::optional<std::uint32_t> parent;  ///< Tree devices: serial of their Tree Extension
   Branch branch = Branch::none;
   DeviceAuth auth = DeviceAuth::inherit;
   std::optional<std::uint32_t> firmware;  ///< AABBCCDD decimal (10031108)
@@ -130,7 +130,7 @@ struct MqttConfig {
   bool raw_rx = false, raw_tx = false, raw_unknown = true;
   bool homeassistant_enabled = true;
   std::string homeassistant_prefix = "homeassistant";
-  double rate_limit = 10;              ///< commands per second and device; 0 = unlimited
+  double rate_limit = 10;               ///< commands per second and device; 0 = unlimited
   std::uint32_t offline_buffer = 1000;  ///< messages kept while disconnected
   std::uint32_t stats_interval_s = 60;  ///< 0 = no statistics
   Tristate loxberry = Tristate::automatic;
@@ -165,7 +165,7 @@ struct WebConfig {
 };
 
 struct LoggingConfig {
-  std::string level = "info";  ///< trace, debug, info, warn, error, critical, off
+  std::string level = "info";                 ///< trace, debug, info, warn, error, critical, off
   std::map<std::string, std::string> levels;  ///< per logger (can, proto, dev, mqtt, disc)
 };
 
@@ -187,12 +187,14 @@ struct Config {
 /// into `registry` (DeviceConfig::model), so the registry must outlive it: a temporary registry
 /// is refused at compile time.
 Config parse(std::string_view yaml, std::string_view file, const devices::Registry& registry);
-Config parse(std::string_view yaml, std::string_view file, const devices::Registry&& registry) = delete;
+Config parse(std::string_view yaml, std::string_view file,
+             const devices::Registry&& registry) = delete;
 
 /// Reads and parses a file. A file that cannot be read throws ConfigError with one diagnostic
 /// "<file>: cannot read: <strerror>" (no line, no key path).
 Config load_file(const std::string& path, const devices::Registry& registry);
-Config load_file(const std::string& path, const devices::Registry&& registry) = delete;  // see parse()
+Config load_file(const std::string& path,
+                 const devices::Registry&& registry) = delete;  // see parse()
 
 /// `--check-config`: validates `path`; prints "<file>: OK (N interfaces, M devices)" to `out`
 /// and returns 0, or prints every diagnostic to `err` (one per line) and returns EX_CONFIG (78).

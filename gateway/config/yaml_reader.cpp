@@ -171,8 +171,7 @@ void YamlReader::read(const YAML::Node& map, std::string_view key, const std::st
                       std::uint32_t& out, std::uint32_t min, std::uint32_t max) {
   YAML::Node n = get(map, key);
   if (!n.IsDefined()) return;
-  std::string expected =
-      "expected an integer " + std::to_string(min) + ".." + std::to_string(max);
+  std::string expected = "expected an integer " + std::to_string(min) + ".." + std::to_string(max);
   std::string s;
   if (!scalar(n, path, expected, s)) return;
   std::uint64_t v = 0;
@@ -194,8 +193,7 @@ void YamlReader::read(const YAML::Node& map, std::string_view key, const std::st
   double v = 0;
   const char* b = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
   auto [end, ec] = std::from_chars(b, s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < min ||
-      v > max) {
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) {
     error(n, path, expected + ", got " + describe(n));
     return;
   }

@@ -39,8 +39,7 @@ class YamlReader {
   static YAML::Node get(const YAML::Node& map, std::string_view key);
 
   void read(const YAML::Node& map, std::string_view key, const std::string& path, bool& out);
-  void read(const YAML::Node& map, std::string_view key, const std::string& path,
-            std::string& out);
+  void read(const YAML::Node& map, std::string_view key, const std::string& path, std::string& out);
   void read(const YAML::Node& map, std::string_view key, const std::string& path,
             std::uint32_t& out, std::uint32_t min, std::uint32_t max);
   void read(const YAML::Node& map, std::string_view key, const std::string& path, double& out,

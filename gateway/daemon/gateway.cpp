@@ -1,19 +1,19 @@
 #include "gateway/daemon/gateway.hpp"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "canproto/candump.hpp"
-#include "gateway/daemon/emulation_host.hpp"
-#include "gateway/daemon/logging.hpp"
-#include "gateway/daemon/options_map.hpp"
-#include "gateway/discovery/discover.hpp"
-#include "gateway/discovery/miniserver.hpp"
 #include "gateway/daemon/web_host.hpp"
+#include "gateway/emulation/host.hpp"
+#include "gateway/lan/discover.hpp"
+#include "gateway/lan/miniserver_info.hpp"
 #include "gateway/version.hpp"
 #include "gateway/web/web_view.hpp"
+#include "gateway/wiring/logging.hpp"
+#include "gateway/wiring/options_map.hpp"
 #include "mqtt/loxberry.hpp"
 #include "mqtt/mosquitto_client.hpp"
 
@@ -22,7 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("gw"); }
+std::shared_ptr<spdlog::logger> log() {
+  return spdlog::get("gw");
+}
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -70,11 +72,8 @@ bool is_raw_unknown(const canproto::Message& m) {
 }  // namespace
 
 Gateway::Gateway(config::Config config, const devices::Registry& registry, GatewayOptions options)
-    : config_(std::move(config)),
-      registry_(registry),
-      options_(options),
-      inventory_(registry) {
-  setup_logging(log_levels(config_.logging, options_.verbosity));
+    : config_(std::move(config)), registry_(registry), options_(options), inventory_(registry) {
+  wiring::setup_logging(wiring::log_levels(config_.logging, options_.verbosity));
   // Looked up once: spdlog::get() takes the registry's mutex, too slow for every frame. Reloads
   // reconfigure these same logger objects.
   dev_log_ = spdlog::get("dev");
@@ -97,10 +96,11 @@ void Gateway::create_emulation() {
   // The inventory follows emulated devices through their echoed frames like any other device,
   // so from the emulation only what the bus cannot show is taken: its bus events (auth failures).
   auto events = [this](std::vector<devices::Event>& events) {
-    std::erase_if(events, [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
+    std::erase_if(events,
+                  [](const auto& e) { return !std::holds_alternative<devices::BusEvent>(e); });
     on_events(events);
   };
-  emulation_ = make_emulation_host(loop_, config_, registry_, send, events);
+  emulation_ = emulation::make_emulation_host(loop_, config_, registry_, send, events);
 }
 
 Gateway::~Gateway() = default;
@@ -134,9 +134,8 @@ void Gateway::apply_interfaces(const std::vector<config::InterfaceConfig>& next)
       kept.push_back(std::move(*it));
       continue;
     }
-    auto port = std::make_unique<Port>(Port{
-        std::make_unique<canio::CanPort>(loop_, port_config(c)), canproto::Decoder(bus_of(c.role)),
-        c});
+    auto port = std::make_unique<Port>(Port{std::make_unique<canio::CanPort>(loop_, port_config(c)),
+                                            canproto::Decoder(bus_of(c.role)), c});
     Port* raw = port.get();
     raw->port->set_frame_handler([this, raw](const canproto::Frame& f) { on_frame(*raw, f); });
     raw->port->set_own_frame_handler([this, raw](const canproto::Frame& f) { observe(*raw, f); });
@@ -157,9 +156,10 @@ void Gateway::start_mqtt() {
     log()->info("MQTT disabled (mqtt.enabled: false)");
     return;
   }
-  auto opts = mqtt_options(config_.mqtt);
+  auto opts = wiring::mqtt_options(config_.mqtt);
   apply_loxberry_broker(opts);
-  mqtt_client_ = std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
+  mqtt_client_ =
+      std::make_unique<mqtt::MosquittoClient>(opts, mqtt::MqttBridge::will(opts), reactor_);
   bridge_ = std::make_unique<mqtt::MqttBridge>(
       opts, *mqtt_client_, [this](const mqtt::BridgeCommand& c) { on_command(c); }, wall_ns);
   mqtt::BridgeInfo info;
@@ -210,17 +210,17 @@ void Gateway::check_loxberry() {
 void Gateway::start_discovery() {
   const auto& d = config_.discovery;
   if (!d.enabled || (!d.at_start && d.interval_min == 0)) return;
-  discovery::DiscoveryOptions opts;
+  lan::DiscoveryOptions opts;
   opts.timeout = std::chrono::seconds(d.timeout_s);
-  discovery_ = std::make_unique<discovery::DiscoveryService>(
-      opts, std::chrono::minutes(d.interval_min), [this](discovery::DiscoveryResult result) {
+  discovery_ = std::make_unique<lan::DiscoveryService>(
+      opts, std::chrono::minutes(d.interval_min), [this](lan::DiscoveryResult result) {
         loop_.post([this, result = std::move(result)] {
           if (!result) {
             spdlog::get("disc")->warn("discovery: {}", result.error());
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          miniservers_json_ = discovery::miniservers_json(*result);
+          miniservers_json_ = lan::miniservers_json(*result);
           if (bridge_) bridge_->publish_bridge_topic("miniservers", miniservers_json_);
         });
       });
@@ -294,8 +294,8 @@ void Gateway::on_events(std::vector<devices::Event>& events) {
 
 void Gateway::publish_event(const devices::Event& e) {
   auto translate = [this](auto ev) {
-    const ChannelMap& map = view_for(ev.device.serial).channels;
-    const MappedChannel* ch = map.by_model_name(ev.channel);
+    const wiring::ChannelMap& map = view_for(ev.device.serial).channels;
+    const wiring::MappedChannel* ch = map.by_model_name(ev.channel);
     if (ch != nullptr && !ch->publish) return;
     if constexpr (std::is_same_v<decltype(ev), devices::ChannelChanged>) {
       if (ch != nullptr && ch->debounce_ms > 0 && debounce(ev, ch->debounce_ms)) return;
@@ -313,7 +313,7 @@ void Gateway::publish_event(const devices::Event& e) {
   if (const auto* cmd = std::get_if<devices::Command>(&e)) return translate(*cmd);
   if (const auto* sc = std::get_if<devices::DeviceStateChanged>(&e)) {
     dev_log_->info("{} ({:08X}): {} -> {}", sc->device.name, sc->device.serial,
-                             devices::to_string(sc->from), devices::to_string(sc->to));
+                   devices::to_string(sc->from), devices::to_string(sc->to));
   } else if (const auto* be = std::get_if<devices::BusEvent>(&e)) {
     proto_log_->debug("{}: {} {}", be->kind, be->detail, be->raw);
   }
@@ -346,7 +346,7 @@ bool Gateway::debounce(const devices::ChannelChanged& ev, std::uint32_t ms) {
 
 void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
   DeviceView& view = view_for(cmd.device.serial);
-  const MappedChannel* ch = view.channels.by_model_name(cmd.channel);
+  const wiring::MappedChannel* ch = view.channels.by_model_name(cmd.channel);
   if (view.emulated && emulation_) {
     emulation_->set_input(cmd.device.serial, cmd.channel, view.channels.to_model(ch, cmd.value));
     return;
@@ -354,8 +354,8 @@ void Gateway::on_command(const mqtt::BridgeCommand& cmd) {
   command_monitored(cmd, ch);
 }
 
-void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch) {
-  const ChannelMap& map = view_for(cmd.device.serial).channels;
+void Gateway::command_monitored(const mqtt::BridgeCommand& cmd, const wiring::MappedChannel* ch) {
+  const wiring::ChannelMap& map = view_for(cmd.device.serial).channels;
   auto frames = inventory_.command(cmd.device.serial, cmd.channel, map.to_model(ch, cmd.value));
   if (!frames) {
     log()->warn("{}/{}: cannot send the command: {}", cmd.device.name, cmd.channel,
@@ -393,7 +393,8 @@ void Gateway::rebuild_views() {
   views_.clear();
   for (const auto& d : config_.devices) {
     inventory_.set_name(d.serial, d.name);
-    views_[d.serial] = DeviceView{ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
+    views_[d.serial] =
+        DeviceView{wiring::ChannelMap(d.model, &d), d.mode == config::DeviceMode::emulate};
   }
 }
 
@@ -401,7 +402,7 @@ Gateway::DeviceView& Gateway::view_for(std::uint32_t serial) {
   auto it = views_.find(serial);
   if (it != views_.end()) return it->second;
   const devices::DeviceRecord* r = inventory_.find(serial);
-  return views_[serial] = DeviceView{ChannelMap(r ? r->model : nullptr, nullptr), false};
+  return views_[serial] = DeviceView{wiring::ChannelMap(r ? r->model : nullptr, nullptr), false};
 }
 
 void Gateway::refresh_bridge_devices() {
@@ -411,10 +412,10 @@ void Gateway::refresh_bridge_devices() {
   auto add = [&](const devices::DeviceInfo& info, const devices::Model* model, bool available) {
     DeviceView& view = view_for(info.serial);
     if (model != nullptr && view.channels.channels().empty()) {
-      view.channels = ChannelMap(model, config_.find_device(info.serial));
+      view.channels = wiring::ChannelMap(model, config_.find_device(info.serial));
     }
-    list.push_back({info, view.channels.bridge_channels(view.emulated), available, view.emulated,
-                    "link"});
+    list.push_back(
+        {info, view.channels.bridge_channels(view.emulated), available, view.emulated, "link"});
     bridged_.insert(info.serial);
   };
   for (const auto& r : inventory_.devices()) {
@@ -422,7 +423,8 @@ void Gateway::refresh_bridge_devices() {
   }
   for (const auto& d : config_.devices) {
     if (bridged_.count(d.serial) || d.model == nullptr) continue;
-    devices::DeviceInfo info{d.serial, d.model->type, d.model->generation, d.model->name, d.name, 0};
+    devices::DeviceInfo info{d.serial,      d.model->type, d.model->generation,
+                             d.model->name, d.name,        0};
     add(info, d.model, false);
   }
   bridge_->set_devices(std::move(list));
@@ -506,8 +508,8 @@ void Gateway::reload() {
   log()->info("SIGHUP: reloading {}", config_.file);
   try {
     apply_config(config::load_file(config_.file, registry_));
-    log()->info("reloaded {}: {} interfaces, {} devices", config_.file,
-                config_.interfaces.size(), config_.devices.size());
+    log()->info("reloaded {}: {} interfaces, {} devices", config_.file, config_.interfaces.size(),
+                config_.devices.size());
   } catch (const config::ConfigError& e) {
     for (const auto& d : e.errors()) log()->error("{}", d.to_string());
     log()->error("reload rejected: {} error(s); the previous configuration stays in force",
@@ -517,9 +519,9 @@ void Gateway::reload() {
 }
 
 void Gateway::apply_config(config::Config next) {
-  setup_logging(log_levels(next.logging, options_.verbosity));
+  wiring::setup_logging(wiring::log_levels(next.logging, options_.verbosity));
   apply_interfaces(next.interfaces);
-  const bool mqtt_changed = !same_mqtt(next.mqtt, config_.mqtt);
+  const bool mqtt_changed = !wiring::same_mqtt(next.mqtt, config_.mqtt);
   config_ = std::move(next);
   rebuild_views();
   if (emulation_) {

@@ -4,15 +4,19 @@
 //   CanPort per configured interface --> Decoder per port --> Inventory (Link bus)
 //        ^                                                         |  devices::Event
 //        |  frames (commands of monitored outputs, emulation)      v
-//   Emulation runtime (emulated devices) <-- commands -- ChannelMap -- MqttBridge <--> broker
+//   Emulation runtime (emulated devices) <-- commands -- wiring::ChannelMap -- MqttBridge <-->
+//   broker
 //
 // plus the side modules (discovery), systemd notification, logging and signal handling.
-// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to it.
+// Everything runs on the loop thread (the MQTT client too); only the discovery worker post()s to
+// it.
 //
 // Life cycle: construct with a loaded Config (the caller reports config errors and exits 78),
 // then run() until SIGTERM/SIGINT. SIGHUP reloads the file: a valid map is applied (interfaces,
 // names, channels, devices, discovery topics) without dropping the bus or the broker; an invalid
 // one is rejected, every error logged, and the old map kept.
+
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <cstdint>
@@ -23,26 +27,27 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "canproto/decoder.hpp"
 #include "devices/inventory.hpp"
 #include "devices/registry.hpp"
 #include "gateway/canio/can_port.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/channel_map.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/loop/loop_reactor.hpp"
+#include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
 
-namespace loxcan::discovery {
+namespace loxcan::lan {
 class DiscoveryService;
+}
+namespace loxcan::emulation {
+class EmulationHost;
 }
 namespace loxcan::mqtt {
 class MosquittoClient;
 class GeneralJsonWatcher;
-}
+}  // namespace loxcan::mqtt
 
 namespace loxcan::web {
 class WebView;
@@ -50,7 +55,6 @@ class WebView;
 
 namespace loxcan::daemon {
 
-class EmulationHost;
 class GatewayWebHost;
 
 struct GatewayOptions {
@@ -77,7 +81,7 @@ class Gateway {
     config::InterfaceConfig config;
   };
   struct DeviceView {  ///< per known serial: its overrides and whether loxcan plays it
-    ChannelMap channels;
+    wiring::ChannelMap channels;
     bool emulated = false;
   };
 
@@ -103,7 +107,7 @@ class Gateway {
   void publish_event(const devices::Event& e);
   bool debounce(const devices::ChannelChanged& ev, std::uint32_t ms);
   void on_command(const mqtt::BridgeCommand& cmd);
-  void command_monitored(const mqtt::BridgeCommand& cmd, const MappedChannel* ch);
+  void command_monitored(const mqtt::BridgeCommand& cmd, const wiring::MappedChannel* ch);
   bool send_on_link(const canproto::Frame& frame);
 
   // device map
@@ -135,12 +139,12 @@ class Gateway {
   std::unique_ptr<mqtt::MosquittoClient> mqtt_client_;
   std::unique_ptr<mqtt::MqttBridge> bridge_;
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
-  std::unique_ptr<discovery::DiscoveryService> discovery_;
-  std::unique_ptr<EmulationHost> emulation_;
+  std::unique_ptr<lan::DiscoveryService> discovery_;
+  std::unique_ptr<emulation::EmulationHost> emulation_;
   friend class GatewayWebHost;
   std::unique_ptr<GatewayWebHost> web_host_;
-  std::unique_ptr<web::WebView> web_;  ///< nullptr: web.enabled false or not started
-  std::string miniservers_json_;       ///< the last discovery result (for the web view)
+  std::unique_ptr<web::WebView> web_;   ///< nullptr: web.enabled false or not started
+  std::string miniservers_json_;        ///< the last discovery result (for the web view)
   std::vector<devices::Event> events_;  ///< scratch, reused per frame
   std::uint64_t frames_at_last_status_ = 0;
   gateway::EventLoop::TimePoint last_status_time_{};

@@ -37,11 +37,13 @@ struct Args {
 // Returns -1 to go on, else the exit code.
 int parse_args(int argc, char** argv, Args& args) {
   enum { kCheck = 1000, kVersion };
-  static const option kOptions[] = {
-      {"config", required_argument, nullptr, 'c'}, {"check-config", no_argument, nullptr, kCheck},
-      {"foreground", no_argument, nullptr, 'f'},   {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, kVersion},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"config", required_argument, nullptr, 'c'},
+                                    {"check-config", no_argument, nullptr, kCheck},
+                                    {"foreground", no_argument, nullptr, 'f'},
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, kVersion},
+                                    {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:fvh", kOptions, nullptr)) != -1) {
     switch (c) {

@@ -30,10 +30,16 @@ void Notifier::status(const std::string& line) {
   send("STATUS=" + line);
 }
 
-void Notifier::reloading() { send("RELOADING=1"); }
+void Notifier::reloading() {
+  send("RELOADING=1");
+}
 
-void Notifier::stopping(const std::string& status) { send("STOPPING=1\nSTATUS=" + status); }
+void Notifier::stopping(const std::string& status) {
+  send("STOPPING=1\nSTATUS=" + status);
+}
 
-void Notifier::watchdog() { send("WATCHDOG=1"); }
+void Notifier::watchdog() {
+  send("WATCHDOG=1");
+}
 
 }  // namespace loxcan::daemon

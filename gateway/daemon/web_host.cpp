@@ -56,7 +56,7 @@ json GatewayWebHost::devices() {
                  const devices::DeviceRecord* r) {
     Gateway::DeviceView& view = gw_.view_for(info.serial);
     if (model != nullptr && view.channels.channels().empty()) {
-      view.channels = ChannelMap(model, gw_.config_.find_device(info.serial));
+      view.channels = wiring::ChannelMap(model, gw_.config_.find_device(info.serial));
     }
     json channels = json::array();
     for (const auto& ch : view.channels.bridge_channels(view.emulated)) {

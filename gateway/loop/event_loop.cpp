@@ -23,7 +23,9 @@ std::uint64_t tag(std::uint32_t generation, int fd) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-std::error_code last_error() { return {errno, std::generic_category()}; }
+std::error_code last_error() {
+  return {errno, std::generic_category()};
+}
 
 void add_internal(int epoll_fd, int fd) {
   epoll_event ev{};
@@ -56,7 +58,9 @@ EventLoop::EventLoop() {
   }
 }
 
-EventLoop::~EventLoop() { close_all(); }
+EventLoop::~EventLoop() {
+  close_all();
+}
 
 void EventLoop::close_all() {
   for (int fd : {signal_fd_, timer_fd_, event_fd_, epoll_fd_}) {
@@ -243,9 +247,12 @@ void EventLoop::dispatch_fd(std::uint64_t data, std::uint32_t events) {
   const int fd = static_cast<int>(data & 0xFFFFFFFFu);
   const auto generation = static_cast<std::uint32_t>(data >> 32);
   if (generation == 0) {
-    if (fd == event_fd_) run_tasks();
-    else if (fd == timer_fd_) run_timers();
-    else if (fd == signal_fd_) run_signals();
+    if (fd == event_fd_)
+      run_tasks();
+    else if (fd == timer_fd_)
+      run_timers();
+    else if (fd == signal_fd_)
+      run_signals();
     return;
   }
   auto it = watches_.find(fd);

@@ -26,8 +26,8 @@
 //
 // Errors: the constructor throws std::system_error when the kernel refuses epoll/eventfd/timerfd
 // (start-up only). watch/modify/unwatch return a std::error_code (errno from epoll_ctl, e.g.
-// EEXIST for an fd watched twice, ENOENT for an unknown fd, EBADF for a closed one) and never throw.
-// Exceptions thrown by callbacks propagate out of run() (the loop stays usable).
+// EEXIST for an fd watched twice, ENOENT for an unknown fd, EBADF for a closed one) and never
+// throw. Exceptions thrown by callbacks propagate out of run() (the loop stays usable).
 //
 // Example:
 //   loxcan::gateway::EventLoop loop;

@@ -13,7 +13,8 @@ class LoopReactor final : public mqtt::Reactor {
   void watch(int fd, FdHandler handler) override {
     loop_.unwatch(fd);  // a stale entry for a number the kernel reused
     (void)loop_.watch(fd, EventLoop::kReadable, [h = std::move(handler)](std::uint32_t ev) {
-      h((ev & (EventLoop::kReadable | EventLoop::kError | EventLoop::kHangup)) != 0, (ev & EventLoop::kWritable) != 0);
+      h((ev & (EventLoop::kReadable | EventLoop::kError | EventLoop::kHangup)) != 0,
+        (ev & EventLoop::kWritable) != 0);
     });
   }
   void set_write_interest(int fd, bool on) override {

@@ -31,24 +31,31 @@ std::vector<std::string> words(std::string_view s) {
   return out;
 }
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) { throw ScenarioError(where + ": " + what); }
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw ScenarioError(where + ": " + what);
+}
 
 Millis parse_ms(const std::string& tok, const std::string& where, const std::string& step) {
   Millis v = 0;
   auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
   if (ec != std::errc{} || p != tok.data() + tok.size() || v < 0 || v > kMaxMs)
-    fail(where, step + ": expected milliseconds (0.." + std::to_string(kMaxMs) + "), got '" + tok + "'");
+    fail(where,
+         step + ": expected milliseconds (0.." + std::to_string(kMaxMs) + "), got '" + tok + "'");
   return v;
 }
 
 // "... within MS" at the end of `w` (from position `at`): returns the ms or the default.
-Millis within(const std::vector<std::string>& w, std::size_t at, const std::string& where, const std::string& step) {
+Millis within(const std::vector<std::string>& w, std::size_t at, const std::string& where,
+              const std::string& step) {
   if (w.size() == at) return kDefaultWithin;
-  if (w.size() != at + 2 || w[at] != "within") fail(where, step + ": expected 'within <ms>' after the value");
+  if (w.size() != at + 2 || w[at] != "within")
+    fail(where, step + ": expected 'within <ms>' after the value");
   return parse_ms(w[at + 1], where, step);
 }
 
-std::string plain(const devices::ChannelValue& v) { return devices::to_plain(v); }
+std::string plain(const devices::ChannelValue& v) {
+  return devices::to_plain(v);
+}
 
 }  // namespace
 
@@ -64,12 +71,14 @@ Step parse_step(std::string_view text, const std::string& where) {
     s.kind = Step::Kind::set;
     s.device = w[1], s.channel = w[2], s.value = w[3];
   } else if (verb == "expect") {
-    if (w.size() < 4) fail(where, "expect: expected 'expect <device> <channel> <value> [within <ms>]'");
+    if (w.size() < 4)
+      fail(where, "expect: expected 'expect <device> <channel> <value> [within <ms>]'");
     s.kind = Step::Kind::expect;
     s.device = w[1], s.channel = w[2], s.value = w[3];
     s.ms = within(w, 4, where, "expect");
   } else if (verb == "state") {
-    if (w.size() < 3) fail(where, "state: expected 'state <device> online|parked|offline [within <ms>]'");
+    if (w.size() < 3)
+      fail(where, "state: expected 'state <device> online|parked|offline [within <ms>]'");
     s.kind = Step::Kind::state;
     s.device = w[1], s.value = w[2];
     if (s.value != "online" && s.value != "parked" && s.value != "offline")
@@ -91,7 +100,8 @@ Step parse_step(std::string_view text, const std::string& where) {
     s.kind = Step::Kind::silence;
     s.ms = parse_ms(w[1], where, "silence");
   } else {
-    fail(where, "unknown step '" + verb + "' (expected set, expect, state, wait, restart, silence)");
+    fail(where,
+         "unknown step '" + verb + "' (expected set, expect, state, wait, restart, silence)");
   }
   return s;
 }
@@ -109,19 +119,22 @@ Scenario parse_scenario_yaml(std::string_view yaml, std::string_view file) {
          "YAML syntax error: " + e.msg);
   }
   auto where = [&](const YAML::Node& n) {
-    return sc.file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
+    return sc.file + ":" + std::to_string(n.Mark().line + 1) + ":" +
+           std::to_string(n.Mark().column + 1);
   };
   if (!root || root.IsNull()) return sc;
   YAML::Node steps = root;
   if (root.IsMap()) {
     for (const auto& kv : root)
-      if (kv.first.as<std::string>() != "steps") fail(where(kv.first), "unknown key '" + kv.first.as<std::string>() + "' (expected steps)");
+      if (kv.first.as<std::string>() != "steps")
+        fail(where(kv.first), "unknown key '" + kv.first.as<std::string>() + "' (expected steps)");
     steps = root["steps"];
   }
   if (!steps.IsSequence()) fail(where(steps), "expected a list of steps");
   for (const auto& item : steps) {
     if (!item.IsScalar()) fail(where(item), "a step is one line of text, e.g. 'set di1 i1 1'");
-    sc.steps.push_back(parse_step(item.as<std::string>(), sc.file + ":" + std::to_string(item.Mark().line + 1)));
+    sc.steps.push_back(
+        parse_step(item.as<std::string>(), sc.file + ":" + std::to_string(item.Mark().line + 1)));
   }
   return sc;
 }
@@ -151,13 +164,16 @@ void check(const Scenario& s, const ScenarioTarget& target) {
       const auto* spec = target.spec(st.device, st.channel);
       if (!spec) fail(st.where, st.text + ": unknown device or channel");
       if (st.kind == Step::Kind::set && spec->direction != target.settable())
-        fail(st.where, st.text + ": '" + st.channel + "' is an " + std::string(devices::to_string(spec->direction)) +
-                           "; here `set` changes " + std::string(devices::to_string(target.settable())) + "s");
+        fail(st.where, st.text + ": '" + st.channel + "' is an " +
+                           std::string(devices::to_string(spec->direction)) +
+                           "; here `set` changes " +
+                           std::string(devices::to_string(target.settable())) + "s");
       if (!emulation::parse_value(*spec, st.value))
         fail(st.where, st.text + ": '" + st.value + "' is not a value of " + st.channel + " (" +
                            std::string(devices::to_string(spec->type)) + ")");
     }
-    if (st.kind == Step::Kind::state && target.state(st.device).empty()) fail(st.where, st.text + ": unknown device");
+    if (st.kind == Step::Kind::state && target.state(st.device).empty())
+      fail(st.where, st.text + ": unknown device");
   }
 }
 
@@ -189,8 +205,8 @@ void ScenarioRunner::poll(Millis now) {
 void ScenarioRunner::abort(const std::string& why) {
   for (; index_ < scenario_.steps.size(); ++index_) {
     const auto& st = scenario_.steps[index_];
-    if (st.kind == Step::Kind::expect || st.kind == Step::Kind::state || st.kind == Step::Kind::wait_online ||
-        st.kind == Step::Kind::set) {
+    if (st.kind == Step::Kind::expect || st.kind == Step::Kind::state ||
+        st.kind == Step::Kind::wait_online || st.kind == Step::Kind::set) {
       ++failures_;
       report_("FAIL: " + st.where + ": " + st.text + ": " + why);
     }

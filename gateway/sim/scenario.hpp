@@ -3,8 +3,10 @@
 //
 //   # scenario.yaml
 //   - wait online 10000            # every device of this side online within 10 s (else a failure)
-//   - set ao1 aq1 5.5              # sim: an output of a device; emulate: an input of an emulated device
-//   - expect di1 i3 1 within 5000  # sim: an input reported by a device; emulate: an output received
+//   - set ao1 aq1 5.5              # sim: an output of a device; emulate: an input of an emulated
+//   device
+//   - expect di1 i3 1 within 5000  # sim: an input reported by a device; emulate: an output
+//   received
 //   - state touch1 online within 3000
 //   - wait 500                     # milliseconds
 //   - restart                      # sim only: the Miniserver starts again (NAT assignment anew)
@@ -64,16 +66,19 @@ class ScenarioTarget {
  public:
   virtual ~ScenarioTarget() = default;
   /// The channel's spec, or nullptr when the device or channel is unknown.
-  virtual const devices::ChannelSpec* spec(std::string_view device, std::string_view channel) const = 0;
+  virtual const devices::ChannelSpec* spec(std::string_view device,
+                                           std::string_view channel) const = 0;
   /// Which direction `set` acts on (sim: outputs, emulate: inputs); used by check().
   virtual devices::ChannelDirection settable() const = 0;
   /// "" when done, otherwise why not.
-  virtual std::string set(std::string_view device, std::string_view channel, const devices::ChannelValue& v) = 0;
-  virtual std::optional<devices::ChannelValue> value(std::string_view device, std::string_view channel) const = 0;
+  virtual std::string set(std::string_view device, std::string_view channel,
+                          const devices::ChannelValue& v) = 0;
+  virtual std::optional<devices::ChannelValue> value(std::string_view device,
+                                                     std::string_view channel) const = 0;
   virtual bool all_online() const = 0;
   /// "online", "parked", "offline"; "" for an unknown device.
   virtual std::string state(std::string_view device) const = 0;
-  virtual bool restart() { return false; }                    ///< false: not supported here
+  virtual bool restart() { return false; }                   ///< false: not supported here
   virtual bool silence(emulation::Millis) { return false; }  ///< false: not supported here
 };
 

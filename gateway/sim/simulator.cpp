@@ -18,17 +18,21 @@ std::pair<std::uint32_t, std::uint32_t> local_time_now() {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   localtime_r(&t, &tm);
-  const auto ms_total = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::uint32_t ms = static_cast<std::uint32_t>(((tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * 1000 +
-                                                      ms_total % 1000);
+  const auto ms_total =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::uint32_t ms = static_cast<std::uint32_t>(
+      ((tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec) * 1000 + ms_total % 1000);
   return {emulation::pack_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), ms};
 }
 
 }  // namespace
 
-Simulator::Simulator(gateway::EventLoop& loop, const config::Config& config, SendFn send, EventFn event,
-                     SimulatorOptions options)
-    : loop_(loop), send_(std::move(send)), event_(std::move(event)), origin_(gateway::EventLoop::now()) {
+Simulator::Simulator(gateway::EventLoop& loop, const config::Config& config, SendFn send,
+                     EventFn event, SimulatorOptions options)
+    : loop_(loop),
+      send_(std::move(send)),
+      event_(std::move(event)),
+      origin_(gateway::EventLoop::now()) {
   for (const auto& d : config.devices) {
     if (!d.model) continue;
     emulation::SimDevice s{d.model, d.serial, d.name, "", d.branch == config::Branch::left};
@@ -44,9 +48,10 @@ Simulator::Simulator(gateway::EventLoop& loop, const config::Config& config, Sen
     try {
       keys_ = emulation::load_key_file(path);
     } catch (const emulation::KeyFileError& e) {
-      throw std::runtime_error(std::string(e.what()) +
-                               " (the simulated Miniserver authenticates devices with it; use --auth test or "
-                               "--auth off to run without one)");
+      throw std::runtime_error(
+          std::string(e.what()) +
+          " (the simulated Miniserver authenticates devices with it; use --auth test or "
+          "--auth off to run without one)");
     }
   }
   options_.keys = keys_ ? &*keys_ : nullptr;
@@ -69,7 +74,9 @@ std::unique_ptr<emulation::MiniserverSim> Simulator::make() {
   h.send = [this](const canproto::Frame& f) {
     if (now() >= silent_until_ && send_) send_(f);
   };
-  h.random = [r = std::make_shared<std::mt19937>(std::random_device{}())] { return static_cast<std::uint32_t>((*r)()); };
+  h.random = [r = std::make_shared<std::mt19937>(std::random_device{}())] {
+    return static_cast<std::uint32_t>((*r)());
+  };
   h.event = [this](const devices::Event& e) {
     if (event_) event_(e);
   };
@@ -84,7 +91,8 @@ std::unique_ptr<emulation::MiniserverSim> Simulator::make() {
 }
 
 Millis Simulator::now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(gateway::EventLoop::now() - origin_).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(gateway::EventLoop::now() - origin_)
+      .count();
 }
 
 void Simulator::start() {

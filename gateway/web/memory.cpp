@@ -97,7 +97,8 @@ void WebMemory::add_numeric(std::uint32_t serial, const std::string& channel,
                             const devices::ChannelValue& v, std::int64_t ts_ns) {
   if (const double* d = std::get_if<double>(&v)) add_point(serial, channel, *d, ts_ns);
   if (const bool* b = std::get_if<bool>(&v)) add_point(serial, channel, *b ? 1 : 0, ts_ns);
-  if (const std::uint32_t* u = std::get_if<std::uint32_t>(&v)) add_point(serial, channel, *u, ts_ns);
+  if (const std::uint32_t* u = std::get_if<std::uint32_t>(&v))
+    add_point(serial, channel, *u, ts_ns);
 }
 
 void WebMemory::add_point(std::uint32_t serial, const std::string& channel, double v,

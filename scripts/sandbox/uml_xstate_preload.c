@@ -35,13 +35,13 @@
 #define NT_X86_XSTATE 0x202
 #endif
 
-typedef long (*ptrace_fn)(int, pid_t, void *, void *);
+typedef long (*ptrace_fn)(int, pid_t, void*, void*);
 
 enum { kSlots = 4096, kProbeBytes = 1 << 16 };
 
 struct slot {
-  void *caller_buf; /* the guest task's FPU buffer inside UML; NULL = free */
-  unsigned char *full;
+  void* caller_buf; /* the guest task's FPU buffer inside UML; NULL = free */
+  unsigned char* full;
 };
 
 static struct slot slots[kSlots];
@@ -59,7 +59,7 @@ static int learn_host_size(pid_t pid) {
   if (host_size) return 0;
   struct iovec iov = {malloc(kProbeBytes), kProbeBytes};
   if (!iov.iov_base) return -1;
-  long rc = real_ptrace()(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov);
+  long rc = real_ptrace()(PTRACE_GETREGSET, pid, (void*)NT_X86_XSTATE, &iov);
   if (rc == 0) host_size = iov.iov_len;
   free(iov.iov_base);
   return rc == 0 ? 0 : -1;
@@ -67,55 +67,68 @@ static int learn_host_size(pid_t pid) {
 
 /* The slot of caller_buf, created (full copy unset) if it has none. When the table is full the
  * home slot is reused: its next SET starts from the target's current state, as for a new task. */
-static struct slot *slot_for(void *caller_buf, int *is_new) {
+static struct slot* slot_for(void* caller_buf, int* is_new) {
   size_t home = ((uintptr_t)caller_buf >> 4) % kSlots;
   for (size_t i = 0; i < kSlots; i++) {
-    struct slot *s = &slots[(home + i) % kSlots];
-    if (s->caller_buf == caller_buf) { *is_new = 0; return s; }
-    if (!s->caller_buf) { home = (home + i) % kSlots; break; }
+    struct slot* s = &slots[(home + i) % kSlots];
+    if (s->caller_buf == caller_buf) {
+      *is_new = 0;
+      return s;
+    }
+    if (!s->caller_buf) {
+      home = (home + i) % kSlots;
+      break;
+    }
   }
-  struct slot *s = &slots[home];
+  struct slot* s = &slots[home];
   if (!s->full) s->full = malloc(host_size);
   s->caller_buf = caller_buf;
   *is_new = 1;
   return s->full ? s : NULL;
 }
 
-static long read_full(pid_t pid, unsigned char *full) {
+static long read_full(pid_t pid, unsigned char* full) {
   struct iovec iov = {full, host_size};
-  return real_ptrace()(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov);
+  return real_ptrace()(PTRACE_GETREGSET, pid, (void*)NT_X86_XSTATE, &iov);
 }
 
-static long get_short(pid_t pid, struct iovec *iov) {
+static long get_short(pid_t pid, struct iovec* iov) {
   int is_new;
-  struct slot *s = slot_for(iov->iov_base, &is_new);
-  if (!s) { errno = ENOMEM; return -1; }
+  struct slot* s = slot_for(iov->iov_base, &is_new);
+  if (!s) {
+    errno = ENOMEM;
+    return -1;
+  }
   long rc = read_full(pid, s->full);
   if (rc == 0) memcpy(iov->iov_base, s->full, iov->iov_len);
   return rc;
 }
 
-static long set_short(pid_t pid, const struct iovec *iov) {
+static long set_short(pid_t pid, const struct iovec* iov) {
   int is_new;
-  struct slot *s = slot_for(iov->iov_base, &is_new);
-  if (!s) { errno = ENOMEM; return -1; }
+  struct slot* s = slot_for(iov->iov_base, &is_new);
+  if (!s) {
+    errno = ENOMEM;
+    return -1;
+  }
   if (is_new && read_full(pid, s->full) != 0) return -1;
   memcpy(s->full, iov->iov_base, iov->iov_len);
   struct iovec whole = {s->full, host_size};
-  return real_ptrace()(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &whole);
+  return real_ptrace()(PTRACE_SETREGSET, pid, (void*)NT_X86_XSTATE, &whole);
 }
 
 long ptrace(enum __ptrace_request request, ...) {
   va_list ap;
   va_start(ap, request);
   pid_t pid = va_arg(ap, pid_t);
-  void *addr = va_arg(ap, void *);
-  void *data = va_arg(ap, void *);
+  void* addr = va_arg(ap, void*);
+  void* data = va_arg(ap, void*);
   va_end(ap);
   int regset = request == PTRACE_GETREGSET || request == PTRACE_SETREGSET;
-  if (!regset || (uintptr_t)addr != NT_X86_XSTATE || !data) return real_ptrace()(request, pid, addr, data);
+  if (!regset || (uintptr_t)addr != NT_X86_XSTATE || !data)
+    return real_ptrace()(request, pid, addr, data);
 
-  struct iovec *iov = data;
+  struct iovec* iov = data;
   pthread_mutex_lock(&lock);
   long rc;
   if (learn_host_size(pid) != 0 || iov->iov_len >= host_size)

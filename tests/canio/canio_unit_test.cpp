@@ -7,14 +7,18 @@
 #include <string>
 
 #include "gateway/canio/can_port.hpp"
-#include "gateway/canio/cli_ports.hpp"
 #include "gateway/canio/error.hpp"
 #include "gateway/canio/error_frame.hpp"
 #include "gateway/canio/raw_socket.hpp"
 #include "gateway/canio/stats.hpp"
+#include "gateway/cli/cli_ports.hpp"
 
 namespace loxcan::canio {
 namespace {
+
+using cli::parse_count;
+using cli::parse_iface_spec;
+using cli::parse_seconds;
 
 canproto::Frame error_frame(std::uint32_t classes, std::array<std::uint8_t, 8> data) {
   canproto::Frame f;
@@ -48,25 +52,50 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorRow{"bus_off", CAN_ERR_BUSOFF, {}, ControllerState::bus_off, "bus-off"},
         ErrorRow{"restarted", CAN_ERR_RESTARTED, {}, ControllerState::error_active, "restarted"},
-        ErrorRow{"rx_passive", CAN_ERR_CRTL, {0, CAN_ERR_CRTL_RX_PASSIVE}, ControllerState::error_passive,
+        ErrorRow{"rx_passive",
+                 CAN_ERR_CRTL,
+                 {0, CAN_ERR_CRTL_RX_PASSIVE},
+                 ControllerState::error_passive,
                  "controller(rx-error-passive)"},
-        ErrorRow{"tx_warning", CAN_ERR_CRTL, {0, CAN_ERR_CRTL_TX_WARNING}, ControllerState::error_warning,
+        ErrorRow{"tx_warning",
+                 CAN_ERR_CRTL,
+                 {0, CAN_ERR_CRTL_TX_WARNING},
+                 ControllerState::error_warning,
                  "controller(tx-error-warning)"},
-        ErrorRow{"back_to_active", CAN_ERR_CRTL, {0, CAN_ERR_CRTL_ACTIVE}, ControllerState::error_active,
+        ErrorRow{"back_to_active",
+                 CAN_ERR_CRTL,
+                 {0, CAN_ERR_CRTL_ACTIVE},
+                 ControllerState::error_active,
                  "controller(back-to-error-active)"},
-        ErrorRow{"rx_overflow", CAN_ERR_CRTL, {0, CAN_ERR_CRTL_RX_OVERFLOW}, ControllerState::unknown,
+        ErrorRow{"rx_overflow",
+                 CAN_ERR_CRTL,
+                 {0, CAN_ERR_CRTL_RX_OVERFLOW},
+                 ControllerState::unknown,
                  "controller(rx-overflow)"},
-        ErrorRow{"passive_beats_warning", CAN_ERR_CRTL,
-                 {0, CAN_ERR_CRTL_RX_WARNING | CAN_ERR_CRTL_TX_PASSIVE}, ControllerState::error_passive,
+        ErrorRow{"passive_beats_warning",
+                 CAN_ERR_CRTL,
+                 {0, CAN_ERR_CRTL_RX_WARNING | CAN_ERR_CRTL_TX_PASSIVE},
+                 ControllerState::error_passive,
                  "controller(rx-error-warning,tx-error-passive)"},
-        ErrorRow{"protocol_no_ack", CAN_ERR_PROT | CAN_ERR_ACK,
-                 {0, 0, CAN_ERR_PROT_FORM, CAN_ERR_PROT_LOC_ACK}, ControllerState::unknown,
+        ErrorRow{"protocol_no_ack",
+                 CAN_ERR_PROT | CAN_ERR_ACK,
+                 {0, 0, CAN_ERR_PROT_FORM, CAN_ERR_PROT_LOC_ACK},
+                 ControllerState::unknown,
                  "protocol(form,location=0x19) no-ack"},
-        ErrorRow{"counters", CAN_ERR_CRTL | CAN_ERR_CNT, {0, CAN_ERR_CRTL_TX_PASSIVE, 0, 0, 0, 0, 128, 5},
-                 ControllerState::error_passive, "controller(tx-error-passive) counters(tx=128,rx=5)"},
-        ErrorRow{"bus_off_wins_over_restart", CAN_ERR_BUSOFF | CAN_ERR_RESTARTED, {},
-                 ControllerState::bus_off, "bus-off restarted"},
-        ErrorRow{"unknown_bits", CAN_ERR_ACK | 0x8000000, {}, ControllerState::unknown,
+        ErrorRow{"counters",
+                 CAN_ERR_CRTL | CAN_ERR_CNT,
+                 {0, CAN_ERR_CRTL_TX_PASSIVE, 0, 0, 0, 0, 128, 5},
+                 ControllerState::error_passive,
+                 "controller(tx-error-passive) counters(tx=128,rx=5)"},
+        ErrorRow{"bus_off_wins_over_restart",
+                 CAN_ERR_BUSOFF | CAN_ERR_RESTARTED,
+                 {},
+                 ControllerState::bus_off,
+                 "bus-off restarted"},
+        ErrorRow{"unknown_bits",
+                 CAN_ERR_ACK | 0x8000000,
+                 {},
+                 ControllerState::unknown,
                  "no-ack unknown(0x8000000)"},
         ErrorRow{"empty", 0, {}, ControllerState::unknown, ""}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -171,7 +200,7 @@ TEST(Roles, NamesBitratesAndFilters) {
   const auto link = loxone_filters(Role::link);
   EXPECT_TRUE(match(link, CAN_EFF_FLAG | 0x10606005));
   EXPECT_TRUE(match(link, CAN_EFF_FLAG | 0x0BFF0A01));
-  EXPECT_FALSE(match(link, 0x123));                                  // 11-bit
+  EXPECT_FALSE(match(link, 0x123));                                     // 11-bit
   EXPECT_FALSE(match(link, CAN_EFF_FLAG | CAN_RTR_FLAG | 0x10606005));  // RTR
   const auto tree = loxone_filters(Role::tree_left);
   EXPECT_TRUE(match(tree, CAN_EFF_FLAG | 0x11041081));

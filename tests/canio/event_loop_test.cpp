@@ -98,7 +98,8 @@ TEST(EventLoop, ModifyAddsWritable) {
       loop.stop();
     }
   }));
-  loop.post([&] { EXPECT_FALSE(loop.modify(sp.fds[0], EventLoop::kReadable | EventLoop::kWritable)); });
+  loop.post(
+      [&] { EXPECT_FALSE(loop.modify(sp.fds[0], EventLoop::kReadable | EventLoop::kWritable)); });
   loop.run();
   EXPECT_FALSE(watchdog);
   EXPECT_EQ(writable, 1);

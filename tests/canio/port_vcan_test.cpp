@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gateway/canio/can_port.hpp"
-#include "gateway/canio/link.hpp"
+#include "gateway/canio/link_control.hpp"
 #include "gateway/loop/event_loop.hpp"
 
 namespace loxcan::canio {
@@ -26,7 +26,8 @@ using namespace std::chrono_literals;
 using gateway::EventLoop;
 
 // Runs the loop until `done` holds; false if the safety bound was reached first.
-bool run_until(EventLoop& loop, const std::function<bool()>& done, std::chrono::seconds bound = 20s) {
+bool run_until(EventLoop& loop, const std::function<bool()>& done,
+               std::chrono::seconds bound = 20s) {
   const auto deadline = EventLoop::now() + bound;
   while (!done()) {
     if (EventLoop::now() > deadline) return false;
@@ -35,7 +36,9 @@ bool run_until(EventLoop& loop, const std::function<bool()>& done, std::chrono::
   return true;
 }
 
-void sh(const std::string& cmd) { ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd; }
+void sh(const std::string& cmd) {
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
 
 class Peer {
  public:
@@ -178,7 +181,8 @@ TEST(CanPort, InjectedErrorFramesAreDecodedAndCounted) {
   EventLoop loop;
   CanPort port(loop, PortConfig::for_role("vcan0", Role::link));
   std::vector<ErrorInfo> errors;
-  port.set_error_frame_handler([&](const canproto::Frame&, const ErrorInfo& e) { errors.push_back(e); });
+  port.set_error_frame_handler(
+      [&](const canproto::Frame&, const ErrorInfo& e) { errors.push_back(e); });
   ASSERT_TRUE(port.start());
   Peer peer("vcan0");
   peer.send(CAN_ERR_FLAG | CAN_ERR_CRTL, 0, 0);  // no details: counted, state unknown
@@ -242,7 +246,8 @@ TEST(CanPort, TxQueueIsBoundedWhileDownAndFlushedWhenBack) {
   EXPECT_EQ(port.stats().tx_frames, 0u);
   sh("ip link set vcan1 up");
   Peer peer("vcan1");
-  ASSERT_TRUE(run_until(loop, [&] { return port.state() == PortState::up && port.tx_queue_size() == 0; }));
+  ASSERT_TRUE(
+      run_until(loop, [&] { return port.state() == PortState::up && port.tx_queue_size() == 0; }));
   const auto seen = peer.receive(loop, 4);
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[0].can_id, CAN_EFF_FLAG | 0x10600001u);  // oldest first
@@ -255,7 +260,8 @@ TEST(CanPort, TxQueueIsBoundedWhileDownAndFlushedWhenBack) {
 // A plug qdisc holds what was sent and refuses more than its byte limit: the kernel answers
 // ENOBUFS (the frame is not queued), exactly what a full CAN HAT driver queue does.
 TEST(CanPort, EnobufsIsRetriedAndNothingIsLost) {
-  if (std::system("modprobe sch_plug 2>/dev/null || insmod /usr/lib/uml/modules/*/kernel/net/sched/sch_plug.ko 2>/dev/null; "
+  if (std::system("modprobe sch_plug 2>/dev/null || insmod "
+                  "/usr/lib/uml/modules/*/kernel/net/sched/sch_plug.ko 2>/dev/null; "
                   "tc qdisc add dev vcan1 root plug limit 80") != 0)
     GTEST_SKIP() << "no plug qdisc (sch_plug) here";
   EventLoop loop;
@@ -265,7 +271,8 @@ TEST(CanPort, EnobufsIsRetriedAndNothingIsLost) {
   Peer peer("vcan1");
   constexpr int kFrames = 20;  // the qdisc takes 5 (80 bytes / 16), the rest must wait
   for (int i = 0; i < kFrames; ++i)
-    ASSERT_EQ(port.send(canproto::Frame::make(0x10600100u + static_cast<unsigned>(i), {})), SendStatus::queued);
+    ASSERT_EQ(port.send(canproto::Frame::make(0x10600100u + static_cast<unsigned>(i), {})),
+              SendStatus::queued);
   ASSERT_TRUE(run_until(loop, [&] { return port.stats().tx_retries >= 3; }));
   EXPECT_EQ(port.stats().tx_frames, 5u);
   EXPECT_EQ(port.tx_queue_size(), static_cast<std::size_t>(kFrames - 5));
@@ -275,7 +282,8 @@ TEST(CanPort, EnobufsIsRetriedAndNothingIsLost) {
   const auto seen = peer.receive(loop, kFrames);
   ASSERT_EQ(seen.size(), static_cast<std::size_t>(kFrames));
   for (int i = 0; i < kFrames; ++i)
-    EXPECT_EQ(seen[static_cast<std::size_t>(i)].can_id, CAN_EFF_FLAG | (0x10600100u + static_cast<unsigned>(i)));
+    EXPECT_EQ(seen[static_cast<std::size_t>(i)].can_id,
+              CAN_EFF_FLAG | (0x10600100u + static_cast<unsigned>(i)));
   EXPECT_EQ(port.stats().tx_frames, static_cast<std::uint64_t>(kFrames));
   EXPECT_EQ(port.stats().tx_failed, 0u);
   EXPECT_EQ(port.stats().tx_dropped, 0u);

@@ -44,11 +44,17 @@ class Capture {
 };
 
 // Addresses on the Link bus.
-NatAddress to_nat(std::uint8_t nat, std::uint8_t dev = 0) { return {Bus::link, Direction::to_device, nat, dev}; }
-NatAddress from_nat(std::uint8_t nat, std::uint8_t dev = 0) { return {Bus::link, Direction::from_device, nat, dev}; }
+NatAddress to_nat(std::uint8_t nat, std::uint8_t dev = 0) {
+  return {Bus::link, Direction::to_device, nat, dev};
+}
+NatAddress from_nat(std::uint8_t nat, std::uint8_t dev = 0) {
+  return {Bus::link, Direction::from_device, nat, dev};
+}
 const NatAddress kBroadcast = to_nat(kNatBroadcast, 0xFF);
 
-LegacyId legacy_to(std::uint32_t serial) { return parse_legacy_id(make_legacy_id(Direction::to_device, serial >> 24, serial)); }
+LegacyId legacy_to(std::uint32_t serial) {
+  return parse_legacy_id(make_legacy_id(Direction::to_device, serial >> 24, serial));
+}
 LegacyId legacy_from(std::uint32_t serial) {
   return parse_legacy_id(make_legacy_id(Direction::from_device, serial >> 24, serial));
 }
@@ -66,9 +72,9 @@ struct NatDevice {
 std::string make_startup_capture() {
   Capture c;
   const std::uint32_t kExtension = 0x01FF0A00, kRelay = 0x0BFF0A01;
-  const std::uint8_t di_cfg[] = {0x03, 0x00, 0x00, 0x00};             // inputs 1+2 count frequencies
-  const std::uint8_t touch_cfg[] = {0x05, 0x00, 0x00, 0x00, 0x01};    // T/H every 5 min, audible ack
-  const std::uint8_t rcs_cfg[] = {0x0F, 0x00, 0x00, 0x00};            // every 15 min
+  const std::uint8_t di_cfg[] = {0x03, 0x00, 0x00, 0x00};           // inputs 1+2 count frequencies
+  const std::uint8_t touch_cfg[] = {0x05, 0x00, 0x00, 0x00, 0x01};  // T/H every 5 min, audible ack
+  const std::uint8_t rcs_cfg[] = {0x0F, 0x00, 0x00, 0x00};          // every 15 min
   const std::uint8_t rgbw_cfg[] = {101, 101, 101, 101, 0x80, 0x80, 0x80, 0x80, 27, 27, 27, 27};
   const NatDevice di{0x14123456, 0x0014, 0x02, 0x00, Config::make(1, 0x00, 900, di_cfg)};
   const NatDevice tree{0x13000A01, 0x0013, 0x01, 0x00, Config{}};
@@ -91,7 +97,8 @@ std::string make_startup_capture() {
   c.wait_ms(5);
   c.legacy(legacy_to(kExtension), LegacyRequestChecksum{});
   c.wait_ms(2);
-  c.legacy(legacy_from(kExtension), LegacyConfigChecksum{{0x5A, 0x11, 0x22, 0x33, 0x44, 0x55, 0x03}});
+  c.legacy(legacy_from(kExtension),
+           LegacyConfigChecksum{{0x5A, 0x11, 0x22, 0x33, 0x44, 0x55, 0x03}});
   c.wait_ms(5);
   c.legacy(legacy_to(kExtension), LegacyBlinkPosition{375});
   c.wait_ms(2);
@@ -132,7 +139,8 @@ std::string make_startup_capture() {
       c.nat(to_nat(ext->ext_nat), ext->config);
       c.wait_ms(15);
     }
-    c.nat(to_nat(ext->ext_nat), Alive{0x03, ext->config.version(), ext->config.bytes.empty() ? 0u : ext->config.crc()});
+    c.nat(to_nat(ext->ext_nat),
+          Alive{0x03, ext->config.version(), ext->config.bytes.empty() ? 0u : ext->config.crc()});
     c.wait_ms(2);
     c.nat(from_nat(ext->ext_nat), ConfigEqual{});
     c.wait_ms(20);
@@ -164,13 +172,13 @@ std::string make_startup_capture() {
     c.nat(up, ConfigEqual{});
     c.wait_ms(5);
     if (dev == &touch) {
-      c.nat(up, AnalogValue{0, 0x15, 0, 22500});   // 22.5 degC
-      c.nat(up, AnalogValue{1, 0x15, 0, 48200});   // 48.2 %
+      c.nat(up, AnalogValue{0, 0x15, 0, 22500});  // 22.5 degC
+      c.nat(up, AnalogValue{1, 0x15, 0, 48200});  // 48.2 %
     } else if (dev == &rcs) {
-      c.nat(up, AnalogValue{0, 0x15, 0, 21300});   // 21.3 degC
-      c.nat(up, AnalogValue{1, 0x15, 0, 51000});   // 51 %
-      c.nat(up, AnalogValue{2, 0x00, 0, 612});     // 612 ppm CO2
-      c.nat(up, DigitalValue{0, 0x01});            // CO2 class 1 (< 1500 ppm)
+      c.nat(up, AnalogValue{0, 0x15, 0, 21300});  // 21.3 degC
+      c.nat(up, AnalogValue{1, 0x15, 0, 51000});  // 51 %
+      c.nat(up, AnalogValue{2, 0x00, 0, 612});    // 612 ppm CO2
+      c.nat(up, DigitalValue{0, 0x01});           // CO2 class 1 (< 1500 ppm)
     }
     c.wait_ms(25);
   }

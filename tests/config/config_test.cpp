@@ -2,6 +2,8 @@
 // expected diagnostics in a sibling .err file), the shipped etc/loxcan.yaml, and a file that sets
 // every key. LOXCAN_UPDATE_GOLDEN=1 rewrites the .err files from the current output (review the
 // diff before committing).
+#include "gateway/config/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "gateway/config/config.hpp"
 
 namespace fs = std::filesystem;
 using namespace loxcan::config;
@@ -107,16 +107,62 @@ TEST(ConfigShipped, EtcLoxcanYamlIsValidAndAllDefaults) {
 TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
   // Every key of full.yaml (which sets them all) appears in the shipped, commented file.
   const std::string shipped = slurp(std::string(LOXCAN_ETC_DIR) + "/loxcan.yaml");
-  for (const char* key :
-       {"name:", "role:", "configure:", "bitrate:", "restart_ms:", "rcvbuf:", "tx_queue:",
-        "serial:", "type:", "mode:", "interface:", "parent:", "branch:", "auth:", "firmware:",
-        "channels:", "unit:", "invert:", "scale:", "offset:", "publish:", "debounce_ms:",
-        "enabled:", "broker:", "client_id:", "username:", "password:", "password_file:", "tls:",
-        "ca_file:", "cert_file:", "key_file:", "insecure:", "protocol:", "base_topic:",
-        "json_state:", "raw:", "rx:", "tx:", "unknown:", "homeassistant:", "prefix:",
-        "rate_limit:", "offline_buffer:", "stats_interval_s:", "loxberry:", "keys_file:",
-        "state_file:", "at_start:", "interval_min:", "timeout_s:", "cloud_dns_base_url:",
-        "level:", "levels:", "listen:", "history_min:"}) {
+  for (const char* key : {"name:",
+                          "role:",
+                          "configure:",
+                          "bitrate:",
+                          "restart_ms:",
+                          "rcvbuf:",
+                          "tx_queue:",
+                          "serial:",
+                          "type:",
+                          "mode:",
+                          "interface:",
+                          "parent:",
+                          "branch:",
+                          "auth:",
+                          "firmware:",
+                          "channels:",
+                          "unit:",
+                          "invert:",
+                          "scale:",
+                          "offset:",
+                          "publish:",
+                          "debounce_ms:",
+                          "enabled:",
+                          "broker:",
+                          "client_id:",
+                          "username:",
+                          "password:",
+                          "password_file:",
+                          "tls:",
+                          "ca_file:",
+                          "cert_file:",
+                          "key_file:",
+                          "insecure:",
+                          "protocol:",
+                          "base_topic:",
+                          "json_state:",
+                          "raw:",
+                          "rx:",
+                          "tx:",
+                          "unknown:",
+                          "homeassistant:",
+                          "prefix:",
+                          "rate_limit:",
+                          "offline_buffer:",
+                          "stats_interval_s:",
+                          "loxberry:",
+                          "keys_file:",
+                          "state_file:",
+                          "at_start:",
+                          "interval_min:",
+                          "timeout_s:",
+                          "cloud_dns_base_url:",
+                          "level:",
+                          "levels:",
+                          "listen:",
+                          "history_min:"}) {
     EXPECT_NE(shipped.find(key), std::string::npos) << key;
   }
 }
@@ -157,8 +203,8 @@ TEST(ConfigGood, FullFileSetsEveryValue) {
   EXPECT_EQ(touch.channels[2].channel, "humidity");
   EXPECT_TRUE(touch.channels[2].publish);
 
-  EXPECT_EQ(c.devices[2].model->name, "relay_extension");          // by type id 0xB
-  EXPECT_EQ(c.devices[2].name, "relay_extension-0bff0a01");        // generated
+  EXPECT_EQ(c.devices[2].model->name, "relay_extension");    // by type id 0xB
+  EXPECT_EQ(c.devices[2].name, "relay_extension-0bff0a01");  // generated
   EXPECT_EQ(c.devices[3].mode, DeviceMode::emulate);
   EXPECT_EQ(c.devices[3].auth, DeviceAuth::test);
   EXPECT_EQ(c.devices[3].firmware, 10031108u);

@@ -1,7 +1,7 @@
 // The plain text form of channel values (what MQTT state topics carry).
-#include <gtest/gtest.h>
-
 #include "devices/channel.hpp"
+
+#include <gtest/gtest.h>
 
 namespace loxcan::devices {
 namespace {

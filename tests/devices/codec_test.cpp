@@ -1,9 +1,10 @@
 // Model codec, table-driven: one row per case, body in, channel values out (and back).
+#include "devices/codec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <utility>
 
-#include "devices/codec.hpp"
 #include "devices/registry.hpp"
 
 using namespace loxcan::devices;
@@ -30,7 +31,8 @@ std::string decoded(const std::string& model, const cp::NatBody& body, bool from
   decode_nat(*reg().find(model), body, from_device, current, out);
   std::string s;
   for (const auto& v : out) {
-    s += (s.empty() ? "" : " ") + v.channel + "=" + to_plain(v.value) + (v.unit.empty() ? "" : v.unit);
+    s += (s.empty() ? "" : " ") + v.channel + "=" + to_plain(v.value) +
+         (v.unit.empty() ? "" : v.unit);
   }
   return s;
 }
@@ -207,7 +209,8 @@ std::vector<Variant> every_alternative(std::index_sequence<I...>) {
 }
 
 std::vector<cp::NatBody> nat_bodies() {
-  auto out = every_alternative<cp::NatBody>(std::make_index_sequence<std::variant_size_v<cp::NatBody>>{});
+  auto out =
+      every_alternative<cp::NatBody>(std::make_index_sequence<std::variant_size_v<cp::NatBody>>{});
   for (std::uint8_t idx : {0, 1, 2, 3, 5, 19, 20}) {
     for (std::uint32_t mask : {0x0u, 0x1u, 0x2u, 0x5u, 0x1Fu, 0x80005u, 0xFFFFFFFFu}) {
       out.push_back(cp::DigitalValue{idx, mask});
@@ -284,7 +287,8 @@ TEST(DecodePlan, NatCandidatesDecodeExactlyWhatDecodeNatDoes) {
     // Partial light updates read the current values: try with none and with some.
     ChannelStates some;
     for (const auto& c : m.channels) {
-      if (c.spec.type == ValueType::rgbw) some.push_back({c.spec.name, Rgbw{1, 2, 3, 4}, c.spec.unit, 0});
+      if (c.spec.type == ValueType::rgbw)
+        some.push_back({c.spec.name, Rgbw{1, 2, 3, 4}, c.spec.unit, 0});
       if (c.spec.type == ValueType::number) some.push_back({c.spec.name, 33.0, c.spec.unit, 0});
     }
     for (const ChannelStates& cur : {some, ChannelStates{}}) {
@@ -306,7 +310,8 @@ TEST(DecodePlan, LegacyCandidatesDecodeExactlyWhatDecodeLegacyDoes) {
   for (const Model& m : reg().models()) {
     const DecodePlan plan(m);
     if (plan.dynamic()) continue;  // dynamic channel names: decode_legacy() only
-    for (const std::optional<std::uint8_t> hw : {std::optional<std::uint8_t>{}, std::optional<std::uint8_t>{2}}) {
+    for (const std::optional<std::uint8_t> hw :
+         {std::optional<std::uint8_t>{}, std::optional<std::uint8_t>{2}}) {
       for (std::size_t b = 0; b < bodies.size(); ++b) {
         for (const bool from_device : {false, true}) {
           std::vector<DecodedValue> expected;

@@ -1,11 +1,12 @@
 // Inventory behaviour that the golden traces do not isolate: NAT re-assignment, silence, naming,
 // unknown types, command addressing.
+#include "devices/inventory.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "devices/format.hpp"
-#include "devices/inventory.hpp"
 
 using namespace loxcan::devices;
 namespace cp = loxcan::canproto;
@@ -66,7 +67,10 @@ TEST_F(InventoryTest, FollowsNatReassignment) {
   EXPECT_EQ(b->nat, 0x02);
   EXPECT_EQ(std::get<bool>(*find_value(a->channels, "i2")), true);
   EXPECT_EQ(std::get<bool>(*find_value(b->channels, "i3")), true);
-  EXPECT_EQ(find_value(b->channels, "i1") == nullptr ? false : std::get<bool>(*find_value(b->channels, "i1")), false);
+  EXPECT_EQ(find_value(b->channels, "i1") == nullptr
+                ? false
+                : std::get<bool>(*find_value(b->channels, "i1")),
+            false);
 }
 
 TEST_F(InventoryTest, SilenceMakesOfflineAndTrafficRestores) {
@@ -156,12 +160,14 @@ TEST_F(InventoryTest, TreeBranchInterfaceKeepsItsOwnMapping) {
   cp::Start s;
   s.serial = 0xC0000001;
   s.device_type = 0x8003;
-  inv.feed(cp::Message{cp::NatMessage{{cp::Bus::tree, cp::Direction::from_device, 0x41, 0x41}, s, 0}},
-           2 * kS, events);
+  inv.feed(
+      cp::Message{cp::NatMessage{{cp::Bus::tree, cp::Direction::from_device, 0x41, 0x41}, s, 0}},
+      2 * kS, events);
   texts();
   nat(cp::Direction::from_device, 0x01, 0x41, analog_value(0, 0x15, 22500), 3 * kS);
   inv.feed(cp::Message{cp::NatMessage{{cp::Bus::tree, cp::Direction::from_device, 0x41, 0x41},
-                                      analog_value(1, 0x15, 50000), 0}},
+                                      analog_value(1, 0x15, 50000),
+                                      0}},
            4 * kS, events);
   EXPECT_EQ(texts(),
             "(3.000000) channel touch-c0000001 temperature = 22.5 °C\n"
@@ -183,8 +189,10 @@ TEST_F(InventoryTest, LegacyAuthorizationFragmentsAreNotUnmappedMessages) {
   texts();
   // The 10.3 challenge (fragment type 0x18) and its reply (0x19): crypto carriers, like NAT
   // 0x9C/0x9D, not value messages a model could map.
-  legacy(cp::Direction::to_device, cp::LegacyPacket{0x18, std::vector<std::uint8_t>(16, 0xA5), false}, 2 * kS);
-  legacy(cp::Direction::from_device, cp::LegacyPacket{0x19, std::vector<std::uint8_t>(16, 0x5A), false}, 3 * kS);
+  legacy(cp::Direction::to_device,
+         cp::LegacyPacket{0x18, std::vector<std::uint8_t>(16, 0xA5), false}, 2 * kS);
+  legacy(cp::Direction::from_device,
+         cp::LegacyPacket{0x19, std::vector<std::uint8_t>(16, 0x5A), false}, 3 * kS);
   EXPECT_EQ(texts().find("unknown_message"), std::string::npos);
   // Any other unmapped legacy fragment is still reported with its raw frames.
   legacy(cp::Direction::from_device, cp::LegacyPacket{0x0A, {1, 2, 3}, false}, 4 * kS);
@@ -232,7 +240,8 @@ struct Reference {
 
 std::string describe(const Event& e, const std::map<std::uint32_t, std::string>& who) {
   if (auto* c = std::get_if<ChannelChanged>(&e)) {
-    return "changed " + who.at(c->device.serial) + " " + c->channel + "=" + to_plain(c->value) + c->unit;
+    return "changed " + who.at(c->device.serial) + " " + c->channel + "=" + to_plain(c->value) +
+           c->unit;
   }
   if (auto* c = std::get_if<Command>(&e)) {
     return "command " + who.at(c->device.serial) + " " + c->channel + "=" + to_plain(c->value);
@@ -252,12 +261,12 @@ TEST_F(InventoryTest, RandomTrafficGivesTheEventsTheRulesSay) {
     std::uint16_t type;
   };
   const Nat nats[] = {
-      {0x02, 0, 0x14000001, 0x0014},     {0x03, 0, 0x19000001, 0x0019},
-      {0x04, 0, 0x17000001, 0x0017},     {0x01, 0, 0x13000001, 0x0013},
-      {0x01, 0x41, 0xC0000001, 0x8003},  {0x01, 0x42, 0xC0000002, 0x8019},
-      {0x01, 0x43, 0xC0000003, 0x8012},  {0x01, 0x44, 0xC0000004, 0x800C},
-      {0x01, 0x05, 0xC0000005, 0x8010},  {0x01, 0x06, 0xC0000006, 0x8002},
-      {0x01, 0x07, 0xC0000007, 0x800B},  {0x01, 0x08, 0xC0000008, 0x8014},
+      {0x02, 0, 0x14000001, 0x0014},    {0x03, 0, 0x19000001, 0x0019},
+      {0x04, 0, 0x17000001, 0x0017},    {0x01, 0, 0x13000001, 0x0013},
+      {0x01, 0x41, 0xC0000001, 0x8003}, {0x01, 0x42, 0xC0000002, 0x8019},
+      {0x01, 0x43, 0xC0000003, 0x8012}, {0x01, 0x44, 0xC0000004, 0x800C},
+      {0x01, 0x05, 0xC0000005, 0x8010}, {0x01, 0x06, 0xC0000006, 0x8002},
+      {0x01, 0x07, 0xC0000007, 0x800B}, {0x01, 0x08, 0xC0000008, 0x8014},
   };
   const std::uint32_t legacy_serials[] = {0x01FF0A00, 0x0BFF0A01};
   std::map<std::uint32_t, Reference> ref;
@@ -284,9 +293,15 @@ TEST_F(InventoryTest, RandomTrafficGivesTheEventsTheRulesSay) {
   events.clear();
 
   std::mt19937 rng(20261121);  // fixed: the same traffic every run
-  auto pick = [&](std::initializer_list<std::uint32_t> v) { return *(v.begin() + rng() % v.size()); };
-  auto pick8 = [&](std::initializer_list<std::uint32_t> v) { return static_cast<std::uint8_t>(pick(v)); };
-  auto pick16 = [&](std::initializer_list<std::uint32_t> v) { return static_cast<std::uint16_t>(pick(v)); };
+  auto pick = [&](std::initializer_list<std::uint32_t> v) {
+    return *(v.begin() + rng() % v.size());
+  };
+  auto pick8 = [&](std::initializer_list<std::uint32_t> v) {
+    return static_cast<std::uint8_t>(pick(v));
+  };
+  auto pick16 = [&](std::initializer_list<std::uint32_t> v) {
+    return static_cast<std::uint16_t>(pick(v));
+  };
   std::vector<std::string> got, expected;
   std::size_t events_expected = 0;
   for (int step = 0; step < 6000; ++step) {
@@ -321,8 +336,12 @@ TEST_F(InventoryTest, RandomTrafficGivesTheEventsTheRulesSay) {
       cp::NatBody body;
       switch (rng() % 6) {
         case 0:
-        case 1: body = cp::DigitalValue{pick8({0, 0, 0, 1}), pick({0u, 1u, 2u, 3u, 5u, 0x10u, 0x80004u})}; break;
-        case 2: body = analog_value(pick8({0, 1, 2, 3}), pick8({0, 0x15}), pick({0u, 60u, 22500u})); break;
+        case 1:
+          body = cp::DigitalValue{pick8({0, 0, 0, 1}), pick({0u, 1u, 2u, 3u, 5u, 0x10u, 0x80004u})};
+          break;
+        case 2:
+          body = analog_value(pick8({0, 1, 2, 3}), pick8({0, 0x15}), pick({0u, 60u, 22500u}));
+          break;
         case 3: body = cp::FrequencyValue{pick8({0, 3, 5}), pick({0u, 50u})}; break;
         case 4: body = cp::RgbwValue{0, pick8({0, 100}), 0, 0, pick8({0, 7})}; break;
         default: {
@@ -354,7 +373,8 @@ TEST_F(InventoryTest, RandomTrafficGivesTheEventsTheRulesSay) {
     for (std::size_t k = 0; k < r.states.size(); ++k) {
       EXPECT_EQ(d->channels[k].name, r.states[k].name);
       EXPECT_EQ(d->channels[k].value, r.states[k].value) << who[serial] << " " << r.states[k].name;
-      EXPECT_EQ(d->channels[k].commanded, r.states[k].commanded) << who[serial] << " " << r.states[k].name;
+      EXPECT_EQ(d->channels[k].commanded, r.states[k].commanded)
+          << who[serial] << " " << r.states[k].name;
     }
   }
   EXPECT_EQ(got.size(), events_expected);

@@ -1,9 +1,9 @@
 // The registry: every type of LOXONE_CAN.md 8.1 is known, names and channels are well-formed.
+#include "devices/registry.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "devices/registry.hpp"
 
 using namespace loxcan::devices;
 
@@ -24,9 +24,9 @@ TEST(Registry, ResolvesNamesAndTypeIds) {
   const auto r = Registry::builtin();
   EXPECT_EQ(r.resolve("0x8003"), r.find("touch"));
   EXPECT_EQ(r.resolve("0X800c"), r.find("rgbw_dimmer"));
-  EXPECT_EQ(r.resolve("0xB"), r.find("relay_extension"));   // 1..F = legacy
+  EXPECT_EQ(r.resolve("0xB"), r.find("relay_extension"));  // 1..F = legacy
   EXPECT_EQ(r.resolve("0x13"), r.find("tree_extension"));
-  EXPECT_EQ(r.resolve("8003"), nullptr);                      // 0x prefix required
+  EXPECT_EQ(r.resolve("8003"), nullptr);  // 0x prefix required
   EXPECT_EQ(r.resolve("0x"), nullptr);
   EXPECT_EQ(r.resolve("0x12345"), nullptr);
   EXPECT_EQ(unknown_model_name(Protocol::nat, 0x8015), "unknown_8015");

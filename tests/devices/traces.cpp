@@ -146,20 +146,24 @@ Trace tree_trace() {
   b.start(0x01, 0x00, kExt, 0x0013, kFw);
   b.from(0x01, 0x00, cp::CanErrorReply{{1, 0, 128, 6}});
   b.from(0x01, 0x00, cp::CanErrorReply{{2, 0, 128, 3}});
-  struct Dev { std::uint32_t serial; std::uint16_t type; std::uint8_t nat; };
-  const Dev devs[] = {{kTouch, 0x8003, 0x41}, {kRgbwL, 0x800C, 0x42}, {kRcs, 0x8010, 0x01},
-                      {kRgbwR, 0x800C, 0x02}};
+  struct Dev {
+    std::uint32_t serial;
+    std::uint16_t type;
+    std::uint8_t nat;
+  };
+  const Dev devs[] = {
+      {kTouch, 0x8003, 0x41}, {kRgbwL, 0x800C, 0x42}, {kRcs, 0x8010, 0x01}, {kRgbwR, 0x800C, 0x02}};
   for (const auto& d : devs) {
     b.offer(0x01, 0xFF, d.nat, d.serial);
     b.start(0x01, d.nat, d.serial, d.type, 16000610);
   }
   b.wait_ms(100);
-  b.analog(0x01, 0x41, 0, 0x15, 22500);   // Touch 22.5 °C
-  b.analog(0x01, 0x41, 1, 0x15, 45500);   // 45.5 %
-  b.analog(0x01, 0x01, 0, 0x15, 21300);   // RCS 21.3 °C
-  b.analog(0x01, 0x01, 1, 0x15, 40000);   // 40 %
-  b.analog(0x01, 0x01, 2, 0x00, 650);     // 650 ppm
-  b.analog(0x01, 0x01, 3, 0x00, 1);       // class 1
+  b.analog(0x01, 0x41, 0, 0x15, 22500);  // Touch 22.5 °C
+  b.analog(0x01, 0x41, 1, 0x15, 45500);  // 45.5 %
+  b.analog(0x01, 0x01, 0, 0x15, 21300);  // RCS 21.3 °C
+  b.analog(0x01, 0x01, 1, 0x15, 40000);  // 40 %
+  b.analog(0x01, 0x01, 2, 0x00, 650);    // 650 ppm
+  b.analog(0x01, 0x01, 3, 0x00, 1);      // class 1
   b.from(0x01, 0x01, cp::DigitalValue{0, 1});
   b.wait_ms(2000);
   b.from(0x01, 0x41, cp::DigitalValue{0, 0x01});  // top left
@@ -169,8 +173,8 @@ Trace tree_trace() {
   c.fade = cp::Fade::from_tenths(20);
   c.r = 100;
   c.g = 50;
-  b.to(0x01, 0x42, c);                                           // left dimmer 100/50/0/0
-  b.to(0x01, 0x02, cp::RgbwValue{0, 0, 0, 0, 80});               // right dimmer W 80 %
+  b.to(0x01, 0x42, c);                              // left dimmer 100/50/0/0
+  b.to(0x01, 0x02, cp::RgbwValue{0, 0, 0, 0, 80});  // right dimmer W 80 %
   cp::CompositeWhite w;
   w.value = {0xFF, 0xFF, 30, 0xFF};  // only blue changes
   b.to(0x01, 0x42, w);
@@ -186,17 +190,18 @@ Trace tree_trace() {
   b.start(0x03, 0x45, kTouch, 0x8003, 16000610);
   b.offer(0x03, 0xFF, 0x05, kRcs);
   b.start(0x03, 0x05, kRcs, 0x8010, 16000610);
-  b.analog(0x03, 0x45, 0, 0x15, 21000);  // Touch 21 °C under its new address
-  b.analog(0x03, 0x05, 2, 0x00, 900);    // RCS 900 ppm
+  b.analog(0x03, 0x45, 0, 0x15, 21000);           // Touch 21 °C under its new address
+  b.analog(0x03, 0x05, 2, 0x00, 900);             // RCS 900 ppm
   b.from(0x01, 0x41, cp::DigitalValue{0, 0x02});  // old address: nobody there any more
   return b.take();
 }
 
 Trace legacy_trace() {
-  Builder b("legacy",
-            "Legacy Extension 01FF0A00 and Relay Extension 0BFF0A01: start-up (legacy 9.3), inputs,\n"
-            "outputs both ways, an undocumented DALI Extension 0D000042, then the Relay Extension\n"
-            "falls silent for 25 minutes (vectors 28-33).");
+  Builder b(
+      "legacy",
+      "Legacy Extension 01FF0A00 and Relay Extension 0BFF0A01: start-up (legacy 9.3), inputs,\n"
+      "outputs both ways, an undocumented DALI Extension 0D000042, then the Relay Extension\n"
+      "falls silent for 25 minutes (vectors 28-33).");
   constexpr std::uint32_t kExt = 0x01FF0A00, kRelay = 0x0BFF0A01, kDali = 0x0D000042;
   b.legacy_broadcast(cp::LegacySetOffline{});
   b.wait_ms(50);
@@ -236,7 +241,9 @@ Trace legacy_trace() {
   return b.take();
 }
 
-std::vector<Trace> all_traces() { return {startup_di_trace(), tree_trace(), legacy_trace()}; }
+std::vector<Trace> all_traces() {
+  return {startup_di_trace(), tree_trace(), legacy_trace()};
+}
 
 std::string to_log(const Trace& trace) {
   std::string s;

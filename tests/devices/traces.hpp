@@ -17,7 +17,8 @@ struct Trace {
   std::vector<canproto::Frame> frames;
 };
 
-/// Miniserver start-up with a DI Extension (configured) and a second, unknown DI Extension (parked).
+/// Miniserver start-up with a DI Extension (configured) and a second, unknown DI Extension
+/// (parked).
 Trace startup_di_trace();
 /// A Tree Extension with a Touch, a Room Comfort Sensor and RGBW 24V Dimmers on both branches;
 /// values both ways, a Tree shortcut, then a Miniserver restart that hands out new NATs.

@@ -16,7 +16,9 @@
 namespace loxcan::emulation {
 namespace {
 
-std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 std::string hex(std::span<const std::uint8_t> b) {
   std::string out;
@@ -144,8 +146,9 @@ TEST(Crypto, AesCbcMatchesOpensslCommandLine) {
   char dir[] = "/tmp/loxcan-aes-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
-  std::ofstream(in, std::ios::binary).write(reinterpret_cast<const char*>(plain.data()),
-                                            static_cast<std::streamsize>(plain.size()));
+  std::ofstream(in, std::ios::binary)
+      .write(reinterpret_cast<const char*>(plain.data()),
+             static_cast<std::streamsize>(plain.size()));
   const std::string cmd = "openssl enc -aes-128-cbc -nopad -K " + hex(k.key) + " -iv " + hex(k.iv) +
                           " -in " + in + " -out " + out;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -153,7 +156,8 @@ TEST(Crypto, AesCbcMatchesOpensslCommandLine) {
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string theirs = ss.str();
-  EXPECT_EQ(hex(ours), hex(std::span(reinterpret_cast<const std::uint8_t*>(theirs.data()), theirs.size())));
+  EXPECT_EQ(hex(ours),
+            hex(std::span(reinterpret_cast<const std::uint8_t*>(theirs.data()), theirs.size())));
   std::remove(in.c_str());
   std::remove(out.c_str());
   rmdir(dir);

@@ -43,7 +43,8 @@ TEST(KeyFile, ErrorsNameFileLineAndKey) {
       {"three_words", "algo_key = 1 2 3\n", "k.txt:1: algo_key: expected 4 hex words"},
       {"long_word", "algo_key = 1 2 3 123456789\n", "k.txt:1: algo_key: expected 4 hex words"},
       {"bad_hex", "algo_iv = 1 2 3 xyz\n", "k.txt:1: algo_iv: expected 4 hex words"},
-      {"short_id", "master_device_id = 0001\n", "k.txt:1: master_device_id: expected 24 hex digits"},
+      {"short_id", "master_device_id = 0001\n",
+       "k.txt:1: master_device_id: expected 24 hex digits"},
       {"missing", "algo_key = 1 2 3 4\n", "k.txt:1: missing key 'algo_iv'"},
       {"empty", "", "k.txt:0: missing key 'algo_key'"},
   };

@@ -69,7 +69,8 @@ class Lifecycle : public ::testing::Test {
 
   DeviceId tree_id(std::uint32_t serial) {
     DeviceId id{};
-    for (int i = 0; i < 12; ++i) id[i] = static_cast<std::uint8_t>(serial >> (8 * (i % 4))) ^ static_cast<std::uint8_t>(i);
+    for (int i = 0; i < 12; ++i)
+      id[i] = static_cast<std::uint8_t>(serial >> (8 * (i % 4))) ^ static_cast<std::uint8_t>(i);
     return id;
   }
 
@@ -86,13 +87,18 @@ class Lifecycle : public ::testing::Test {
       d.auth.keys = device_keys;
       d.left_branch = s.left;
       d.device_id = tree_id(s.serial);
-      if (*s.parent) trees.at(s.parent)->add_device(d);
-      else if (d.model->special == devices::Special::tree_extension) trees[s.name] = &emu->add_tree_extension(d);
-      else if (d.model->protocol == devices::Protocol::legacy) emu->add_legacy_extension(d, 20000);
-      else emu->add_nat_extension(d);
+      if (*s.parent)
+        trees.at(s.parent)->add_device(d);
+      else if (d.model->special == devices::Special::tree_extension)
+        trees[s.name] = &emu->add_tree_extension(d);
+      else if (d.model->protocol == devices::Protocol::legacy)
+        emu->add_legacy_extension(d, 20000);
+      else
+        emu->add_nat_extension(d);
     }
-    bus.attach(emu_node, {[this](const canproto::Frame& f, Millis n) { emu->on_frame(f, n); },
-                          [this](Millis n) { emu->tick(n); }, [this] { return emu->next_deadline(); }});
+    bus.attach(emu_node,
+               {[this](const canproto::Frame& f, Millis n) { emu->on_frame(f, n); },
+                [this](Millis n) { emu->tick(n); }, [this] { return emu->next_deadline(); }});
     emu->start(bus.now());
   }
 
@@ -112,8 +118,9 @@ class Lifecycle : public ::testing::Test {
   void build_sim() {
     if (sim_node < 0) sim_node = bus.reserve();
     sim = make_sim(sim_node);
-    bus.attach(sim_node, {[this](const canproto::Frame& f, Millis n) { sim->on_frame(f, n); },
-                          [this](Millis n) { sim->tick(n); }, [this] { return sim->next_deadline(); }});
+    bus.attach(sim_node,
+               {[this](const canproto::Frame& f, Millis n) { sim->on_frame(f, n); },
+                [this](Millis n) { sim->tick(n); }, [this] { return sim->next_deadline(); }});
     sim->start(bus.now());
   }
 
@@ -129,7 +136,8 @@ class Lifecycle : public ::testing::Test {
   }
 
   bool logged(const std::vector<std::string>& logs, const std::string& needle) {
-    return std::any_of(logs.begin(), logs.end(), [&](const std::string& s) { return s.find(needle) != std::string::npos; });
+    return std::any_of(logs.begin(), logs.end(),
+                       [&](const std::string& s) { return s.find(needle) != std::string::npos; });
   }
 
   int frames_with(std::uint32_t id_mask, std::uint32_t id, Millis from = 0) {
@@ -179,17 +187,19 @@ TEST_F(Lifecycle, OutputsSetBySimulatorArriveAsEvents) {
       {"ext1", {"q8", true}},
       {"ext1", {"aq4", 7.5}},
   };
-  for (const auto& [name, cv] : outs) EXPECT_EQ(sim->set_output(name, cv.first, cv.second, bus.now()), SetResult::ok);
+  for (const auto& [name, cv] : outs)
+    EXPECT_EQ(sim->set_output(name, cv.first, cv.second, bus.now()), SetResult::ok);
   bus.run_for(500);
   for (const auto& out : outs) {
     // Not a structured binding: clang 14 cannot capture those in a lambda.
     const auto& name = out.first;
     const auto& cv = out.second;
     EXPECT_EQ(dev(name).value(cv.first), cv.second) << name << " " << cv.first;
-    const bool seen = std::any_of(emu_events.begin(), emu_events.end(), [&](const devices::Event& e) {
-      auto* c = std::get_if<devices::Command>(&e);
-      return c && c->device.name == name && c->channel == cv.first && c->value == cv.second;
-    });
+    const bool seen =
+        std::any_of(emu_events.begin(), emu_events.end(), [&](const devices::Event& e) {
+          auto* c = std::get_if<devices::Command>(&e);
+          return c && c->device.name == name && c->channel == cv.first && c->value == cv.second;
+        });
     EXPECT_TRUE(seen) << "no Command event for " << name << " " << cv.first;
   }
   EXPECT_EQ(sim->set_output("ao1", "nope", 1.0, bus.now()), SetResult::unknown_channel);
@@ -202,19 +212,30 @@ TEST_F(Lifecycle, InputChangesArriveAtSimulator) {
   bus.run_for(10000);
   ASSERT_TRUE(sim->all_ready());
   const std::pair<const char*, std::pair<const char*, ChannelValue>> ins[] = {
-      {"di1", {"i3", true}},          {"ai1", {"ai2", 7.25}},          {"touch1", {"temperature", 22.5}},
-      {"touch1", {"center", true}},   {"rcs1", {"co2", 850.0}},        {"nano1", {"i6", true}},
-      {"weather1", {"wind", 35.0}},   {"weather1", {"rain", true}},    {"siren1", {"tamper", true}},
-      {"motion1", {"motion", true}},  {"ext1", {"i12", true}},         {"ext1", {"ai3", 3.3}},
+      {"di1", {"i3", true}},
+      {"ai1", {"ai2", 7.25}},
+      {"touch1", {"temperature", 22.5}},
+      {"touch1", {"center", true}},
+      {"rcs1", {"co2", 850.0}},
+      {"nano1", {"i6", true}},
+      {"weather1", {"wind", 35.0}},
+      {"weather1", {"rain", true}},
+      {"siren1", {"tamper", true}},
+      {"motion1", {"motion", true}},
+      {"ext1", {"i12", true}},
+      {"ext1", {"ai3", 3.3}},
       {"pure1", {"humidity", 55.5}},
   };
-  for (const auto& [name, cv] : ins) EXPECT_EQ(dev(name).set_input(cv.first, cv.second, bus.now()), SetResult::ok);
+  for (const auto& [name, cv] : ins)
+    EXPECT_EQ(dev(name).set_input(cv.first, cv.second, bus.now()), SetResult::ok);
   bus.run_for(200);
   for (const auto& [name, cv] : ins) {
     auto v = sim->value(name, cv.first);
     ASSERT_TRUE(v) << name << " " << cv.first;
-    if (auto* d = std::get_if<double>(&cv.second)) EXPECT_NEAR(std::get<double>(*v), *d, 1e-9) << name;
-    else EXPECT_EQ(*v, cv.second) << name << " " << cv.first;
+    if (auto* d = std::get_if<double>(&cv.second))
+      EXPECT_NEAR(std::get<double>(*v), *d, 1e-9) << name;
+    else
+      EXPECT_EQ(*v, cv.second) << name << " " << cv.first;
   }
   EXPECT_EQ(sim->value("touch1", "zones"), ChannelValue(std::uint32_t{4}));
   EXPECT_EQ(dev("di1").set_input("q1", true, bus.now()), SetResult::unknown_channel);
@@ -242,10 +263,11 @@ TEST_F(Lifecycle, SimulatorRestartReassignsEveryDevice) {
   bus.run_for(10000);
   // Every device left the online state (parked by 0x07 / legacy 0x0C) and came back.
   for (auto* d : emu->all()) {
-    const bool cycled = std::any_of(emu_events.begin(), emu_events.end(), [&](const devices::Event& e) {
-      auto* c = std::get_if<devices::DeviceStateChanged>(&e);
-      return c && c->device.name == d->name() && c->from == DeviceState::online;
-    });
+    const bool cycled =
+        std::any_of(emu_events.begin(), emu_events.end(), [&](const devices::Event& e) {
+          auto* c = std::get_if<devices::DeviceStateChanged>(&e);
+          return c && c->device.name == d->name() && c->from == DeviceState::online;
+        });
     EXPECT_TRUE(cycled) << d->name() << " was not reassigned";
   }
   EXPECT_TRUE(sim->all_ready()) << ::testing::PrintToString(sim->not_ready());
@@ -253,7 +275,9 @@ TEST_F(Lifecycle, SimulatorRestartReassignsEveryDevice) {
   // Every NAT device got a fresh offer and sent a fresh Start (fragment header with cmd 0x02).
   int starts = 0;
   for (const auto& s : bus.sent())
-    if (s.at >= restart && (s.frame.id & 0xFF) == 0xF0 && s.frame.data[1] == 0x02 && !((s.frame.id >> 22) & 1)) ++starts;
+    if (s.at >= restart && (s.frame.id & 0xFF) == 0xF0 && s.frame.data[1] == 0x02 &&
+        !((s.frame.id >> 22) & 1))
+      ++starts;
   EXPECT_EQ(starts, 14);  // 4 NAT extensions + 10 Tree devices
 }
 
@@ -263,7 +287,8 @@ TEST_F(Lifecycle, SilentMiniserverSendsDevicesOfflineWithBackoff) {
   ASSERT_TRUE(sim->all_ready());
   bus.set_connected(sim_node, false);
   const Millis silent = bus.now();
-  bus.run_for(24000);  // last frame (time sync) at ~5.2 s: Alive at 10 % left (~32 s), offline at ~35 s
+  bus.run_for(
+      24000);  // last frame (time sync) at ~5.2 s: Alive at 10 % left (~32 s), offline at ~35 s
   for (auto* d : emu->all()) {
     if (dynamic_cast<NatDevice*>(d)) {
       EXPECT_EQ(d->state(), DeviceState::online) << d->name();
@@ -322,8 +347,10 @@ TEST_F(Lifecycle, WrongKeysFailAuthorization) {
   EXPECT_EQ(sim->phase("di1"), MiniserverSim::Phase::auth_failed);
   EXPECT_EQ(sim->phase("relay1"), MiniserverSim::Phase::auth_failed);
   EXPECT_TRUE(logged(sim_logs, "Authorization failed: di1 (14123456) after 6 attempts"));
-  EXPECT_TRUE(logged(emu_logs, "di1 (14123456): the Miniserver requests authentication but its challenge does not "
-                               "decrypt with our keys: the key file does not match this Miniserver"));
+  EXPECT_TRUE(
+      logged(emu_logs,
+             "di1 (14123456): the Miniserver requests authentication but its challenge does not "
+             "decrypt with our keys: the key file does not match this Miniserver"));
   EXPECT_TRUE(std::any_of(emu_events.begin(), emu_events.end(), [](const devices::Event& e) {
     auto* b = std::get_if<devices::BusEvent>(&e);
     return b && b->kind == "auth_failed";
@@ -335,8 +362,9 @@ TEST_F(Lifecycle, MissingKeysNameWhatIsMissing) {
   start_all();
   bus.run_for(10000);
   EXPECT_NE(sim->phase("ao1"), MiniserverSim::Phase::ready);
-  EXPECT_TRUE(logged(emu_logs, "ao1 (17000001): the Miniserver requests authentication but no key file is "
-                               "configured (emulation.keys_file)"));
+  EXPECT_TRUE(logged(emu_logs,
+                     "ao1 (17000001): the Miniserver requests authentication but no key file is "
+                     "configured (emulation.keys_file)"));
 }
 
 TEST_F(Lifecycle, AuthOffServesOldMiniservers) {
@@ -394,7 +422,9 @@ TEST_F(Lifecycle, DeviceAnswersRuntimeRequests) {
   bus.run_for(10000);
   ASSERT_TRUE(sim->all_ready());
   auto& di = dynamic_cast<NatDevice&>(dev("di1"));
-  auto frames_from = [&](std::uint8_t cmd, Millis from) { return frames_with(0x1FEFF0FF, 0x10000000u | di.nat() << 12 | cmd, from); };
+  auto frames_from = [&](std::uint8_t cmd, Millis from) {
+    return frames_with(0x1FEFF0FF, 0x10000000u | di.nat() << 12 | cmd, from);
+  };
   // Ping -> Pong; Alive with a wrong CRC -> Alive with ours; Version request -> Version info.
   int node = bus.reserve();
   Hooks ih = bus.hooks(node);
@@ -407,7 +437,8 @@ TEST_F(Lifecycle, DeviceAnswersRuntimeRequests) {
   bus.run_for(50);
   EXPECT_EQ(frames_from(0x06, t), 1);
   EXPECT_EQ(frames_from(0x08, t), 1);
-  EXPECT_EQ(frames_with(0x1FFFF0FF, 0x10100000u | di.nat() << 12 | 0xF0, t), 1);  // version info fragment
+  EXPECT_EQ(frames_with(0x1FFFF0FF, 0x10100000u | di.nat() << 12 | 0xF0, t),
+            1);  // version info fragment
   EXPECT_TRUE(di.identifying());
   // Search: every device answers within 100 ms.
   const Millis s = bus.now();

@@ -14,8 +14,8 @@ using canproto::Frame;
 using Bytes = std::array<std::uint8_t, 8>;
 
 TEST(Link, ChecksumVectors) {
-  const std::vector<std::uint8_t> start = {0x04, 0x10, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x56, 0x34, 0x12, 0x14,
-                                           0x02, 0x14, 0x00, 0x01};
+  const std::vector<std::uint8_t> start = {
+      0x04, 0x10, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x56, 0x34, 0x12, 0x14, 0x02, 0x14, 0x00, 0x01};
   EXPECT_EQ(stm32_crc(start), 0x7AECD165u);
   EXPECT_EQ(stm32_crc(std::vector<std::uint8_t>{0, 0, 0, 0}), 0xC704DD7Bu);
   const std::string s = "123456789";
@@ -23,7 +23,8 @@ TEST(Link, ChecksumVectors) {
   EXPECT_EQ(crc8({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}), 0x2A);
   EXPECT_EQ(random_nat(0x14111779), 0xC7);
   EXPECT_EQ(random_nat(0x14123456), 0xCF);
-  const std::vector<std::uint8_t> di = {0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<std::uint8_t> di = {0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0,
+                                        0x03, 0,    0, 0, 0,    0,    0, 0};
   EXPECT_EQ(stm32_crc(di), 0xFD1F2873u);
   EXPECT_EQ(config_crc(di), 0x9C125BF5u);
   EXPECT_EQ(config_crc({}), 0u);
@@ -31,14 +32,17 @@ TEST(Link, ChecksumVectors) {
 
 TEST(Link, StartFragmentMatchesCapturedFrames) {
   // Vectors 3..6: a Start from parked DI extension NAT 0x8B.
-  const std::vector<std::uint8_t> start = {0x04, 0x10, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x56, 0x34, 0x12, 0x14,
-                                           0x02, 0x14, 0x00, 0x01};
+  const std::vector<std::uint8_t> start = {
+      0x04, 0x10, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x56, 0x34, 0x12, 0x14, 0x02, 0x14, 0x00, 0x01};
   auto frames = to_frames(long_packet(false, 0x8B, 0, 0x02, start));
   ASSERT_EQ(frames.size(), 4u);
-  EXPECT_TRUE(same_content(frames[0], Frame::make(0x1018B0F0, {0x00, 0x02, 0x14, 0x00, 0x65, 0xD1, 0xEC, 0x7A})));
-  EXPECT_TRUE(same_content(frames[1], Frame::make(0x1018B0F1, {0x00, 0x04, 0x10, 0x99, 0, 0, 0, 0})));
+  EXPECT_TRUE(same_content(
+      frames[0], Frame::make(0x1018B0F0, {0x00, 0x02, 0x14, 0x00, 0x65, 0xD1, 0xEC, 0x7A})));
+  EXPECT_TRUE(
+      same_content(frames[1], Frame::make(0x1018B0F1, {0x00, 0x04, 0x10, 0x99, 0, 0, 0, 0})));
   EXPECT_TRUE(same_content(frames[2], Frame::make(0x1018B0F1, {0x00, 0, 0, 0, 0, 0, 0x56, 0x34})));
-  EXPECT_TRUE(same_content(frames[3], Frame::make(0x1018B0F1, {0x00, 0x12, 0x14, 0x02, 0x14, 0x00, 0x01, 0x00})));
+  EXPECT_TRUE(same_content(
+      frames[3], Frame::make(0x1018B0F1, {0x00, 0x12, 0x14, 0x02, 0x14, 0x00, 0x01, 0x00})));
   NatReceiver rx;
   std::optional<NatPacket> got;
   for (const auto& f : frames) got = rx.push(f);
@@ -52,7 +56,8 @@ TEST(Link, ShortFramesAndReceiverErrors) {
   // Vector 12: NAT offer NAT 2 for 0x14111775; vector 1: ping to NAT 6.
   auto offer = to_frames(short_packet(true, 0xFF, 0, 0xFD, 0x02, 0, 0x14111775));
   ASSERT_EQ(offer.size(), 1u);
-  EXPECT_TRUE(same_content(offer[0], Frame::make(0x106FF0FD, {0, 0x02, 0, 0, 0x75, 0x17, 0x11, 0x14})));
+  EXPECT_TRUE(
+      same_content(offer[0], Frame::make(0x106FF0FD, {0, 0x02, 0, 0, 0x75, 0x17, 0x11, 0x14})));
   NatReceiver rx;
   auto ping = rx.push(Frame::make(0x10606005, {}));
   ASSERT_TRUE(ping);
@@ -132,7 +137,8 @@ TEST_F(Values, AnalogEncodingAppliesFlags) {
   EXPECT_EQ(pkt->val16, 0x15);
   EXPECT_EQ(pkt->val32, 0xFFFFEB7Eu);
   ValueMap decoded = initial_values(touch, devices::ChannelDirection::input);
-  EXPECT_EQ(decode_nat(touch, devices::ChannelDirection::input, *pkt, decoded), std::vector<std::string>{"temperature"});
+  EXPECT_EQ(decode_nat(touch, devices::ChannelDirection::input, *pkt, decoded),
+            std::vector<std::string>{"temperature"});
   EXPECT_EQ(decoded["temperature"], devices::ChannelValue(-5.25));
   EXPECT_DOUBLE_EQ(canproto::scale_analog(5000, 0x05), 5.0);
   EXPECT_DOUBLE_EQ(canproto::scale_analog(225, 0x08), 22.5);
@@ -160,11 +166,13 @@ TEST_F(Values, ParseAndCoerce) {
   const auto& touch = *reg.find("touch");
   const auto& dimmer = *reg.find("rgbw_dimmer");
   EXPECT_EQ(parse_value(touch.find("buzzer")->spec, "on"), devices::ChannelValue(true));
-  EXPECT_EQ(parse_value(touch.find("zones")->spec, "0x1F"), devices::ChannelValue(std::uint32_t{31}));
+  EXPECT_EQ(parse_value(touch.find("zones")->spec, "0x1F"),
+            devices::ChannelValue(std::uint32_t{31}));
   EXPECT_FALSE(parse_value(touch.find("zones")->spec, "0x20"));  // 5 bits
   EXPECT_EQ(parse_value(touch.find("temperature")->spec, "22.5"), devices::ChannelValue(22.5));
   EXPECT_FALSE(parse_value(touch.find("temperature")->spec, "warm"));
-  EXPECT_EQ(parse_value(dimmer.find("rgbw")->spec, "100,50,0,25"), devices::ChannelValue(devices::Rgbw{100, 50, 0, 25}));
+  EXPECT_EQ(parse_value(dimmer.find("rgbw")->spec, "100,50,0,25"),
+            devices::ChannelValue(devices::Rgbw{100, 50, 0, 25}));
   EXPECT_FALSE(parse_value(dimmer.find("rgbw")->spec, "100,50,0"));
   EXPECT_FALSE(parse_value(dimmer.find("rgbw")->spec, "101,0,0,0"));
   EXPECT_FALSE(coerce(touch.find("buzzer")->spec, devices::Rgbw{}));
@@ -193,7 +201,8 @@ TEST(Config, LayoutAndDefaults) {
   auto reg = devices::Registry::builtin();
   auto di = make_config(*reg.find("di_extension"), 900);
   ASSERT_EQ(di.size(), 16u);
-  EXPECT_EQ(di, (std::vector<std::uint8_t>{0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(
+      di, (std::vector<std::uint8_t>{0x10, 0x01, 0, 0, 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
   auto touch = make_config(*reg.find("touch"), 60);
   EXPECT_EQ(touch.size(), 17u);  // odd size: CRC over 16 bytes with the filler zeroed
   EXPECT_EQ(touch[1], 2);

@@ -26,7 +26,8 @@ class MemoryBus {
   };
 
   /// Hooks whose send() puts frames on this bus as node `index` (see add()).
-  Hooks hooks(int index, std::vector<devices::Event>* events = nullptr, std::vector<std::string>* logs = nullptr) {
+  Hooks hooks(int index, std::vector<devices::Event>* events = nullptr,
+              std::vector<std::string>* logs = nullptr) {
     Hooks h;
     h.send = [this, index](const canproto::Frame& f) {
       if (!nodes_[static_cast<std::size_t>(index)].connected) return;
@@ -71,7 +72,8 @@ class MemoryBus {
       auto s = queue_.front();
       queue_.pop_front();
       for (std::size_t i = 0; i < nodes_.size(); ++i)
-        if (static_cast<int>(i) != s.node && nodes_[i].connected && nodes_[i].receive) nodes_[i].receive(s.frame, now_);
+        if (static_cast<int>(i) != s.node && nodes_[i].connected && nodes_[i].receive)
+          nodes_[i].receive(s.frame, now_);
     }
   }
   std::vector<Node> nodes_;

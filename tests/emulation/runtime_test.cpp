@@ -1,5 +1,7 @@
-// gateway/sim/emulation: the emulated devices of a map on an EventLoop (no CAN needed: frames go
-// to a vector), key-file handling, the state file, and the EmulationHost contract.
+// gateway/emulation/runtime: the emulated devices of a map on an EventLoop (no CAN needed: frames
+// go to a vector), key-file handling, the state file, and the EmulationHost contract.
+#include "gateway/emulation/runtime.hpp"
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -10,10 +12,9 @@
 #include <sstream>
 
 #include "devices/emulation/keys.hpp"
-#include "gateway/sim/emulation.hpp"
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/state_file.hpp"
 
-namespace loxcan::sim {
+namespace loxcan::emulation {
 namespace {
 
 class Runtime : public ::testing::Test {
@@ -36,8 +37,10 @@ class Runtime : public ::testing::Test {
         "interfaces: [{name: vcan0, role: link}]\n"
         "devices:\n"
         "  - {serial: 14000001, type: di_extension, name: di1, mode: emulate, interface: vcan0}\n"
-        "  - {serial: 13000001, type: tree_extension, name: tree1, mode: emulate, interface: vcan0}\n"
-        "  - {serial: B0000001, type: touch, name: touch1, mode: emulate, interface: vcan0, parent: 13000001, "
+        "  - {serial: 13000001, type: tree_extension, name: tree1, mode: emulate, interface: "
+        "vcan0}\n"
+        "  - {serial: B0000001, type: touch, name: touch1, mode: emulate, interface: vcan0, "
+        "parent: 13000001, "
         "branch: left}\n"
         "  - {serial: B0000002, type: touch, name: touch2, mode: monitor}\n"
         "emulation: {" +
@@ -47,11 +50,14 @@ class Runtime : public ::testing::Test {
 
   std::unique_ptr<Emulation> make(const config::Config& c) {
     return std::make_unique<Emulation>(
-        loop, c, reg, [this](const std::string& iface, const canproto::Frame& f) {
+        loop, c, reg,
+        [this](const std::string& iface, const canproto::Frame& f) {
           sent.emplace_back(iface, f);
           return true;
         },
-        [this](std::vector<devices::Event>& ev) { events.insert(events.end(), ev.begin(), ev.end()); });
+        [this](std::vector<devices::Event>& ev) {
+          events.insert(events.end(), ev.begin(), ev.end());
+        });
   }
 
   devices::Registry reg = devices::Registry::builtin();
@@ -77,29 +83,27 @@ TEST_F(Runtime, BuildsTheEmulatedDevicesAndRequestsNats) {
     if ((f.id & 0xFF) == 0xFE) ++requests;
   }
   EXPECT_GE(requests, 2);  // DI + touch (the Tree Extension waits 1..1.5 s)
-  EXPECT_NE(logs.str().find("use the built-in TEST keys (auth: test)"), std::string::npos) << logs.str();
+  EXPECT_NE(logs.str().find("use the built-in TEST keys (auth: test)"), std::string::npos)
+      << logs.str();
 }
 
 TEST_F(Runtime, MissingKeyFileIsNamedOnce) {
   auto emu = make(map("auth: on, keys_file: " + dir + "/none.yaml"));
   const auto text = logs.str();
-  EXPECT_NE(text.find("emulation: the key file cannot be used: " + dir + "/none.yaml: cannot read key file: No such "
+  EXPECT_NE(text.find("emulation: the key file cannot be used: " + dir +
+                      "/none.yaml: cannot read key file: No such "
                       "file or directory; devices that need it: di1, tree1, touch1"),
             std::string::npos)
       << text;
 }
 
 TEST_F(Runtime, TreeDeviceIdsPersistInTheStateFile) {
-  {
-    auto emu = make(map("auth: off"));
-  }
+  { auto emu = make(map("auth: off")); }
   auto st = load_state(dir + "/state.yaml");
   ASSERT_EQ(st.tree_device_ids.size(), 1u);
   ASSERT_TRUE(st.tree_device_ids.count(0xB0000001));
   const auto id = st.tree_device_ids[0xB0000001];
-  {
-    auto emu = make(map("auth: off"));
-  }
+  { auto emu = make(map("auth: off")); }
   EXPECT_EQ(load_state(dir + "/state.yaml").tree_device_ids[0xB0000001], id);
   struct stat sb {};
   ASSERT_EQ(stat((dir + "/state.yaml").c_str(), &sb), 0);
@@ -128,4 +132,4 @@ TEST_F(Runtime, ApplyKeepsUnchangedDevicesAndRebuildsChangedOnes) {
 }
 
 }  // namespace
-}  // namespace loxcan::sim
+}  // namespace loxcan::emulation

@@ -1,4 +1,6 @@
-// Scenario parsing and running, and the emulation state file (gateway/sim).
+// Scenario parsing and running, and the emulation state file (gateway/sim, gateway/emulation).
+#include "gateway/sim/scenario.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,11 +9,17 @@
 #include <map>
 
 #include "devices/registry.hpp"
-#include "gateway/sim/scenario.hpp"
-#include "gateway/sim/state_file.hpp"
+#include "gateway/emulation/state_file.hpp"
 
 namespace loxcan::sim {
 namespace {
+
+using emulation::EmulationState;
+using emulation::format_state;
+using emulation::load_state;
+using emulation::parse_state;
+using emulation::save_state;
+using emulation::StateFileError;
 
 TEST(Scenario, ParsesEveryStep) {
   auto sc = parse_scenario(
@@ -67,24 +75,29 @@ class FakeTarget : public ScenarioTarget {
   bool online = false;
   std::vector<std::string> sets;
 
-  const devices::ChannelSpec* spec(std::string_view device, std::string_view channel) const override {
+  const devices::ChannelSpec* spec(std::string_view device,
+                                   std::string_view channel) const override {
     if (device != "d") return nullptr;
     const auto* c = touch.find(channel);
     return c ? &c->spec : nullptr;
   }
   devices::ChannelDirection settable() const override { return devices::ChannelDirection::input; }
-  std::string set(std::string_view, std::string_view channel, const devices::ChannelValue& v) override {
+  std::string set(std::string_view, std::string_view channel,
+                  const devices::ChannelValue& v) override {
     sets.push_back(std::string(channel) + "=" + devices::to_plain(v));
     values[std::string(channel)] = v;
     return "";
   }
-  std::optional<devices::ChannelValue> value(std::string_view, std::string_view channel) const override {
+  std::optional<devices::ChannelValue> value(std::string_view,
+                                             std::string_view channel) const override {
     auto it = values.find(std::string(channel));
     if (it == values.end()) return std::nullopt;
     return it->second;
   }
   bool all_online() const override { return online; }
-  std::string state(std::string_view device) const override { return device == "d" ? (online ? "online" : "offline") : ""; }
+  std::string state(std::string_view device) const override {
+    return device == "d" ? (online ? "online" : "offline") : "";
+  }
 };
 
 TEST(Scenario, CheckRejectsUnknownNamesAndValues) {
@@ -92,8 +105,10 @@ TEST(Scenario, CheckRejectsUnknownNamesAndValues) {
   const std::pair<const char*, const char*> rows[] = {
       {"- set x temperature 1\n", "s.yaml:1: set x temperature 1: unknown device or channel"},
       {"- set d nope 1\n", "s.yaml:1: set d nope 1: unknown device or channel"},
-      {"- set d buzzer 1\n", "s.yaml:1: set d buzzer 1: 'buzzer' is an output; here `set` changes inputs"},
-      {"- expect d temperature warm\n", "s.yaml:1: expect d temperature warm: 'warm' is not a value of temperature"},
+      {"- set d buzzer 1\n",
+       "s.yaml:1: set d buzzer 1: 'buzzer' is an output; here `set` changes inputs"},
+      {"- expect d temperature warm\n",
+       "s.yaml:1: expect d temperature warm: 'warm' is not a value of temperature"},
       {"- state x online\n", "s.yaml:1: state x online: unknown device"},
   };
   for (const auto& [text, error] : rows) {
@@ -104,16 +119,19 @@ TEST(Scenario, CheckRejectsUnknownNamesAndValues) {
       EXPECT_EQ(std::string(e.what()).rfind(error, 0), 0u) << e.what();
     }
   }
-  EXPECT_NO_THROW(check(parse_scenario("- set d temperature 21.5\n- expect d buzzer on\n", "s.yaml"), t));
+  EXPECT_NO_THROW(
+      check(parse_scenario("- set d temperature 21.5\n- expect d buzzer on\n", "s.yaml"), t));
 }
 
 TEST(Scenario, RunnerWaitsSetsAndExpects) {
   FakeTarget t;
   std::vector<std::string> out;
-  ScenarioRunner r(parse_scenario("- wait online 1000\n- set d temperature 21.5\n- expect d buzzer 1 within 500\n"
-                                  "- wait 100\n- expect d humidity 40 within 50\n",
-                                  "s.yaml"),
-                   t, [&](const std::string& s) { out.push_back(s); });
+  ScenarioRunner r(
+      parse_scenario(
+          "- wait online 1000\n- set d temperature 21.5\n- expect d buzzer 1 within 500\n"
+          "- wait 100\n- expect d humidity 40 within 50\n",
+          "s.yaml"),
+      t, [&](const std::string& s) { out.push_back(s); });
   r.poll(0);
   EXPECT_FALSE(r.done());
   t.online = true;
@@ -137,8 +155,8 @@ TEST(Scenario, RunnerWaitsSetsAndExpects) {
 TEST(Scenario, AbortFailsWhatIsLeft) {
   FakeTarget t;
   std::vector<std::string> out;
-  ScenarioRunner r(parse_scenario("- wait online 1000\n- wait 10\n- expect d buzzer 1\n", "s.yaml"), t,
-                   [&](const std::string& s) { out.push_back(s); });
+  ScenarioRunner r(parse_scenario("- wait online 1000\n- wait 10\n- expect d buzzer 1\n", "s.yaml"),
+                   t, [&](const std::string& s) { out.push_back(s); });
   r.poll(0);
   r.abort("--duration ran out");
   EXPECT_EQ(r.failures(), 2);
@@ -161,8 +179,10 @@ TEST(StateFile, RoundTripAndErrors) {
   EXPECT_TRUE(parse_state("", "st.yaml").tree_device_ids.empty());
   const std::pair<const char*, const char*> rows[] = {
       {"foo: 1\n", "st.yaml:1:1: unknown key 'foo'"},
-      {"tree_device_ids:\n  XYZ: 00\n", "st.yaml:2:3: tree_device_ids: expected a serial of 8 hex digits"},
-      {"tree_device_ids:\n  B0000001: 0102\n", "st.yaml:2:13: tree_device_ids.B0000001: expected 24 hex digits"},
+      {"tree_device_ids:\n  XYZ: 00\n",
+       "st.yaml:2:3: tree_device_ids: expected a serial of 8 hex digits"},
+      {"tree_device_ids:\n  B0000001: 0102\n",
+       "st.yaml:2:13: tree_device_ids.B0000001: expected 24 hex digits"},
       {"tree_device_ids: [1]\n", "st.yaml:1:18: tree_device_ids: expected a mapping"},
       {"a: [\n", "st.yaml:"},
   };

@@ -1,6 +1,7 @@
 #include "broker_fixture.hpp"
 
 #include <arpa/inet.h>
+#include <mosquitto.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mosquitto.h>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -34,7 +34,8 @@ bool port_open(int port) {
 
 std::string unique_id(const char* what) {
   static int n = 0;
-  return std::string("loxcan-test-") + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+  return std::string("loxcan-test-") + what + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(++n);
 }
 
 }  // namespace
@@ -70,8 +71,11 @@ Mosquitto::~Mosquitto() {
 void Mosquitto::start() {
   const std::string conf = dir_ + "/mosquitto.conf";
   std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\n"
-                      << (extra_.find("allow_anonymous") == std::string::npos ? "allow_anonymous true\n" : "")
-                      << "persistence false\n" << extra_ << "\n";
+                      << (extra_.find("allow_anonymous") == std::string::npos
+                              ? "allow_anonymous true\n"
+                              : "")
+                      << "persistence false\n"
+                      << extra_ << "\n";
   pid_ = ::fork();
   if (pid_ == 0) {
     const std::string log = dir_ + "/mosquitto.log";
@@ -80,8 +84,10 @@ void Mosquitto::start() {
     ::execlp("mosquitto", "mosquitto", "-c", conf.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  for (int i = 0; i < 200 && !port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  if (!port_open(port_)) throw std::runtime_error("mosquitto did not start; see " + dir_ + "/mosquitto.log");
+  for (int i = 0; i < 200 && !port_open(port_); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  if (!port_open(port_))
+    throw std::runtime_error("mosquitto did not start; see " + dir_ + "/mosquitto.log");
 }
 
 void Mosquitto::kill9() {
@@ -93,7 +99,8 @@ void Mosquitto::kill9() {
 
 // ---- TestLoop -------------------------------------------------------------------------------
 
-bool TestLoop::run_until(const std::function<bool()>& done, int timeout_ms, const std::function<void()>& idle) {
+bool TestLoop::run_until(const std::function<bool()>& done, int timeout_ms,
+                         const std::function<void()>& idle) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   auto next_idle = std::chrono::steady_clock::now();
   while (!done()) {
@@ -121,8 +128,10 @@ struct Session {
 void collect(mosquitto*, void* s, const mosquitto_message* m) {
   auto* session = static_cast<Session*>(s);
   std::lock_guard lock(session->mutex);
-  session->got.push_back({m->topic, std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
-                          m->qos, m->retain});
+  session->got.push_back(
+      {m->topic,
+       std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
+       m->qos, m->retain});
 }
 
 void acked(mosquitto*, void* s, int mid) {
@@ -131,11 +140,14 @@ void acked(mosquitto*, void* s, int mid) {
   session->acked.insert(mid);
 }
 
-void subacked(mosquitto* m, void* s, int mid, int, const int*) { acked(m, s, mid); }
+void subacked(mosquitto* m, void* s, int mid, int, const int*) {
+  acked(m, s, mid);
+}
 
 // A connected client; throws std::runtime_error naming the broker when the connect fails.
 struct Client {
-  Client(const std::string& uri, const char* what, const std::string& user = {}, const std::string& pass = {}) {
+  Client(const std::string& uri, const char* what, const std::string& user = {},
+         const std::string& pass = {}) {
     static std::once_flag init;
     std::call_once(init, [] { mosquitto_lib_init(); });
     const auto addr = broker_address(uri);
@@ -166,7 +178,8 @@ struct Client {
   }
   void publish(const Publication& p) {
     int mid = 0;
-    mosquitto_publish(m, &mid, p.topic.c_str(), static_cast<int>(p.payload.size()), p.payload.data(), p.qos, p.retain);
+    mosquitto_publish(m, &mid, p.topic.c_str(), static_cast<int>(p.payload.size()),
+                      p.payload.data(), p.qos, p.retain);
     wait_for(mid);
   }
   Session session;
@@ -175,7 +188,9 @@ struct Client {
 
 }  // namespace
 
-std::map<std::string, std::string> retained_snapshot(const std::string& uri, const std::string& user, const std::string& pass) {
+std::map<std::string, std::string> retained_snapshot(const std::string& uri,
+                                                     const std::string& user,
+                                                     const std::string& pass) {
   Client c(uri, "snap", user, pass);
   int mid = 0;
   mosquitto_subscribe(c.m, &mid, "#", 1);
@@ -199,8 +214,8 @@ std::map<std::string, std::string> retained_snapshot(const std::string& uri, con
   return out;
 }
 
-void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload, bool retain, int qos,
-                 const std::string& user, const std::string& pass) {
+void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload,
+                 bool retain, int qos, const std::string& user, const std::string& pass) {
   Client c(uri, "pub", user, pass);
   c.publish({topic, payload, qos, retain});
 }
@@ -215,7 +230,8 @@ struct Subscriber::Impl {
   Client client;
 };
 
-Subscriber::Subscriber(const std::string& uri, const std::string& filter) : impl_(std::make_unique<Impl>(uri)) {
+Subscriber::Subscriber(const std::string& uri, const std::string& filter)
+    : impl_(std::make_unique<Impl>(uri)) {
   int mid = 0;
   mosquitto_subscribe(impl_->client.m, &mid, filter.c_str(), 1);
   impl_->client.wait_for(mid);

@@ -1,7 +1,8 @@
 #pragma once
 // Helpers for the broker tests: a real mosquitto on a free 127.0.0.1 port (started, killed and
 // restarted by the test, no persistence), a single-threaded task loop standing in for the
-// daemon's event loop, and libmosquitto helper clients (snapshot of the retained store, publishers).
+// daemon's event loop, and libmosquitto helper clients (snapshot of the retained store,
+// publishers).
 
 #include <functional>
 #include <map>
@@ -26,8 +27,8 @@ class Mosquitto {
   Mosquitto(const Mosquitto&) = delete;
   Mosquitto& operator=(const Mosquitto&) = delete;
 
-  void start();    ///< starts and waits until the port accepts connections
-  void kill9();    ///< SIGKILL, reaped; retained messages are gone (no persistence)
+  void start();  ///< starts and waits until the port accepts connections
+  void kill9();  ///< SIGKILL, reaped; retained messages are gone (no persistence)
   int port() const { return port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
@@ -44,7 +45,8 @@ class TestLoop {
  public:
   Reactor& reactor() { return reactor_; }
   /// Runs the loop (and `idle` every ~50 ms) until `done()` or `timeout_ms` passed; returns done().
-  bool run_until(const std::function<bool()>& done, int timeout_ms = 10000, const std::function<void()>& idle = {});
+  bool run_until(const std::function<bool()>& done, int timeout_ms = 10000,
+                 const std::function<void()>& idle = {});
   /// One loop round without waiting.
   void poll() { loop_.run_once(std::chrono::milliseconds(0)); }
 
@@ -54,12 +56,14 @@ class TestLoop {
 };
 
 /// The broker's retained messages (topic -> payload), read by a fresh subscriber to '#'.
-std::map<std::string, std::string> retained_snapshot(const std::string& uri, const std::string& user = {},
+std::map<std::string, std::string> retained_snapshot(const std::string& uri,
+                                                     const std::string& user = {},
                                                      const std::string& pass = {});
 
 /// Publishes one message with a fresh client and waits for the broker's acknowledgement.
-void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload, bool retain = false,
-                 int qos = 1, const std::string& user = {}, const std::string& pass = {});
+void publish_raw(const std::string& uri, const std::string& topic, const std::string& payload,
+                 bool retain = false, int qos = 1, const std::string& user = {},
+                 const std::string& pass = {});
 
 /// Publishes several messages over one connection, waiting for each (QoS from the message).
 void publish_many(const std::string& uri, const std::vector<Publication>& msgs);

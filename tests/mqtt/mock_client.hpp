@@ -22,8 +22,10 @@ class MockClient final : public MqttClient {
     if (!up) return PublishResult::not_connected;
     sent.push_back(p);
     if (p.retain) {
-      if (p.payload.empty()) store.erase(p.topic);
-      else store[p.topic] = p.payload;
+      if (p.payload.empty())
+        store.erase(p.topic);
+      else
+        store[p.topic] = p.payload;
     }
     return PublishResult::ok;
   }

@@ -11,11 +11,13 @@
 namespace loxcan::mqtt {
 namespace {
 
-using nlohmann::json;
 using devices::Semantic;
 using devices::ValueType;
+using nlohmann::json;
 
-DiscoveryContext ctx() { return {TopicScheme("loxcan"), "homeassistant", "loxberry", "0.1.0"}; }
+DiscoveryContext ctx() {
+  return {TopicScheme("loxcan"), "homeassistant", "loxberry", "0.1.0"};
+}
 
 json config_of(const std::vector<Publication>& pubs, const std::string& topic) {
   for (const auto& p : pubs) {
@@ -26,7 +28,10 @@ json config_of(const std::vector<Publication>& pubs, const std::string& topic) {
 }
 
 TEST(Discovery, ComponentPerChannelKind) {
-  struct Row { BridgeChannel ch; const char* component; } rows[] = {
+  struct Row {
+    BridgeChannel ch;
+    const char* component;
+  } rows[] = {
       {test::in("i1", ValueType::boolean), "binary_sensor"},
       {test::out("q1", ValueType::boolean, Semantic::relay), "switch"},
       {test::out("l", ValueType::boolean, Semantic::light), "light"},
@@ -54,12 +59,14 @@ TEST(Discovery, EveryConfigPassesTheSchemaChecker) {
       EXPECT_TRUE(p.retain);
       EXPECT_EQ(p.qos, 1);
       const auto errs = test::check_discovery(p.topic, p.payload);
-      EXPECT_TRUE(errs.empty()) << p.topic << ": " << (errs.empty() ? "" : errs.front()) << "\n" << p.payload;
+      EXPECT_TRUE(errs.empty()) << p.topic << ": " << (errs.empty() ? "" : errs.front()) << "\n"
+                                << p.payload;
       ++n;
     }
   }
   EXPECT_EQ(n, 14u);
-  for (const auto& p : discovery_for_bridge(ctx(), {"busload", "rxframes", "uptime", "keepaliveepoch"})) {
+  for (const auto& p :
+       discovery_for_bridge(ctx(), {"busload", "rxframes", "uptime", "keepaliveepoch"})) {
     const auto errs = test::check_discovery(p.topic, p.payload);
     EXPECT_TRUE(errs.empty()) << p.topic << ": " << (errs.empty() ? "" : errs.front());
   }
@@ -67,16 +74,35 @@ TEST(Discovery, EveryConfigPassesTheSchemaChecker) {
 
 TEST(Discovery, CheckerCatchesBrokenConfigs) {
   // The checker must fail on what HA would refuse, or the test above proves nothing.
-  EXPECT_FALSE(test::check_discovery("homeassistant/sensr/x/y/config", R"({"unique_id":"u","name":"n","state_topic":"a"})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/switch/x/y/config", R"({"unique_id":"u","name":"n","state_topic":"a"})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x/y/config", R"({"name":"n","state_topic":"a"})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x y/z/config", R"({"unique_id":"u","name":"n","state_topic":"a"})").empty());
+  EXPECT_FALSE(test::check_discovery("homeassistant/sensr/x/y/config",
+                                     R"({"unique_id":"u","name":"n","state_topic":"a"})")
+                   .empty());
+  EXPECT_FALSE(test::check_discovery("homeassistant/switch/x/y/config",
+                                     R"({"unique_id":"u","name":"n","state_topic":"a"})")
+                   .empty());
+  EXPECT_FALSE(
+      test::check_discovery("homeassistant/sensor/x/y/config", R"({"name":"n","state_topic":"a"})")
+          .empty());
+  EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x y/z/config",
+                                     R"({"unique_id":"u","name":"n","state_topic":"a"})")
+                   .empty());
+  EXPECT_FALSE(
+      test::check_discovery(
+          "homeassistant/sensor/x/y/config",
+          R"({"unique_id":"u","name":"n","state_topic":"a","device_class":"temperature","unit_of_measurement":"V"})")
+          .empty());
+  EXPECT_FALSE(
+      test::check_discovery(
+          "homeassistant/light/x/y/config",
+          R"({"unique_id":"u","name":"n","command_topic":"a","schema":"json","supported_color_modes":["onoff","rgbw"]})")
+          .empty());
   EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x/y/config",
-                                     R"({"unique_id":"u","name":"n","state_topic":"a","device_class":"temperature","unit_of_measurement":"V"})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/light/x/y/config",
-                                     R"({"unique_id":"u","name":"n","command_topic":"a","schema":"json","supported_color_modes":["onoff","rgbw"]})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x/y/config", R"({"unique_id":"u","name":"n","state_topic":"a/#"})").empty());
-  EXPECT_FALSE(test::check_discovery("homeassistant/sensor/x/y/config", R"({"unique_id":"u","name":"n","state_topic":"a","device":{"name":"d"}})").empty());
+                                     R"({"unique_id":"u","name":"n","state_topic":"a/#"})")
+                   .empty());
+  EXPECT_FALSE(test::check_discovery(
+                   "homeassistant/sensor/x/y/config",
+                   R"({"unique_id":"u","name":"n","state_topic":"a","device":{"name":"d"}})")
+                   .empty());
   EXPECT_TRUE(test::check_discovery("homeassistant/sensor/x/y/config", "").empty());  // removal
 }
 
@@ -90,7 +116,10 @@ TEST(Discovery, SensorWithClassUnitAndDevice) {
   EXPECT_EQ(c["unit_of_measurement"], "V");
   EXPECT_EQ(c["state_class"], "measurement");
   EXPECT_EQ(c["availability_mode"], "all");
-  EXPECT_EQ(c["availability"], json::parse(R"([{"topic":"loxcan/bridge/state"},{"topic":"loxcan/extension-13001234/availability"}])"));
+  EXPECT_EQ(
+      c["availability"],
+      json::parse(
+          R"([{"topic":"loxcan/bridge/state"},{"topic":"loxcan/extension-13001234/availability"}])"));
   EXPECT_EQ(c["device"]["identifiers"], json::array({"loxcan_13001234"}));
   EXPECT_EQ(c["device"]["serial_number"], "13001234");
   EXPECT_EQ(c["device"]["sw_version"], "10.3.11.8");

@@ -13,7 +13,7 @@
 
 enum { kLanes = 8 }; /* 64-bit lanes per zmm register; a ymm register uses the first 4 */
 
-static void fill(uint64_t seed, uint64_t *acc, uint64_t *inc) {
+static void fill(uint64_t seed, uint64_t* acc, uint64_t* inc) {
   for (int i = 0; i < kLanes; i++) {
     acc[i] = seed * 0x9E3779B97F4A7C15ull + (uint64_t)i * 0x1000193ull;
     inc[i] = (seed << 8) + (uint64_t)i + 1;
@@ -21,12 +21,14 @@ static void fill(uint64_t seed, uint64_t *acc, uint64_t *inc) {
 }
 
 /* ymm0-7 += ymm8-15, `iterations` times. */
-__attribute__((target("avx2"))) static void run_avx2(uint64_t *acc, const uint64_t *inc, uint64_t n) {
+__attribute__((target("avx2"))) static void run_avx2(uint64_t* acc, const uint64_t* inc,
+                                                     uint64_t n) {
   __asm__ volatile(
       "vmovdqu (%[a]), %%ymm0\n\t vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t"
       "vmovdqa %%ymm0, %%ymm3\n\t vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t"
       "vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm0, %%ymm7\n\t"
-      "vmovdqu (%[i]), %%ymm8\n\t vpaddq %%ymm8, %%ymm8, %%ymm9\n\t vpaddq %%ymm8, %%ymm9, %%ymm10\n\t"
+      "vmovdqu (%[i]), %%ymm8\n\t vpaddq %%ymm8, %%ymm8, %%ymm9\n\t vpaddq %%ymm8, %%ymm9, "
+      "%%ymm10\n\t"
       "vpaddq %%ymm8, %%ymm10, %%ymm11\n\t vpaddq %%ymm8, %%ymm11, %%ymm12\n\t"
       "vpaddq %%ymm8, %%ymm12, %%ymm13\n\t vpaddq %%ymm8, %%ymm13, %%ymm14\n\t"
       "vpaddq %%ymm8, %%ymm14, %%ymm15\n\t"
@@ -46,7 +48,8 @@ __attribute__((target("avx2"))) static void run_avx2(uint64_t *acc, const uint64
 }
 
 /* zmm16-23 += zmm24-31, `iterations` times. */
-__attribute__((target("avx512f"))) static void run_avx512(uint64_t *acc, const uint64_t *inc, uint64_t n) {
+__attribute__((target("avx512f"))) static void run_avx512(uint64_t* acc, const uint64_t* inc,
+                                                          uint64_t n) {
   __asm__ volatile(
       "vmovdqu64 (%[a]), %%zmm16\n\t vmovdqa64 %%zmm16, %%zmm17\n\t vmovdqa64 %%zmm16, %%zmm18\n\t"
       "vmovdqa64 %%zmm16, %%zmm19\n\t vmovdqa64 %%zmm16, %%zmm20\n\t vmovdqa64 %%zmm16, %%zmm21\n\t"
@@ -61,8 +64,10 @@ __attribute__((target("avx512f"))) static void run_avx512(uint64_t *acc, const u
       "vpaddq %%zmm28, %%zmm20, %%zmm20\n\t vpaddq %%zmm29, %%zmm21, %%zmm21\n\t"
       "vpaddq %%zmm30, %%zmm22, %%zmm22\n\t vpaddq %%zmm31, %%zmm23, %%zmm23\n\t"
       "dec %[n]\n\t jnz 1b\n\t"
-      "vmovdqu64 %%zmm16, 0(%[a])\n\t vmovdqu64 %%zmm17, 64(%[a])\n\t vmovdqu64 %%zmm18, 128(%[a])\n\t"
-      "vmovdqu64 %%zmm19, 192(%[a])\n\t vmovdqu64 %%zmm20, 256(%[a])\n\t vmovdqu64 %%zmm21, 320(%[a])\n\t"
+      "vmovdqu64 %%zmm16, 0(%[a])\n\t vmovdqu64 %%zmm17, 64(%[a])\n\t vmovdqu64 %%zmm18, "
+      "128(%[a])\n\t"
+      "vmovdqu64 %%zmm19, 192(%[a])\n\t vmovdqu64 %%zmm20, 256(%[a])\n\t vmovdqu64 %%zmm21, "
+      "320(%[a])\n\t"
       "vmovdqu64 %%zmm22, 384(%[a])\n\t vmovdqu64 %%zmm23, 448(%[a])\n\t vzeroupper"
       : [n] "+r"(n)
       : [a] "r"(acc), [i] "r"(inc)
@@ -71,7 +76,7 @@ __attribute__((target("avx512f"))) static void run_avx512(uint64_t *acc, const u
 }
 
 /* Register r (0..7) of `lanes` lanes started at acc and added (r+1)*inc each round. */
-static int check(const char *what, const uint64_t *out, const uint64_t *acc, const uint64_t *inc,
+static int check(const char* what, const uint64_t* out, const uint64_t* acc, const uint64_t* inc,
                  int lanes, uint64_t n) {
   for (int r = 0; r < 8; r++)
     for (int l = 0; l < lanes; l++) {
@@ -85,13 +90,19 @@ static int check(const char *what, const uint64_t *out, const uint64_t *acc, con
   return 1;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: vector_checksum SEED [ITERATIONS]\n"); return 2; }
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: vector_checksum SEED [ITERATIONS]\n");
+    return 2;
+  }
   uint64_t seed = strtoull(argv[1], NULL, 0);
   uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 0) : 300000000ull;
   uint64_t acc[kLanes], inc[kLanes], out[8 * kLanes];
   fill(seed, acc, inc);
-  if (!__builtin_cpu_supports("avx2")) { printf("skip: no AVX2\n"); return 0; }
+  if (!__builtin_cpu_supports("avx2")) {
+    printf("skip: no AVX2\n");
+    return 0;
+  }
   int ok = 1, has512 = __builtin_cpu_supports("avx512f");
   for (int l = 0; l < 8 * kLanes; l++) out[l] = acc[l % 4];
   run_avx2(out, inc, n);
@@ -104,6 +115,8 @@ int main(int argc, char **argv) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   /* Involuntary switches show that the run was really preempted mid-loop. */
-  if (ok) printf("ok avx2%s %" PRIu64 " (%ld preemptions)\n", has512 ? "+avx512" : "", seed, ru.ru_nivcsw);
+  if (ok)
+    printf("ok avx2%s %" PRIu64 " (%ld preemptions)\n", has512 ? "+avx512" : "", seed,
+           ru.ru_nivcsw);
   return ok ? 0 : 1;
 }
