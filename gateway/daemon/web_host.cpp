@@ -130,7 +130,8 @@ json GatewayWebHost::stats() {
     web = {{"requests", w.requests},
            {"stream_clients", w.stream_clients},
            {"stream_messages", w.stream_messages},
-           {"clients_dropped", w.clients_dropped}};
+           {"clients_dropped", w.clients_dropped},
+           {"frames_skipped", w.frames_skipped}};
   }
   std::size_t online = 0;
   for (const auto& r : gw_.inventory_.devices()) online += r.state == devices::DeviceState::online;

@@ -359,6 +359,20 @@ void WebView::on_rejection(const std::string& topic, const std::string& payload,
     broadcast("rejected", j.dump(-1, ' ', false, json::error_handler_t::replace), false);
 }
 
+bool WebView::frame_budget() {
+  const auto now = gateway::EventLoop::now();
+  if (now - frame_second_ >= std::chrono::seconds(1)) {
+    frame_second_ = now;
+    frames_this_second_ = 0;
+  }
+  if (frames_this_second_ >= kMaxStreamFramesPerSecond) {
+    ++counters_.frames_skipped;
+    return false;
+  }
+  ++frames_this_second_;
+  return true;
+}
+
 void WebView::stream_frame(const canproto::Frame& frame, const canproto::Decoded& decoded) {
   json j = {{"type", "frame"},
             {"iface", std::string(frame.iface.view())},

@@ -17,7 +17,8 @@
 //   event: command  {"type":"command",...}   event: state {"type":"state","from","to",...}
 //   event: seen     {"type":"seen","model",...}   event: bus {"type":"bus","kind","detail","raw"}
 //   event: rejected {"type":"rejected","topic","payload","error","detail"}
-//   event: frame    {"type":"frame","iface","ts","raw","text"}   (only with ?frames=1)
+//   event: frame    {"type":"frame","iface","ts","raw","text"}   (only with ?frames=1; at most
+//                   kMaxStreamFramesPerSecond, the rest is skipped and counted)
 // Each client has a bounded queue (kClientQueueBytes). A client that does not keep up (a stuck
 // or slow browser) is disconnected when its queue is full and counted in clients_dropped; the
 // bus path never waits for a browser. Messages are flushed to the clients every 50 ms (one write
@@ -57,6 +58,7 @@ struct WebCounters {
   std::uint64_t stream_clients = 0;   ///< connected now
   std::uint64_t stream_messages = 0;  ///< queued to clients
   std::uint64_t clients_dropped = 0;  ///< disconnected because their queue was full
+  std::uint64_t frames_skipped = 0;   ///< not streamed: over kMaxStreamFramesPerSecond
 };
 
 class WebView {
@@ -64,6 +66,9 @@ class WebView {
   static constexpr std::size_t kClientQueueBytes = 256 * 1024;
   static constexpr std::size_t kMaxStreamClients = 8;
   static constexpr std::chrono::milliseconds kFlushDelay{50};
+  /// Frames per second sent to Traffic-page clients; more are skipped (counted in frames_skipped):
+  /// nobody reads faster, and formatting every frame of a saturated bus would cost the bus path.
+  static constexpr std::uint32_t kMaxStreamFramesPerSecond = 200;
 
   WebView(gateway::EventLoop& loop, WebOptions options, WebHost& host);
   ~WebView();
@@ -83,7 +88,7 @@ class WebView {
   /// A frame seen on an interface, with what the decoder made of it.
   void on_frame(const canproto::Frame& frame, const canproto::Decoded& decoded) {
     memory_.record_frame(frame);
-    if (frame_clients_ > 0) stream_frame(frame, decoded);
+    if (frame_clients_ > 0 && frame_budget()) stream_frame(frame, decoded);
   }
   /// A command refused by the MQTT /set path (from MQTT or from a page).
   void on_rejection(const std::string& topic, const std::string& payload, const std::string& error,
@@ -103,6 +108,7 @@ class WebView {
   void stream_frame(const canproto::Frame& frame, const canproto::Decoded& decoded);
   void resume(Client& c);
   void schedule_flush();
+  bool frame_budget();
   void remove_client(Client* c);
   void keepalive();
 
@@ -118,6 +124,8 @@ class WebView {
   gateway::EventLoop::TimerId flush_timer_ = 0;
   std::vector<std::unique_ptr<Client>> clients_;
   std::size_t frame_clients_ = 0;
+  gateway::EventLoop::TimePoint frame_second_{};
+  std::uint32_t frames_this_second_ = 0;
   WebCounters counters_;
 };
 

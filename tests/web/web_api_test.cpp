@@ -279,25 +279,49 @@ TEST_F(WebApi, StreamDeliversValuesAndRejections) {
 }
 
 TEST_F(WebApi, StuckStreamClientIsDroppedNotWaitedFor) {
-  RawClient stuck(port, "/api/stream?frames=1");
+  RawClient stuck(port, "/api/stream");
   EXPECT_NE(stuck.read_until("live stream").find("200"), std::string::npos);
-  loxcan::canproto::Frame f = loxcan::canproto::Frame::make(0x10000001, {1, 2, 3, 4, 5, 6, 7, 8});
-  f.iface = loxcan::canproto::IfaceName("vcan0");
-  const loxcan::canproto::Decoded d{
-      loxcan::canproto::decode_frame(f, loxcan::canproto::Bus::link), {}, {}, {}, nullptr, nullptr};
-  // The reader never reads: 20000 frames are several MiB of stream, far beyond the socket buffers
+  loxcan::devices::ChannelChanged cc;
+  cc.device.serial = kSerial;
+  cc.device.name = "relay-cellar";
+  cc.channel = "q1";
+  // The reader never reads: 20000 values are several MiB of stream, far beyond the socket buffers
   // and the client's queue. The loop must drop the client and keep going.
   for (int batch = 0; batch < 200; ++batch) {
     on_loop([&] {
-      for (int i = 0; i < 100; ++i) view->on_frame(f, d);
+      for (int i = 0; i < 100; ++i) {
+        cc.value = static_cast<double>(batch * 100 + i);
+        view->on_event(loxcan::devices::Event{cc});
+      }
       return 0;
     });
   }
   EXPECT_EQ(on_loop([this] { return view->counters().clients_dropped; }), 1u);
+  auto r = client().Get("/api/stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(WebApi, FramesAreStreamedAtAtMostTheCapAndKeptForDownload) {
+  RawClient traffic(port, "/api/stream?frames=1");
+  EXPECT_NE(traffic.read_until("live stream").find("200"), std::string::npos);
+  loxcan::canproto::Frame f = loxcan::canproto::Frame::make(0x10000001, {1, 2, 3, 4, 5, 6, 7, 8});
+  f.iface = loxcan::canproto::IfaceName("vcan0");
+  const loxcan::canproto::Decoded d{
+      loxcan::canproto::decode_frame(f, loxcan::canproto::Bus::link), {}, {}, {}, nullptr, nullptr};
+  on_loop([&] {
+    for (int i = 0; i < 1000; ++i) view->on_frame(f, d);  // within one second: a saturated bus
+    return 0;
+  });
+  const auto counters = on_loop([this] { return view->counters(); });
+  EXPECT_EQ(counters.frames_skipped, 1000u - WebView::kMaxStreamFramesPerSecond);
+  EXPECT_NE(traffic.read_until("event: frame").find("\"raw\":\"10000001#0102030405060708\""),
+            std::string::npos);
   auto r = client().Get("/api/frames?n=3");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("vcan0 10000001#0102030405060708"), std::string::npos) << r->body;
+  EXPECT_EQ(std::count(r->body.begin(), r->body.end(), '\n'), 3);
   expect_json_error(client().Get("/api/frames?n=x"), 400, "GET /api/frames");
 }
 
