@@ -265,8 +265,8 @@ void Gateway::observe(Port& port, const canproto::Frame& frame) {
   if (proto_log_->should_log(spdlog::level::debug)) {
     proto_log_->debug("{} {}", port.config.name, canproto::format_compact(frame));
   }
+  if (web_) web_->on_frame(devices::FrameDirection::rx, ts, frame);
   const canproto::Decoded& d = port.decoder.feed(frame, ts);
-  if (web_) web_->on_frame(frame, d);
   if (bridge_ && is_raw_unknown(d.message) && bridge_->raw_enabled(mqtt::RawDirection::unknown)) {
     bridge_->publish_raw(mqtt::RawDirection::unknown, ts, canproto::format_compact(frame));
   }

@@ -118,11 +118,8 @@ std::string describe_message(const canproto::Message& m) {
 
 }  // namespace
 
-std::string describe(const canproto::Decoded& d) {
-  std::string s = describe_message(d.message);
-  if (d.packet_message) s += " | packet: " + describe_message(*d.packet_message);
-  if (d.fragment_problem) s += std::string(" | problem: ") + d.fragment_problem;
-  return s;
+std::string describe(const canproto::Message& m) {
+  return describe_message(m);
 }
 
 // ---- libmicrohttpd glue -----------------------------------------------------------------------
@@ -373,12 +370,13 @@ bool WebView::frame_budget() {
   return true;
 }
 
-void WebView::stream_frame(const canproto::Frame& frame, const canproto::Decoded& decoded) {
+// Decoded as a Link bus frame, alone (fragments are shown as fragments): the Traffic page's view.
+void WebView::stream_frame(const canproto::Frame& frame, std::int64_t ts_ns) {
   json j = {{"type", "frame"},
             {"iface", std::string(frame.iface.view())},
-            {"ts", static_cast<double>(frame.ts_ns) / 1e9},
+            {"ts", static_cast<double>(ts_ns) / 1e9},
             {"raw", canproto::format_compact(frame)},
-            {"text", describe(decoded)}};
+            {"text", describe(canproto::decode_frame(frame, canproto::Bus::link))}};
   broadcast("frame", j.dump(-1, ' ', false, json::error_handler_t::replace), true);
 }
 

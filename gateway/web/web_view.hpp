@@ -35,8 +35,9 @@
 #include <string_view>
 #include <vector>
 
-#include "canproto/decoder.hpp"
 #include "canproto/frame.hpp"
+#include "canproto/message.hpp"
+#include "devices/event_sink.hpp"
 #include "devices/events.hpp"
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/web/api.hpp"
@@ -61,7 +62,7 @@ struct WebCounters {
   std::uint64_t frames_skipped = 0;   ///< not streamed: over kMaxStreamFramesPerSecond
 };
 
-class WebView {
+class WebView final : public devices::EventSink {
  public:
   static constexpr std::size_t kClientQueueBytes = 256 * 1024;
   static constexpr std::size_t kMaxStreamClients = 8;
@@ -83,12 +84,18 @@ class WebView {
   std::uint16_t port() const { return port_; }
 
   // --- what the daemon reports (loop thread) ----------------------------------------------------
+  // devices::EventSink (doc/ARCHITECTURE.md: the web view is one of the daemon's sinks)
   /// A translated event (values after the channel map, friendly names).
-  void on_event(const devices::Event& e);
-  /// A frame seen on an interface, with what the decoder made of it.
-  void on_frame(const canproto::Frame& frame, const canproto::Decoded& decoded) {
+  void on_event(const devices::Event& e) override;
+  /// Received frames: kept for the download, streamed to Traffic-page clients (decoded here, one
+  /// frame at a time, only while such a client is connected and within the rate cap).
+  bool wants_frames(devices::FrameDirection d) const override {
+    return d == devices::FrameDirection::rx;
+  }
+  void on_frame(devices::FrameDirection, std::int64_t ts_ns,
+                const canproto::Frame& frame) override {
     memory_.record_frame(frame);
-    if (frame_clients_ > 0 && frame_budget()) stream_frame(frame, decoded);
+    if (frame_clients_ > 0 && frame_budget()) stream_frame(frame, ts_ns);
   }
   /// A command refused by the MQTT /set path (from MQTT or from a page).
   void on_rejection(const std::string& topic, const std::string& payload, const std::string& error,
@@ -105,7 +112,7 @@ class WebView {
   void run_mhd();
   void rearm_timer();
   void broadcast(std::string_view event, const std::string& data, bool frames_only);
-  void stream_frame(const canproto::Frame& frame, const canproto::Decoded& decoded);
+  void stream_frame(const canproto::Frame& frame, std::int64_t ts_ns);
   void resume(Client& c);
   void schedule_flush();
   bool frame_budget();
@@ -131,6 +138,6 @@ class WebView {
 
 /// One line for the Traffic page: what the decoder made of a frame ("nat from_device value_digital
 /// nat=1 device_nat=0 ..."), like `loxcan decode` prints it.
-std::string describe(const canproto::Decoded& decoded);
+std::string describe(const canproto::Message& message);
 
 }  // namespace loxcan::web

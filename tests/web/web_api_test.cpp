@@ -307,10 +307,10 @@ TEST_F(WebApi, FramesAreStreamedAtAtMostTheCapAndKeptForDownload) {
   EXPECT_NE(traffic.read_until("live stream").find("200"), std::string::npos);
   loxcan::canproto::Frame f = loxcan::canproto::Frame::make(0x10000001, {1, 2, 3, 4, 5, 6, 7, 8});
   f.iface = loxcan::canproto::IfaceName("vcan0");
-  const loxcan::canproto::Decoded d{
-      loxcan::canproto::decode_frame(f, loxcan::canproto::Bus::link), {}, {}, {}, nullptr, nullptr};
   on_loop([&] {
-    for (int i = 0; i < 1000; ++i) view->on_frame(f, d);  // within one second: a saturated bus
+    for (int i = 0; i < 1000; ++i)
+      view->on_frame(loxcan::devices::FrameDirection::rx, f.ts_ns,
+                     f);  // within one second: a saturated bus
     return 0;
   });
   const auto counters = on_loop([this] { return view->counters(); });
