@@ -413,7 +413,8 @@ void MqttBridge::on_message(IncomingMessage m) {
   }
 }
 
-void MqttBridge::reject(const IncomingMessage& m, PayloadError e, const std::string& detail) {
+CommandResult MqttBridge::reject(const IncomingMessage& m, PayloadError e,
+                                 const std::string& detail) {
   ++counters_.commands_rejected;
   const std::string shown = printable_payload(m.payload);
   log()->warn("rejected command on {}: {} ({}); payload \"{}\"", m.topic, to_string(e), detail,
@@ -422,28 +423,46 @@ void MqttBridge::reject(const IncomingMessage& m, PayloadError e, const std::str
                                      {"payload", shown},
                                      {"error", std::string(to_string(e))},
                                      {"detail", detail}});
+  if (on_rejected_) on_rejected_(m.topic, shown, e, detail);
+  return CommandResult{std::nullopt, e, detail};
 }
 
 void MqttBridge::on_set(const TopicScheme::Parsed& p, const IncomingMessage& m) {
   if (m.retained) {
-    return reject(m, PayloadError::retained,
-                  "retained command ignored; publish commands without the retain flag");
+    reject(m, PayloadError::retained,
+           "retained command ignored; publish commands without the retain flag");
+    return;
   }
-  const auto it = by_segment_.find(p.device);
+  (void)check_and_submit(p.device, p.channel, m);
+}
+
+CommandResult MqttBridge::command(const std::string& device_segment,
+                                  const std::string& channel_segment, std::string_view payload) {
+  IncomingMessage m{topics_.set(device_segment, channel_segment), std::string(payload), false};
+  return check_and_submit(device_segment, channel_segment, m);
+}
+
+CommandResult MqttBridge::check_and_submit(const std::string& device, const std::string& channel,
+                                           const IncomingMessage& m) {
+  const auto it = by_segment_.find(device);
   if (it == by_segment_.end())
-    return reject(m, PayloadError::unknown_device, "no device \"" + p.device + "\"");
+    return reject(m, PayloadError::unknown_device, "no device \"" + device + "\"");
   DeviceEntry& e = devices_.at(it->second);
-  const BridgeChannel* ch = find_channel(e, p.channel);
-  if (p.channel == "identify" && e.device.identify) return on_identify(e, m);
+  if (channel == "identify" && e.device.identify) {
+    on_identify(e, m);
+    return CommandResult{};
+  }
+  const BridgeChannel* ch = find_channel(e, channel);
   if (!ch || !ch->publish)
     return reject(m, PayloadError::unknown_channel,
-                  "device \"" + p.device + "\" has no channel \"" + p.channel + "\"");
+                  "device \"" + device + "\" has no channel \"" + channel + "\"");
   if (!ch->writable)
-    return reject(m, PayloadError::not_writable, "channel \"" + p.channel + "\" is read-only");
-  const auto cur = e.values.find(p.channel);
+    return reject(m, PayloadError::not_writable, "channel \"" + channel + "\" is read-only");
+  const auto cur = e.values.find(channel);
   auto r = parse_command(ch->spec, m.payload, cur == e.values.end() ? nullptr : &cur->second);
   if (!r.ok()) return reject(m, r.error, r.detail);
-  submit(e, *ch, std::move(*r.value));
+  submit(e, *ch, *r.value);
+  return r;
 }
 
 void MqttBridge::on_request(const std::string& name, const IncomingMessage& m) {
@@ -690,8 +709,10 @@ namespace loxcan::mqtt {
 // ---- identify -------------------------------------------------------------------------------
 
 void MqttBridge::on_identify(DeviceEntry& e, const IncomingMessage& m) {
-  if (m.payload.size() > 1024)
-    return reject(m, PayloadError::too_long, "identify takes any short payload, e.g. PRESS");
+  if (m.payload.size() > 1024) {
+    reject(m, PayloadError::too_long, "identify takes any short payload, e.g. PRESS");
+    return;
+  }
   ++counters_.commands;
   log()->info("{}: identify (LED blink) requested", e.segment);
   if (on_identify_) on_identify_(e.device.info);

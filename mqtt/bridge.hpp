@@ -140,6 +140,22 @@ class MqttBridge {
   /// Publishes `<b>/bridge/<name>` retained (e.g. `miniservers`, a JSON list from discovery).
   void publish_bridge_topic(const std::string& name, std::string payload);
 
+  /// The `/set` path for other front ends (the web view): the same parsing, range checks, rate
+  /// limit, warning and `command_rejected` event as a message on `<b>/<device>/<channel>/set`
+  /// (the event names that topic). Returns the rejection, or ok() when the command was accepted
+  /// (delivered now or deferred by the rate limit).
+  CommandResult command(const std::string& device_segment, const std::string& channel_segment,
+                        std::string_view payload);
+  /// The topic segment of a device the bridge knows ("" when unknown): command()'s first argument.
+  std::string segment_of(std::uint32_t serial) const {
+    auto it = devices_.find(serial);
+    return it == devices_.end() ? std::string() : it->second.segment;
+  }
+  /// Called for every rejected command (MQTT or command()), after the event was published.
+  using RejectionObserver = std::function<void(const std::string& topic, const std::string& payload,
+                                               PayloadError error, const std::string& detail)>;
+  void set_rejection_observer(RejectionObserver o) { on_rejected_ = std::move(o); }
+
   const BridgeCounters& counters() const { return counters_; }
   bool connected() const { return connected_; }
   /// The retained state as published: topic -> payload (tests compare it with the broker's).
@@ -187,7 +203,9 @@ class MqttBridge {
   void on_set(const TopicScheme::Parsed& p, const IncomingMessage& m);
   void on_request(const std::string& name, const IncomingMessage& m);
   bool on_peer_status(const IncomingMessage& m);
-  void reject(const IncomingMessage& m, PayloadError e, const std::string& detail);
+  CommandResult reject(const IncomingMessage& m, PayloadError e, const std::string& detail);
+  CommandResult check_and_submit(const std::string& device, const std::string& channel,
+                                 const IncomingMessage& m);
 
   // devices
   DeviceEntry& entry_for(const devices::DeviceInfo& info);
@@ -222,6 +240,7 @@ class MqttBridge {
   CommandHandler on_command_;
   Clock clock_;
   MetricsProvider metrics_;
+  RejectionObserver on_rejected_;
   BridgeInfo info_;
   RawOptions raw_;
 

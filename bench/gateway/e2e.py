@@ -14,6 +14,7 @@ measures:
 Nothing is asserted: the numbers are printed as Markdown and written to --out.
 """
 import argparse
+import threading
 import datetime
 import functools
 import json
@@ -205,8 +206,13 @@ class Mqtt:
 
 # ---- the gateway process --------------------------------------------------------------------------
 
-def write_config(path, port):
+WEB_PORT = 18088
+
+
+def write_config(path, port, web="off"):
+    web_section = "web:\n  enabled: false\n" if web == "off" else f"web:\n  listen: 127.0.0.1:{WEB_PORT}\n"
     with open(path, "w") as f:
+        f.write(web_section)
         f.write(f"""interfaces:
   - name: vcan0
     role: link
@@ -227,6 +233,37 @@ mqtt:
 discovery:
   enabled: false
 """)
+
+
+class StreamClient(threading.Thread):
+    """A browser on the web view's live stream (every frame: /api/stream?frames=1): reads and counts."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.bytes = 0
+        self.events = 0
+        self.sock = socket.create_connection(("127.0.0.1", WEB_PORT), timeout=5)
+        self.sock.sendall(b"GET /api/stream?frames=1 HTTP/1.1\r\nHost: bench\r\n\r\n")
+
+    def run(self):
+        self.sock.settimeout(None)
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                return
+            self.bytes += len(data)
+            self.events += data.count(b"\nevent: ")
+
+
+def wakeups(pid):
+    """Voluntary context switches of every thread of `pid` (each is one sleep -> wake-up)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches"):
+                    total += int(line.split()[1])
+    return total
 
 
 def start_gateway(binary, config, log, notify=None):
@@ -565,6 +602,9 @@ def ms(x):
     return f"{x:.2f}"
 
 
+IDLE = {}
+
+
 def report(args, grind, calls, ready, exec_gw, exec_true, c2m, m2c, loads, idle_cpu, hwm, rss, roll, parts, libs):
     model, ncpu, host_model, host_nproc = machine()
     c2m_lat, c2m_lost = c2m
@@ -579,6 +619,8 @@ def report(args, grind, calls, ready, exec_gw, exec_true, c2m, m2c, loads, idle_
       "a round trip through a host process (ptrace), so system calls cost many times what they cost on "
       "a native kernel: the figures are an upper bound, not what a Raspberry Pi would show.")
     w(f"- Build: {args.build_type}, `{args.gateway}`")
+    w(f"- Web view: {args.web}" + (f" ({IDLE['stream']})" if IDLE.get("stream") else "") +
+      f"; gateway wake-ups in the 10 s idle period: {IDLE.get('wakeups', '?')} (voluntary context switches)")
     w(f"- Load: DI Extension value frames (29-bit, 8 bytes) from one raw socket, paced on the monotonic "
       f"clock, {args.seconds} s per rate; every frame changes exactly one input (one decode, one event, "
       "one MQTT publish: the worst case). An i1 probe every 100 ms measures CAN->MQTT latency under load. "
@@ -651,10 +693,12 @@ def main():
     ap.add_argument("--build-type", default="unknown")
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", help="also write the Markdown here")
+    ap.add_argument("--web", choices=["off", "idle", "stream"], default="off",
+                    help="web view disabled, enabled with nobody connected, or one client on the live stream")
     args = ap.parse_args()
 
     config = os.path.join(args.work, "loxcan.yaml")
-    write_config(config, args.port)
+    write_config(config, args.port, args.web)
     say = lambda *a: print("==", *a, file=sys.stderr, flush=True)  # noqa: E731
 
     say(f"READY latency over {args.ready_runs} starts")
@@ -675,9 +719,14 @@ def main():
         say(f"MQTT->CAN latency, {args.samples} samples")
         m2c = measure_mqtt2can(mq, args.iface, args.samples)
         say("idle CPU, 10 s")
-        c0 = cpu_ticks(gw.pid)
+        c0, w0 = cpu_ticks(gw.pid), wakeups(gw.pid)
         time.sleep(10)
         idle = 100.0 * (cpu_ticks(gw.pid) - c0) / os.sysconf("SC_CLK_TCK") / 10
+        IDLE["wakeups"] = wakeups(gw.pid) - w0
+        stream = None
+        if args.web == "stream":
+            stream = StreamClient()
+            stream.start()
         loads = []
         for mult in args.rates.split():
             rate = int(float(mult) * LINK_RATE)
@@ -686,6 +735,8 @@ def main():
             r = loads[-1]
             say(f"  sent {r['sent']} counted {r['received']} lost {r['lost']} overflow {r['overflow']} "
                 f"cpu {r['cpu']:.1f}% probes {len(r['probes'])}")
+        if stream:
+            IDLE["stream"] = f"{stream.events} events, {stream.bytes / 1048576:.1f} MiB read by the stream client"
         hwm, rss = proc_status(gw.pid, "VmHWM"), proc_status(gw.pid, "VmRSS")
         parts, libs = rss_breakdown(gw.pid, args.gateway)
         roll = smaps_rollup(gw.pid)

@@ -25,14 +25,15 @@ if ! ip link show vcan0 >/dev/null 2>&1; then
   exec "$root/scripts/vcan-sandbox" --timeout 1200 -- bash "$here/run.sh" "$@"
 fi
 
-seconds=60 rates="1 2 3" samples=1000 grind=3000 out=$here/results.md keep=
+seconds=60 rates="1 2 3" samples=1000 grind=3000 out=$here/results.md keep= web=off
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --rates) rates=$2; shift 2 ;;
     --samples) samples=$2; shift 2 ;;
     --callgrind-frames) grind=$2; shift 2 ;;
-    --keep) keep=$2; shift 2 ;;  # copy the logs, config and callgrind output there
+    --keep) keep=$2; shift 2 ;;
+    --web) web=$2; shift 2 ;;  # off (default) | idle | stream: the web view, and one live-stream client  # copy the logs, config and callgrind output there
     --out) out=$2; shift 2 ;;
     *) echo "usage: run.sh [--seconds S] [--rates \"1 2 3\"] [--samples N] [--callgrind-frames N] [--out FILE]" >&2
        exit 64 ;;
@@ -52,7 +53,7 @@ trap 'kill $broker 2>/dev/null' EXIT
 for _ in $(seq 100); do mosquitto_sub -p "$port" -t probe -W 1 -E 2>/dev/null && break; sleep 0.1; done
 
 python3 "$here/e2e.py" --gateway "$gateway" --port "$port" --broker-pid "$broker" --seconds "$seconds" --rates "$rates" \
-  --samples "$samples" --callgrind-frames "$grind" --build-type "${build_type:-unknown}" --work "$work" --out "$out"
+  --samples "$samples" --callgrind-frames "$grind" --build-type "${build_type:-unknown}" --work "$work" --out "$out" --web "$web"
 rc=$?
 [ -z "$keep" ] || { mkdir -p "$keep" && cp -r "$work"/. "$keep"/; }
 [ $rc -eq 0 ] || { echo "== e2e.py failed ($rc); gateway log:" >&2; tail -30 "$work/gw.log" >&2; }

@@ -572,12 +572,52 @@ void read_logging(YamlReader& r, const YAML::Node& n, LoggingConfig& l) {
   }
 }
 
+// 127.0.0.0/8, ::1 and localhost: reachable from this machine only.
+bool is_loopback_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool valid_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return false;
+  unsigned port = 0;
+  const char* b = listen.data() + colon + 1;
+  const char* e = listen.data() + listen.size();
+  auto [p, ec] = std::from_chars(b, e, port);
+  return ec == std::errc{} && p == e && port > 0 && port < 65536;
+}
+
+void read_web(YamlReader& r, const YAML::Node& n, WebConfig& w) {
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!r.check_map(n, "web", {"enabled", "listen", "password_file", "history_min"})) return;
+  r.read(n, "enabled", "web.enabled", w.enabled);
+  r.read(n, "password_file", "web.password_file", w.password_file);
+  r.read(n, "history_min", "web.history_min", w.history_min, 1, 1440);
+  YAML::Node listen = YamlReader::get(n, "listen");
+  r.read(n, "listen", "web.listen", w.listen);
+  if (!listen.IsDefined() || !listen.IsScalar()) return;
+  w.listen_mark = YamlReader::mark_of(listen);
+  if (!valid_listen(w.listen)) {
+    r.error(listen, "web.listen",
+            "expected host:port (e.g. 127.0.0.1:8088), got " + YamlReader::describe(listen));
+  } else if (w.enabled && !is_loopback_listen(w.listen) && w.password_file.empty()) {
+    r.error(listen, "web.listen",
+            "'" + w.listen +
+                "' is reachable from the LAN: set web.password_file (controls need a login) "
+                "or listen on 127.0.0.1 behind a reverse proxy");
+  }
+}
+
 Config parse_document(YamlReader& r, const YAML::Node& root, const devices::Registry& reg,
                       std::string_view instance) {
   Config cfg = instance_defaults(instance);
   if (!root.IsDefined() || root.IsNull()) return cfg;
   if (!r.check_map(root, "",
-                   {"interfaces", "devices", "mqtt", "emulation", "discovery", "logging"})) {
+                   {"interfaces", "devices", "mqtt", "emulation", "discovery", "logging", "web"})) {
     return cfg;
   }
   read_interfaces(r, YamlReader::get(root, "interfaces"), cfg);
@@ -586,6 +626,7 @@ Config parse_document(YamlReader& r, const YAML::Node& root, const devices::Regi
   read_emulation(r, YamlReader::get(root, "emulation"), cfg.emulation);
   read_discovery(r, YamlReader::get(root, "discovery"), cfg.discovery);
   read_logging(r, YamlReader::get(root, "logging"), cfg.logging);
+  read_web(r, YamlReader::get(root, "web"), cfg.web);
   return cfg;
 }
 

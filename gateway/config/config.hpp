@@ -3,7 +3,7 @@
 //
 // File: default /etc/loxcan/loxcan.yaml (kDefaultPath), every section optional, every key has a
 // default (etc/loxcan.yaml lists them all with comments). Sections: interfaces, devices, mqtt,
-// emulation, discovery, logging. Values keep the position they came from (Mark) so that later
+// emulation, discovery, logging, web. Values keep the position they came from (Mark) so that later
 // layers (the daemon's cross-checks, SIGHUP reloads) can still name file:line:column.
 //
 // Errors: parse() never stops at the first problem; it collects every one it finds and throws
@@ -164,6 +164,16 @@ struct DiscoveryConfig {
   std::string cloud_dns_base_url = "https://dns.loxonecloud.com";
 };
 
+/// `web:` the browser view served by loxcan-gateway (gateway/web/). A listen address outside
+/// 127.0.0.0/8 and ::1 needs password_file (checked here, at the listen key's position).
+struct WebConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:8088";  ///< host:port or [v6]:port
+  Mark listen_mark;
+  std::string password_file;  ///< one line: the password for controls (empty: controls refused)
+  std::uint32_t history_min = 60;  ///< per numeric channel, kept in memory
+};
+
 struct LoggingConfig {
   std::string level = "info";                 ///< trace, debug, info, warn, error, critical, off
   std::map<std::string, std::string> levels;  ///< per logger (can, proto, dev, mqtt, disc)
@@ -178,6 +188,7 @@ struct Config {
   EmulationConfig emulation;
   DiscoveryConfig discovery;
   LoggingConfig logging;
+  WebConfig web;
 
   /// The device entry with this serial, or nullptr.
   const DeviceConfig* find_device(std::uint32_t serial) const;

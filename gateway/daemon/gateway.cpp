@@ -9,10 +9,12 @@
 
 #include "canproto/candump.hpp"
 #include "devices/serial.hpp"
+#include "gateway/daemon/web_host.hpp"
 #include "gateway/emulation/host.hpp"
 #include "gateway/lan/discover.hpp"
 #include "gateway/lan/miniserver_info.hpp"
 #include "gateway/version.hpp"
+#include "gateway/web/web_view.hpp"
 #include "gateway/wiring/logging.hpp"
 #include "gateway/wiring/options_map.hpp"
 #include "mqtt/bus_metrics.hpp"
@@ -121,6 +123,7 @@ int Gateway::run() {
               config_.file, config_.interfaces.size(), config_.devices.size());
   install_signals_and_timers();
   apply_interfaces(config_.interfaces);
+  start_web();
   start_mqtt();
   if (emulation_) emulation_->start();
   start_discovery();
@@ -181,6 +184,7 @@ void Gateway::start_mqtt() {
   bridge_->set_info(info);
   bridge_->set_metrics_provider([this] { return metrics(); });
   bridge_->set_identify_handler([this](const devices::DeviceInfo& d) { identify(d); });
+  web_observe_rejections();
   refresh_bridge_devices();
   replay_values();
   bridge_->start();
@@ -253,7 +257,8 @@ void Gateway::start_discovery() {
             return;
           }
           spdlog::get("disc")->info("discovery: {} Miniserver(s) found", result->size());
-          if (bridge_) bridge_->publish_bridge_topic("miniservers", lan::miniservers_json(*result));
+          miniservers_json_ = lan::miniservers_json(*result);
+          if (bridge_) bridge_->publish_bridge_topic("miniservers", miniservers_json_);
         });
       });
   discovery_->start();
@@ -277,6 +282,7 @@ void Gateway::shutdown() {
   if (discovery_) discovery_->stop();
   if (emulation_) emulation_->stop();
   if (bridge_) bridge_->stop();  // publishes bridge/state offline and disconnects (bounded wait)
+  if (web_) web_->stop();
   for (auto& p : ports_) p->port->stop();
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
 }
@@ -517,6 +523,7 @@ void Gateway::update_status() {
   frames_at_last_status_ = frames;
   last_status_time_ = now;
   notifier_.status(notifier_status());
+  if (web_host_) web_host_->sample();
 }
 
 std::string Gateway::notifier_status() {

@@ -51,7 +51,13 @@ class MosquittoClient;
 class GeneralJsonWatcher;
 }  // namespace loxcan::mqtt
 
+namespace loxcan::web {
+class WebView;
+}
+
 namespace loxcan::daemon {
+
+class GatewayWebHost;
 
 struct GatewayOptions {
   int verbosity = 0;  ///< -v count: 1 debug, 2 trace (overrides the config's logging levels)
@@ -120,6 +126,10 @@ class Gateway {
   void install_signals_and_timers();
   void shutdown();
 
+  // the web view (web_host.cpp): started before MQTT, told about rejected commands; a sink
+  void start_web();
+  void web_observe_rejections();
+
   // the frame path: port -> monitor -> policy -> sinks
   void on_frame(Port& port, const canproto::Frame& frame);
   void observe(Port& port, const canproto::Frame& frame);
@@ -178,6 +188,10 @@ class Gateway {
   std::unique_ptr<mqtt::GeneralJsonWatcher> loxberry_;  ///< set when the broker comes from LoxBerry
   std::unique_ptr<lan::DiscoveryService> discovery_;
   std::unique_ptr<emulation::EmulationHost> emulation_;
+  friend class GatewayWebHost;
+  std::unique_ptr<GatewayWebHost> web_host_;
+  std::unique_ptr<web::WebView> web_;   ///< nullptr: web.enabled false or not started
+  std::string miniservers_json_;        ///< the last discovery result (for the web view)
   std::vector<devices::Event> events_;  ///< scratch, reused per frame
   std::uint64_t frames_at_last_status_ = 0;
   gateway::EventLoop::TimePoint last_status_time_{};

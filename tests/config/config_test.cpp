@@ -102,6 +102,10 @@ TEST(ConfigShipped, EtcLoxcanYamlIsValidAndAllDefaults) {
   EXPECT_EQ(c.discovery.interval_min, d.discovery.interval_min);
   EXPECT_EQ(c.discovery.cloud_dns_base_url, d.discovery.cloud_dns_base_url);
   EXPECT_EQ(c.logging.level, d.logging.level);
+  EXPECT_EQ(c.web.enabled, d.web.enabled);
+  EXPECT_EQ(c.web.listen, d.web.listen);
+  EXPECT_EQ(c.web.password_file, d.web.password_file);
+  EXPECT_EQ(c.web.history_min, d.web.history_min);
 }
 
 TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
@@ -162,7 +166,9 @@ TEST(ConfigShipped, ListsEveryKeyTheLoaderAccepts) {
                           "timeout_s:",
                           "cloud_dns_base_url:",
                           "level:",
-                          "levels:"}) {
+                          "levels:",
+                          "listen:",
+                          "history_min:"}) {
     EXPECT_NE(shipped.find(key), std::string::npos) << key;
   }
 }
@@ -180,6 +186,9 @@ TEST(ConfigGood, FullFileSetsEveryValue) {
   EXPECT_EQ(c.interfaces[2].mark.line, 11);
   EXPECT_EQ(c.interfaces[2].mark.column, 5);
 
+  EXPECT_EQ(c.web.listen, "0.0.0.0:8080");
+  EXPECT_EQ(c.web.password_file, "/etc/loxcan/web-password");
+  EXPECT_EQ(c.web.history_min, 30u);
   ASSERT_EQ(c.devices.size(), 7u);
   const DeviceConfig& touch = c.devices[1];
   EXPECT_EQ(touch.serial, 0xC0168612u);

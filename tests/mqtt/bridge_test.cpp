@@ -220,6 +220,39 @@ TEST_F(BridgeTest, EveryBadCommandIsRejectedWithAnEvent) {
   EXPECT_EQ(commands.size(), 1u);
 }
 
+// The web view's controls take the /set path through command(): the same rejections (event naming
+// the equivalent topic, observer called), the same commands, the same rate limit.
+TEST_F(BridgeTest, CommandIsTheSetPathForOtherFrontEnds) {
+  MqttOptions o;
+  o.rate_limit = {1.0, 1};
+  make(o);
+  bridge->set_devices(test::all_devices());
+  client.connect();
+  std::vector<std::string> observed;
+  bridge->set_rejection_observer([&](const std::string& topic, const std::string& payload,
+                                     PayloadError e, const std::string&) {
+    observed.push_back(topic + " " + payload + " " + std::string(to_string(e)));
+  });
+  for (const auto& b : test::bad_commands()) {
+    if (b.payload.find('\0') != std::string::npos) continue;
+    const auto r = bridge->command(b.device, b.channel, b.payload);
+    EXPECT_EQ(r.error, b.error) << b.device << "/" << b.channel << " "
+                                << printable_payload(b.payload);
+    const auto ev = events("command_rejected");
+    ASSERT_FALSE(ev.empty());
+    EXPECT_EQ(ev.back()["data"]["topic"], "loxcan/" + b.device + "/" + b.channel + "/set");
+  }
+  EXPECT_EQ(observed.size(), events("command_rejected").size());
+  EXPECT_TRUE(commands.empty());
+  EXPECT_EQ(bridge->segment_of(0x13001234), "extension-13001234");
+  EXPECT_TRUE(bridge->command("extension-13001234", "q1", "ON").ok());
+  EXPECT_TRUE(
+      bridge->command("extension-13001234", "q1", "OFF").ok());  // deferred by the rate limit
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0].value, ChannelValue{true});
+  EXPECT_EQ(bridge->counters().commands_deferred, 1u);
+}
+
 TEST_F(BridgeTest, RetainedCommandsAreIgnored) {
   bridge->set_devices({test::extension()});
   client.connect();

@@ -1,0 +1,328 @@
+// The web view's HTTP API through a real client (cpp-httplib) on 127.0.0.1: every endpoint, bad
+// input (unknown serial, huge body, bad JSON, wrong method) answered 4xx with a JSON error naming
+// the request, sessions and CSRF for controls, and the live stream (including a stuck client that
+// is dropped while the loop keeps serving).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "gateway/loop/event_loop.hpp"
+#include "gateway/web/web_view.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+using loxcan::gateway::EventLoop;
+using namespace loxcan::web;
+
+constexpr std::uint32_t kSerial = 0x13000001;
+
+// Answers like the daemon would; remembers the controls it was given. Loop thread only.
+class FakeHost : public WebHost {
+ public:
+  json devices() override {
+    return json::array({{{"serial", "13000001"},
+                         {"serial_int", kSerial},
+                         {"name", "relay-cellar"},
+                         {"state", "online"},
+                         {"channels", json::array({{{"id", "q1"}, {"writable", true}}})}}});
+  }
+  json stats() override { return {{"version", "test"}, {"interfaces", json::array()}}; }
+  json miniservers() override { return json::array({{{"serial", "504F94A00001"}}}); }
+  std::pair<std::string, std::string> config_text() override {
+    return {"/etc/loxcan/loxcan.yaml", "interfaces: []\n"};
+  }
+  json check_config(std::string_view yaml, std::string_view file) override {
+    if (yaml.find("brokr") == std::string_view::npos) return json::array();
+    return json::array({{{"file", file},
+                         {"line", 2},
+                         {"column", 3},
+                         {"text", std::string(file) + ":2:3: mqtt.brokr: unknown key"}}});
+  }
+  ControlResult control(std::uint32_t serial, const std::string& channel,
+                        std::string_view payload) override {
+    controls.push_back(channel + "=" + std::string(payload));
+    if (serial != kSerial) return {"unknown_device", "no device", "loxcan/x/q1/set"};
+    if (payload == "7") return {"out_of_range", "7 is outside 0..1", "loxcan/relay-cellar/q1/set"};
+    return {"", "", "loxcan/relay-cellar/q1/set"};
+  }
+  std::vector<std::string> controls;
+};
+
+class WebApi : public ::testing::Test {
+ protected:
+  // Runs `f` on the loop thread and waits for it.
+  template <class F>
+  auto on_loop(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto fut = task.get_future();
+    loop.post([&task] { task(); });
+    return fut.get();
+  }
+  void SetUp() override {
+    WebOptions o;
+    o.listen = "127.0.0.1:0";
+    o.password = "s3cret";
+    view = std::make_unique<WebView>(loop, o, host);
+    ASSERT_EQ(view->start(), "");
+    port = view->port();
+    thread = std::thread([this] { loop.run(); });
+  }
+  void TearDown() override {
+    on_loop([this] {
+      view.reset();
+      return 0;
+    });
+    loop.stop();
+    thread.join();
+  }
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(5, 0);
+    return c;
+  }
+  static json body_of(const httplib::Result& r) { return json::parse(r->body); }
+  void expect_json_error(const httplib::Result& r, int status, const std::string& request) {
+    ASSERT_TRUE(r) << "no answer";
+    EXPECT_EQ(r->status, status) << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+    const json j = body_of(r);
+    EXPECT_TRUE(j.contains("error")) << r->body;
+    EXPECT_EQ(j.value("request", ""), request);
+  }
+  // Logs in; returns {cookie, csrf}.
+  std::pair<std::string, std::string> login() {
+    auto r = client().Post("/api/login", R"({"password":"s3cret"})", "application/json");
+    EXPECT_EQ(r->status, 200);
+    const std::string set_cookie = r->get_header_value("Set-Cookie");
+    EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+    return {set_cookie.substr(0, set_cookie.find(';')), body_of(r)["csrf"]};
+  }
+
+  EventLoop loop;
+  FakeHost host;
+  std::unique_ptr<WebView> view;
+  std::uint16_t port = 0;
+  std::thread thread;
+};
+
+TEST_F(WebApi, DevicesCarryTheLatestValues) {
+  on_loop([this] {
+    loxcan::devices::ChannelChanged cc;
+    cc.device.serial = kSerial;
+    cc.device.name = "relay-cellar";
+    cc.channel = "q1";
+    cc.value = true;
+    cc.ts_ns = 1'700'000'000'000'000'000;
+    view->on_event(loxcan::devices::Event{cc});
+    return 0;
+  });
+  auto r = client().Get("/api/devices");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json j = body_of(r);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["values"]["q1"], true);
+
+  r = client().Get("/api/devices/13000001");
+  ASSERT_EQ(r->status, 200);
+  const json d = body_of(r);
+  EXPECT_EQ(d["events"][0]["type"], "value");
+  EXPECT_EQ(d["history"]["q1"].size(), 1u);
+}
+
+TEST_F(WebApi, UnknownOrMalformedSerial) {
+  expect_json_error(client().Get("/api/devices/DEADBEEF"), 404, "GET /api/devices/DEADBEEF");
+  expect_json_error(client().Get("/api/devices/xyz"), 400, "GET /api/devices/xyz");
+  expect_json_error(client().Get("/api/nothing"), 404, "GET /api/nothing");
+  expect_json_error(client().Get("/nothing.html"), 404, "GET /nothing.html");
+}
+
+TEST_F(WebApi, WrongMethod) {
+  auto r = client().Post("/api/devices", "{}", "application/json");
+  expect_json_error(r, 405, "POST /api/devices");
+  EXPECT_EQ(r->get_header_value("Allow"), "GET");
+  expect_json_error(client().Get("/api/config/check"), 405, "GET /api/config/check");
+  expect_json_error(client().Delete("/api/stats"), 405, "DELETE /api/stats");
+}
+
+TEST_F(WebApi, HugeBodyIsRefusedAndTheServerGoesOn) {
+  const std::string huge(1024 * 1024, 'x');
+  expect_json_error(client().Post("/api/config/check", huge, "text/yaml"), 413,
+                    "POST /api/config/check");
+  auto r = client().Get("/api/stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r)["version"], "test");
+}
+
+TEST_F(WebApi, BadJson) {
+  expect_json_error(client().Post("/api/login", "{\"password\":", "application/json"), 400,
+                    "POST /api/login");
+  expect_json_error(client().Post("/api/login", "[1,2]", "application/json"), 400,
+                    "POST /api/login");
+  expect_json_error(client().Post("/api/login", R"({"password":"wrong"})", "application/json"), 401,
+                    "POST /api/login");
+}
+
+TEST_F(WebApi, ConfigCheckNamesTheLine) {
+  auto r = client().Post("/api/config/check", "mqtt:\n  brokr: x\n", "text/yaml");
+  ASSERT_EQ(r->status, 200);
+  json j = body_of(r);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["errors"][0]["line"], 2);
+  r = client().Post("/api/config/check", "mqtt: {}\n", "text/yaml");
+  EXPECT_EQ(body_of(r)["ok"], true);
+  r = client().Get("/api/config");
+  EXPECT_EQ(body_of(r)["text"], "interfaces: []\n");
+  r = client().Get("/api/miniservers");
+  EXPECT_EQ(body_of(r)[0]["serial"], "504F94A00001");
+}
+
+TEST_F(WebApi, ControlsNeedASessionAndTheCsrfToken) {
+  auto c = client();
+  expect_json_error(c.Post("/api/devices/13000001/channels/q1", "1", "text/plain"), 401,
+                    "POST /api/devices/13000001/channels/q1");
+  auto [cookie, csrf] = login();
+  httplib::Headers no_csrf = {{"Cookie", cookie}};
+  expect_json_error(c.Post("/api/devices/13000001/channels/q1", no_csrf, "1", "text/plain"), 403,
+                    "POST /api/devices/13000001/channels/q1");
+  httplib::Headers wrong = {{"Cookie", cookie}, {"X-CSRF-Token", std::string(32, '0')}};
+  expect_json_error(c.Post("/api/devices/13000001/channels/q1", wrong, "1", "text/plain"), 403,
+                    "POST /api/devices/13000001/channels/q1");
+  EXPECT_TRUE(on_loop([this] { return host.controls; }).empty());
+
+  httplib::Headers ok = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+  auto r = c.Post("/api/devices/13000001/channels/q1", ok, "1", "text/plain");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body_of(r)["topic"], "loxcan/relay-cellar/q1/set");
+  r = c.Post("/api/devices/13000001/channels/q1", ok, "7", "text/plain");
+  ASSERT_EQ(r->status, 422);
+  EXPECT_EQ(body_of(r)["error"], "out_of_range");
+  EXPECT_EQ(body_of(r)["detail"], "7 is outside 0..1");
+  EXPECT_EQ(on_loop([this] { return host.controls; }), (std::vector<std::string>{"q1=1", "q1=7"}));
+
+  r = c.Get("/api/session", ok);
+  EXPECT_EQ(body_of(r)["authenticated"], true);
+  c.Post("/api/logout", ok, "", "text/plain");
+  expect_json_error(c.Post("/api/devices/13000001/channels/q1", ok, "1", "text/plain"), 401,
+                    "POST /api/devices/13000001/channels/q1");
+}
+
+TEST_F(WebApi, PagesAreServed) {
+  auto r = client().Get("/");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(r->body.find("app.js"), std::string::npos);
+  r = client().Get("/app.js");
+  EXPECT_EQ(r->status, 200);
+}
+
+// A raw socket: the stream's client, which reads only when told to.
+struct RawClient {
+  int fd = -1;
+  explicit RawClient(std::uint16_t port, const std::string& path) {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int small = 4096;  // a small receive buffer: a stuck reader fills up fast
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    EXPECT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  }
+  ~RawClient() { close(fd); }
+  // Reads until `needle` was seen or 3 s passed.
+  std::string read_until(const std::string& needle) {
+    std::string got;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+};
+
+TEST_F(WebApi, StreamDeliversValuesAndRejections) {
+  RawClient s(port, "/api/stream");
+  EXPECT_NE(s.read_until("live stream").find("text/event-stream"), std::string::npos);
+  on_loop([this] {
+    loxcan::devices::ChannelChanged cc;
+    cc.device.serial = kSerial;
+    cc.channel = "q1";
+    cc.value = 42.5;
+    view->on_event(loxcan::devices::Event{cc});
+    view->on_rejection("loxcan/relay-cellar/q1/set", "7", "out_of_range", "7 is outside 0..1");
+    return 0;
+  });
+  const std::string got = s.read_until("event: rejected");
+  EXPECT_NE(got.find("event: value\ndata: {"), std::string::npos) << got;
+  EXPECT_NE(got.find("\"value\":42.5"), std::string::npos) << got;
+  EXPECT_NE(got.find("\"detail\":\"7 is outside 0..1\""), std::string::npos) << got;
+  EXPECT_EQ(on_loop([this] { return view->counters().stream_clients; }), 1u);
+}
+
+TEST_F(WebApi, StuckStreamClientIsDroppedNotWaitedFor) {
+  RawClient stuck(port, "/api/stream");
+  EXPECT_NE(stuck.read_until("live stream").find("200"), std::string::npos);
+  loxcan::devices::ChannelChanged cc;
+  cc.device.serial = kSerial;
+  cc.device.name = "relay-cellar";
+  cc.channel = "q1";
+  // The reader never reads: 20000 values are several MiB of stream, far beyond the socket buffers
+  // and the client's queue. The loop must drop the client and keep going.
+  for (int batch = 0; batch < 200; ++batch) {
+    on_loop([&] {
+      for (int i = 0; i < 100; ++i) {
+        cc.value = static_cast<double>(batch * 100 + i);
+        view->on_event(loxcan::devices::Event{cc});
+      }
+      return 0;
+    });
+  }
+  EXPECT_EQ(on_loop([this] { return view->counters().clients_dropped; }), 1u);
+  auto r = client().Get("/api/stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(WebApi, FramesAreStreamedAtAtMostTheCapAndKeptForDownload) {
+  RawClient traffic(port, "/api/stream?frames=1");
+  EXPECT_NE(traffic.read_until("live stream").find("200"), std::string::npos);
+  loxcan::canproto::Frame f = loxcan::canproto::Frame::make(0x10000001, {1, 2, 3, 4, 5, 6, 7, 8});
+  f.iface = loxcan::canproto::IfaceName("vcan0");
+  on_loop([&] {
+    for (int i = 0; i < 1000; ++i)
+      view->on_frame(loxcan::devices::FrameDirection::rx, f.ts_ns,
+                     f);  // within one second: a saturated bus
+    return 0;
+  });
+  const auto counters = on_loop([this] { return view->counters(); });
+  EXPECT_EQ(counters.frames_skipped, 1000u - WebView::kMaxStreamFramesPerSecond);
+  EXPECT_NE(traffic.read_until("event: frame").find("\"raw\":\"10000001#0102030405060708\""),
+            std::string::npos);
+  auto r = client().Get("/api/frames?n=3");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("vcan0 10000001#0102030405060708"), std::string::npos) << r->body;
+  EXPECT_EQ(std::count(r->body.begin(), r->body.end(), '\n'), 3);
+  expect_json_error(client().Get("/api/frames?n=x"), 400, "GET /api/frames");
+}
+
+}  // namespace
