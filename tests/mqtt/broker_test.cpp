@@ -276,7 +276,9 @@ TEST(Broker, MigrationFromEntityToDeviceDiscoveryAndBack) {
       ASSERT_GE(migrate, 0) << dev;
       // every entity config of that node comes after the device's migrate message
       for (const auto& e : entity_topics) {
-        if (node_of(e) == node_of(dev)) EXPECT_GT(index_of(got, e, nullptr, migrate), migrate) << e;
+        if (node_of(e) == node_of(dev)) {
+          EXPECT_GT(index_of(got, e, nullptr, migrate), migrate) << e;
+        }
       }
       EXPECT_GT(index_of(got, dev, "", migrate), migrate) << dev << " not cleared";
     }
