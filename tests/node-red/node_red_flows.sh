@@ -47,11 +47,14 @@ DI="  - {serial: 14000001, type: di_extension, name: di-hall, mode: emulate, int
   echo "emulation: {auth: test, state_file: $WORK/gw-state.yaml}"; } > gw.yaml
 
 candump -L vcan0 > bus.log & PIDS+=($!)
+# The gateway first: a legacy extension (relay-cellar) announces itself once when it starts, and a
+# gateway started after that would not see it until the extension next reports a change.
+"$LOXCAN_GATEWAY" --config gw.yaml > gw.log 2>&1 & PIDS+=($!)
+wait_for 60 retained_is 1883 loxcan/bridge/state online || { dump_logs; fail "gateway not connected"; }
 mkfifo emu.in
 "$LOXCAN" emulate --iface vcan0 --config emu.yaml < emu.in > emu.out 2> emu.err & PIDS+=($!)
 exec 3> emu.in
 "$LOXCAN" sim --iface vcan0 --config sim.yaml --time-sync 5 > sim.out 2> sim.err & PIDS+=($!)
-"$LOXCAN_GATEWAY" --config gw.yaml > gw.log 2>&1 & PIDS+=($!)
 for d in touch-living climate-office relay-cellar di-hall; do
   wait_for 60 retained_is 1883 "loxcan/$d/availability" online || { dump_logs; fail "$d not online at the gateway"; }
 done
