@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=$2; shift 2 ;;
     --heap-check) heap=1; shift ;;
     --rate) rate_given=1; args+=("$1" "$2"); shift 2 ;;
-    --seconds|--faults|--seed|--rss-from|--out|--warmup|--tail|--watchdog-s|--malloc-check|--online-limit-ms|--rss-limit-pct) args+=("$1" "$2"); shift 2 ;;
+    --seconds|--faults|--seed|--rss-from|--out|--warmup|--tail|--watchdog-s|--malloc-check|--online-limit-ms|--rss-limit-pct|--frames-slack) args+=("$1" "$2"); shift 2 ;;
     *) echo "usage: run.sh [--seconds S] [--rate X] [--faults LIST] [--seed N] [--rss-from S] [--heap-check] [--out FILE] [--keep DIR]" >&2
        exit 64 ;;
   esac
