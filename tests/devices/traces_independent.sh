@@ -4,7 +4,7 @@
 # what loxcan's encoder writes now (make_traces, canproto_make_capture), so a change in our encoder
 # that changes the bytes on the wire fails here even after the golden files were regenerated.
 # Then three planted faults (a fragment CRC, a direction bit, a legacy D0 bit) must each fail.
-#   traces_independent.sh MAKE_TRACES MAKE_CAPTURE DATA_DIR
+#   traces_independent.sh MAKE_TRACES MAKE_CAPTURE DATA_DIR   (RUN: an emulator prefix, may be empty)
 set -u
 make_traces=$1 make_capture=$2 data=$3
 check="python3 $(dirname "$0")/../lib/check_frames.py"
@@ -15,8 +15,8 @@ trap 'rm -rf "$work"' EXIT
 
 $check "$data"/traces/*.log "$data"/captures/startup.log || fail "committed golden files"
 mkdir -p "$work/now"
-"$make_traces" "$work/now" >/dev/null || fail "make_traces"
-"$make_capture" > "$work/now/startup.log" || fail "canproto_make_capture"
+${RUN:-} "$make_traces" "$work/now" >/dev/null || fail "make_traces"
+${RUN:-} "$make_capture" > "$work/now/startup.log" || fail "canproto_make_capture"
 $check "$work"/now/*.log || fail "what the encoder writes now"
 
 # plant NAME SED_EXPR FILE: the changed copy must fail the check.
