@@ -12,6 +12,7 @@
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/config_devices.hpp"
+#include "gateway/cli/options.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/wiring/channel_map.hpp"
 #include "mqtt/bridge.hpp"
@@ -98,20 +99,7 @@ int run_loxberry_subscriptions(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return EX_CONFIG;
   }
-  const std::string text = render(format, cfg);
-  if (output.empty()) {
-    std::fputs(text.c_str(), stdout);
-    return 0;
-  }
-  const std::string tmp = output + ".tmp";
-  std::ofstream(tmp) << text;
-  std::error_code ec;
-  std::filesystem::rename(tmp, output, ec);
-  if (ec) {
-    std::fprintf(stderr, "loxcan: cannot write %s: %s\n", output.c_str(), ec.message().c_str());
-    return EX_IOERR;
-  }
-  return 0;
+  return write_text_output(output, render(format, cfg));
 }
 
 }  // namespace loxcan::cli

@@ -10,6 +10,7 @@
 #include "devices/registry.hpp"
 #include "gateway/cli/commands.hpp"
 #include "gateway/cli/config_devices.hpp"
+#include "gateway/cli/options.hpp"
 #include "gateway/config/config.hpp"
 #include "mqtt/bridge.hpp"
 #include "mqtt/bus_metrics.hpp"
@@ -107,16 +108,7 @@ int run_loxone_template(int argc, char** argv) {
   const mqtt::TopicScheme topics(cfg.mqtt.base_topic);
   const auto metrics = mqtt::MqttBridge::metric_names_for(mqtt::bus_metric_names());
   const std::string text = mqtt::loxone_template(opts, topics, bridge_devices(cfg), metrics);
-  if (output.empty()) {
-    std::fputs(text.c_str(), stdout);
-    return 0;
-  }
-  std::string error;
-  if (!mqtt::write_file_atomically(output, text, error)) {
-    std::fprintf(stderr, "loxcan: %s\n", error.c_str());
-    return EX_IOERR;
-  }
-  return 0;
+  return write_text_output(output, text);
 }
 
 }  // namespace loxcan::cli

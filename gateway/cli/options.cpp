@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "mqtt/loxberry.hpp"
+
 namespace loxcan::cli {
 
 int print_usage(std::FILE* out, const char* text) {
@@ -50,6 +52,17 @@ bool take_timeout_option(const char* verb, const char* text, std::chrono::millis
   }
   std::fprintf(stderr, "%s: --timeout expects seconds in (0, 600], got '%s'\n", verb, text);
   return false;
+}
+
+int write_text_output(const std::string& output, const std::string& text) {
+  if (output.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  std::string error;
+  if (mqtt::write_file_atomically(output, text, error)) return 0;
+  std::fprintf(stderr, "loxcan: cannot write %s\n", error.c_str());
+  return EX_IOERR;
 }
 
 }  // namespace loxcan::cli

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace loxcan::cli {
@@ -20,6 +21,10 @@ int print_usage(std::FILE* out, const char* text);
 
 /// Prints "<verb>: <fmt with arg>" and a pointer to --help to stderr; returns EX_USAGE.
 int usage_error(const char* verb, const char* fmt, const char* arg);
+
+/// Writes `text` to stdout when `output` is empty, else to the file `output` (atomically: a
+/// reader never sees half a file). Returns 0, or EX_IOERR after a message on stderr.
+int write_text_output(const std::string& output, const std::string& text);
 
 /// Parses a non-negative decimal (with an optional fraction for seconds); false on junk.
 bool parse_seconds(std::string_view text, double& out);
