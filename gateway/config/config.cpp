@@ -15,6 +15,7 @@
 #include "gateway/config/yaml_opener.hpp"
 #include "gateway/config/yaml_reader.hpp"
 #include "mqtt/options.hpp"
+#include "mqtt/topics.hpp"
 
 namespace loxcan::config {
 namespace {
@@ -393,24 +394,18 @@ bool valid_broker(std::string_view url) {
          mqtt::broker_address(std::string(url)).has_value();
 }
 
-bool valid_topic_prefix(std::string_view t) {
-  return !t.empty() && t.front() != '/' && t.back() != '/' &&
-         t.find_first_of("+#") == std::string_view::npos && t.find("//") == std::string_view::npos;
-}
-
+// A topic prefix (base topic, Home Assistant prefix): the MQTT library's own rule
+// (mqtt::check_base_topic), so a map that passes --check-config is never refused at start.
 void read_topic(YamlReader& r, const YAML::Node& map, std::string_view key, const std::string& path,
                 std::string& out) {
   YAML::Node n = YamlReader::get(map, key);
   std::string s = out;
   r.read(map, key, path, s);
   if (!n.IsDefined() || !n.IsScalar()) return;
-  if (valid_topic_prefix(s)) {
+  if (const auto why = mqtt::check_base_topic(s); why.empty()) {
     out = s;
   } else {
-    r.error(n, path,
-            "expected a topic prefix without '+', '#', empty levels or leading/trailing '/', "
-            "got " +
-                YamlReader::describe(n));
+    r.error(n, path, "expected a topic prefix, got " + YamlReader::describe(n) + ", which " + why);
   }
 }
 
