@@ -83,7 +83,9 @@ std::string device_display_name(const devices::DeviceInfo& info) {
 }
 
 json origin(const DiscoveryContext& ctx) {
-  return {{"name", "loxcan"}, {"sw_version", ctx.version}, {"support_url", ctx.support_url}};
+  json o = {{"name", "loxcan"}, {"sw_version", ctx.version}};
+  if (!ctx.support_url.empty()) o["support_url"] = ctx.support_url;
+  return o;
 }
 
 json device_block(const DiscoveryContext& ctx, const BridgeDevice& d) {

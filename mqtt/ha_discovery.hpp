@@ -15,8 +15,8 @@
 // firmware, via_device = the bridge), unique_id `loxcan_<serial>_<channel>` (identical in both
 // modes, so switching modes keeps HA's entity ids and history), default_entity_id
 // `<platform>.<device>_<channel>`, entity names that never start with the device name, origin with
-// name, sw_version and support_url, availability = bridge state AND device availability.
-// A `button` "Identify" exists only for devices whose protocol has an identify
+// name and sw_version (support_url only when set), availability = bridge state AND device
+// availability. A `button` "Identify" exists only for devices whose protocol has an identify
 // (BridgeDevice::identify).
 //
 // Component per channel (component_for):
@@ -37,15 +37,14 @@
 
 namespace loxcan::mqtt {
 
-/// Where a user asks about loxcan (HA logs it with every discovered item).
-inline constexpr const char* kSupportUrl = "https://github.com/loxcan/loxcan/issues";
-
 struct DiscoveryContext {
   TopicScheme topics;
   std::string prefix = "homeassistant";
   std::string node_id = "loxberry";  ///< bridge device id suffix
   std::string version = "0";         ///< origin sw_version
-  std::string support_url = kSupportUrl;
+  /// origin support_url; empty (the default): left out. The project has no public address yet,
+  /// and an invented one would send Home Assistant users nowhere.
+  std::string support_url{};
 };
 
 /// "sensor", "binary_sensor", "switch", "light", "number", "valve", "text".

@@ -262,8 +262,7 @@ TEST(DeviceDiscovery, ShapeOriginIdsAndNames) {
       test::in("touch kitchen light", ValueType::number, Semantic::illuminance, "lx"));
   d.identify = true;
   const json j = json::parse(device_discovery(ctx(), d).payload);
-  EXPECT_EQ(j["o"],
-            (json{{"name", "loxcan"}, {"sw_version", "0.1.0"}, {"support_url", kSupportUrl}}));
+  EXPECT_EQ(j["o"], (json{{"name", "loxcan"}, {"sw_version", "0.1.0"}}));
   EXPECT_EQ(j["dev"]["identifiers"], json::array({"loxcan_b0e1f2a3"}));
   EXPECT_EQ(j["dev"]["via_device"], "loxcan_bridge_loxberry");
   EXPECT_EQ(j["avty_mode"], "all");
