@@ -161,7 +161,7 @@ std::size_t HttpRequestParser::feed_head(std::string_view bytes) {
   const std::size_t room = limits_.max_head + 1 - old;
   head_.append(bytes.substr(0, room));
   const std::size_t end = head_end(head_, old >= 2 ? old - 2 : 0);
-  if (end == std::string::npos) {
+  if (end == std::string::npos || end > limits_.max_head) {
     if (head_.size() > limits_.max_head) {
       const auto nl = head_.find('\n');
       if (nl != std::string::npos) parse_request_line(std::string_view(head_).substr(0, nl));

@@ -81,6 +81,8 @@ class WebView final : public devices::EventSink {
   const WebOptions& options() const { return options_; }
   /// The bound port (after start()).
   std::uint16_t port() const { return port_; }
+  /// Open HTTP connections (streams included).
+  std::size_t connections() const { return server_ ? server_->connections() : 0; }
 
   // --- what the daemon reports (loop thread) ----------------------------------------------------
   // devices::EventSink (doc/ARCHITECTURE.md: the web view is one of the daemon's sinks)

@@ -242,6 +242,7 @@ struct RawClient {
     int small = 4096;  // a small receive buffer: a stuck reader fills up fast
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    if (path.empty()) return;  // the caller writes its own request
     const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
     EXPECT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
   }
@@ -261,6 +262,140 @@ struct RawClient {
     return got;
   }
 };
+
+// Sends `bytes` on a new connection; returns everything read until the server closes (or 3 s).
+std::string exchange(std::uint16_t port, const std::string& bytes, bool half_close = false) {
+  RawClient c(port, "");
+  EXPECT_EQ(write(c.fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  if (half_close) shutdown(c.fd, SHUT_WR);
+  return c.read_until("\x01never");
+}
+
+std::size_t count(const std::string& s, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST_F(WebApi, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
+  RawClient c(port, "");
+  const std::string two =
+      "GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\nGET /api/miniservers HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(write(c.fd, two.data(), two.size()), static_cast<ssize_t>(two.size()));
+  std::string got = c.read_until("504F94A00001");
+  EXPECT_EQ(count(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
+  EXPECT_EQ(count(got, "Connection: keep-alive"), 2u) << got;
+  EXPECT_LT(got.find("\"version\""), got.find("504F94A00001"));
+  // Still open: a third request on the same connection, which asks to close it.
+  const std::string last = "GET /api/session HTTP/1.1\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(c.fd, last.data(), last.size()), static_cast<ssize_t>(last.size()));
+  got = c.read_until("\x01never");  // until the server closes
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  EXPECT_NE(got.find("\"authenticated\":false"), std::string::npos) << got;
+  // HEAD: the headers of GET, no body.
+  got = exchange(port, "HEAD /api/stats HTTP/1.0\r\n\r\n");
+  EXPECT_NE(got.find("Content-Length: "), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), "") << got;
+}
+
+TEST_F(WebApi, MalformedRequestsGetAJsonErrorNamingTheRequest) {
+  struct Case {
+    std::string bytes;
+    int status;
+    std::string request;
+  };
+  const Case cases[] = {
+      {"GET /api/devices HTTP/1.1\r\nX-Big: " + std::string(17 * 1024, 'a') + "\r\n\r\n", 431,
+       "GET /api/devices"},
+      {"POST /api/config/check HTTP/1.1\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       411, "POST /api/config/check"},
+      {"GET /api/stats HTTP/2.0\r\n\r\n", 505, "GET /api/stats"},
+      {"GET /api/%zz HTTP/1.1\r\n\r\n", 400, "GET /api/%zz"},
+      {"hello\r\n\r\n", 400, "? "},
+  };
+  for (const auto& c : cases) {
+    const std::string got = exchange(port, c.bytes);
+    EXPECT_EQ(got.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+    const auto body = got.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << got;
+    const json j = json::parse(got.substr(body + 4), nullptr, false);
+    ASSERT_TRUE(j.is_object()) << got;
+    EXPECT_TRUE(j.contains("error")) << got;
+    EXPECT_EQ(j.value("request", ""), c.request) << got;
+  }
+  auto r = client().Get("/api/stats");  // the server goes on
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(WebApi, ClosedConnectionsAreForgotten) {
+  {
+    RawClient a(port, "/api/stats");
+    RawClient b(port, "/api/stream");
+    EXPECT_NE(b.read_until("live stream").find("200"), std::string::npos);
+    EXPECT_NE(a.read_until("\"version\"").find("200"), std::string::npos);
+    EXPECT_EQ(on_loop([this] { return view->connections(); }), 2u);
+  }
+  std::size_t left = 1;
+  for (int i = 0; i < 100 && left != 0; ++i) {
+    left = on_loop([this] { return view->connections() + view->counters().stream_clients; });
+    if (left != 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(left, 0u);
+}
+
+TEST_F(WebApi, RestartMovesTheServerAndKeepsTheHistory) {
+  on_loop([this] {
+    loxcan::devices::ChannelChanged cc;
+    cc.device.serial = kSerial;
+    cc.channel = "q1";
+    cc.value = 21.5;
+    view->on_event(loxcan::devices::Event{cc});
+    return 0;
+  });
+  // An address that cannot be bound: the running server stays.
+  const int blocker = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(blocker, 1), 0);
+  socklen_t len = sizeof a;
+  getsockname(blocker, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const std::string error = on_loop([&] {
+    WebOptions o = view->options();
+    o.listen = busy;
+    return view->restart(o);
+  });
+  close(blocker);
+  EXPECT_NE(error.find(busy), std::string::npos) << error;
+  EXPECT_EQ(on_loop([this] { return view->port(); }), port);
+  ASSERT_TRUE(client().Get("/api/stats"));
+
+  // A new port and a new password: served there, the old port closed, the history kept.
+  const std::uint16_t old_port = port;
+  EXPECT_EQ(on_loop([&] {
+              WebOptions o = view->options();
+              o.listen = "127.0.0.1:0";
+              o.password = "n3w";
+              return view->restart(o);
+            }),
+            "");
+  port = on_loop([this] { return view->port(); });
+  EXPECT_NE(port, old_port);
+  auto r = client().Get("/api/devices");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(body_of(r)[0]["values"]["q1"], 21.5);
+  r = client().Post("/api/login", R"({"password":"n3w"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  httplib::Client old("127.0.0.1", old_port);
+  old.set_connection_timeout(1, 0);
+  EXPECT_FALSE(old.Get("/api/stats"));
+}
 
 TEST_F(WebApi, StreamDeliversValuesAndRejections) {
   RawClient s(port, "/api/stream");
