@@ -618,7 +618,7 @@ void Gateway::apply_config(config::Config next) {
     restart_mqtt("the mqtt section changed");
   } else {
     refresh_bridge_devices();
-  }
+  }  apply_web();
 }
 
 }  // namespace loxcan::daemon

@@ -115,14 +115,19 @@ std::string WebView::start() {
 }
 
 std::string WebView::restart(WebOptions options) {
+  options.history_min = options_.history_min;
+  if (options.password != options_.password) {
+    api_ = std::make_unique<Api>(ApiOptions{options.password}, host_, memory_);  // sessions end
+  }
+  if (options.listen == options_.listen && server_) {
+    options_ = std::move(options);
+    return {};  // the same address: the server goes on, with the new password
+  }
   std::string error;
   const int fd = open_listener(options.listen, error);
   if (fd < 0) return error;  // the running server stays as it is
   stop();
-  const bool new_password = options.password != options_.password;
-  options.history_min = options_.history_min;
   options_ = std::move(options);
-  if (new_password) api_ = std::make_unique<Api>(ApiOptions{options_.password}, host_, memory_);
   port_ = bound_port(fd);
   server_ = make_server();
   return server_->start(fd);

@@ -73,10 +73,10 @@ class WebView final : public devices::EventSink {
   std::string start();
   /// Closes every connection and the listening socket.
   void stop();
-  /// SIGHUP with a changed web section: binds the new address first (on failure the old server
-  /// keeps running and the error is returned), then closes every connection and serves with
-  /// `options` (a new password ends every session). The history and counters are kept;
-  /// history_min keeps its value until the daemon restarts.
+  /// SIGHUP with a changed web section. A new address: binds it first (on failure the old server
+  /// keeps running and the error is returned), then closes every connection and serves there.
+  /// A new password ends every session (the server itself goes on when the address is the same).
+  /// The history and counters are kept; history_min keeps its value until the daemon restarts.
   std::string restart(WebOptions options);
   const WebOptions& options() const { return options_; }
   /// The bound port (after start()).

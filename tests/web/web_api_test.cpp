@@ -377,9 +377,16 @@ TEST_F(WebApi, RestartMovesTheServerAndKeepsTheHistory) {
 
   // A new port and a new password: served there, the old port closed, the history kept.
   const std::uint16_t old_port = port;
+  const int probe = socket(AF_INET, SOCK_STREAM, 0);  // a free port, for the new address
+  a.sin_port = 0;
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  len = sizeof a;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  close(probe);
+  const std::string next = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   EXPECT_EQ(on_loop([&] {
               WebOptions o = view->options();
-              o.listen = "127.0.0.1:0";
+              o.listen = next;
               o.password = "n3w";
               return view->restart(o);
             }),
@@ -390,6 +397,20 @@ TEST_F(WebApi, RestartMovesTheServerAndKeepsTheHistory) {
   ASSERT_TRUE(r);
   EXPECT_EQ(body_of(r)[0]["values"]["q1"], 21.5);
   r = client().Post("/api/login", R"({"password":"n3w"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // Only a new password: the same port, the old password refused, the new one accepted.
+  EXPECT_EQ(on_loop([&] {
+              WebOptions o = view->options();
+              o.password = "th1rd";
+              return view->restart(o);
+            }),
+            "");
+  EXPECT_EQ(on_loop([this] { return view->port(); }), port);
+  r = client().Post("/api/login", R"({"password":"n3w"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = client().Post("/api/login", R"({"password":"th1rd"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   httplib::Client old("127.0.0.1", old_port);
