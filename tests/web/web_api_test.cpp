@@ -444,25 +444,25 @@ TEST_F(WebApi, StuckStreamClientIsDroppedNotWaitedFor) {
   cc.device.serial = kSerial;
   cc.device.name = "relay-cellar";
   cc.channel = "q1";
-  // The reader never reads: 20000 values are several MiB of stream, far beyond the socket buffers
-  // and the client's queue. The loop must drop the client and keep going.
-  for (int batch = 0; batch < 200; ++batch) {
-    on_loop([&] {
+  // The reader never reads. Values arrive in batches of 100 (~13 KiB), each batch after the last
+  // one was flushed: so what piles up is in the server's write buffer (the kernel's buffers are
+  // small here, SO_SNDBUF 4096 and the reader's SO_RCVBUF 4096). The client must be dropped once
+  // that reaches kClientQueueBytes (256 KiB: ~20 batches), and the loop keep going.
+  std::uint64_t dropped = 0;
+  int batches = 0;
+  for (; batches < 100 && dropped == 0; ++batches) {
+    dropped = on_loop([&] {
       for (int i = 0; i < 100; ++i) {
-        cc.value = static_cast<double>(batch * 100 + i);
+        cc.value = static_cast<double>(batches * 100 + i);
         view->on_event(loxcan::devices::Event{cc});
       }
-      return 0;
+      return view->counters().clients_dropped;
     });
-  }
-  // The values leave in 50 ms batches: under an emulator (qemu-user) the last batches may still
-  // be on their way, so wait (bounded) for the drop rather than assume the loop's timing.
-  std::uint64_t dropped = 0;
-  for (int i = 0; i < 100 && dropped == 0; ++i) {
-    dropped = on_loop([this] { return view->counters().clients_dropped; });
-    if (dropped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(WebView::kFlushDelay + std::chrono::milliseconds(10));
   }
   EXPECT_EQ(dropped, 1u);
+  EXPECT_LE(batches, 40) << "dropped only after " << batches * 100 << " values";
+  EXPECT_EQ(on_loop([this] { return view->counters().stream_clients; }), 0u);
   auto r = client().Get("/api/stats");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
