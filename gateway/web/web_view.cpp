@@ -138,6 +138,7 @@ void WebView::stop() {
   server_.reset();
   clients_.clear();
   frame_clients_ = 0;
+  decoders_.clear();
   counters_.stream_clients = 0;
   if (keepalive_timer_ != 0) loop_.cancel(keepalive_timer_), keepalive_timer_ = 0;
   if (flush_timer_ != 0) loop_.cancel(flush_timer_), flush_timer_ = 0;
@@ -220,13 +221,36 @@ bool WebView::frame_budget() {
   return true;
 }
 
-// Decoded as a Link bus frame, alone (fragments are shown as fragments): the Traffic page's view.
+// Decoded as `loxcan decode` does: per interface, with fragment reassembly (every frame is fed,
+// also those over the rate cap, so that packets come out whole).
 void WebView::stream_frame(const canproto::Frame& frame, std::int64_t ts_ns) {
+  const std::string_view iface = frame.iface.view();
+  auto it = std::find_if(decoders_.begin(), decoders_.end(),
+                         [&](const auto& d) { return d.first == iface; });
+  if (it == decoders_.end()) {
+    if (decoders_.size() >= kMaxDecoders) decoders_.erase(decoders_.begin());
+    decoders_.emplace_back(std::string(iface),
+                           std::make_unique<canproto::Decoder>(canproto::Bus::link));
+    it = decoders_.end() - 1;
+  }
+  const canproto::Decoded& d = it->second->feed(frame, ts_ns);
+  if (!frame_budget()) return;
+  std::string text = describe(d.message);
+  if (d.fragment_problem != nullptr) text += std::string(" problem=") + d.fragment_problem;
+  if (d.abandoned) {
+    text += std::string(" => abandoned packet size=") + std::to_string(d.abandoned->size) + " (" +
+            d.abandon_reason + ")";
+  }
+  if (d.packet) {
+    text += " => packet " + describe(*d.packet_message) +
+            " size=" + std::to_string(d.packet->size) +
+            (d.packet->crc_ok() ? " crc_ok" : " CRC-MISMATCH");
+  }
   json j = {{"type", "frame"},
-            {"iface", std::string(frame.iface.view())},
+            {"iface", std::string(iface)},
             {"ts", static_cast<double>(ts_ns) / 1e9},
             {"raw", canproto::format_compact(frame)},
-            {"text", describe(canproto::decode_frame(frame, canproto::Bus::link))}};
+            {"text", std::move(text)}};
   broadcast("frame", j.dump(-1, ' ', false, json::error_handler_t::replace), true);
 }
 
@@ -283,6 +307,7 @@ void WebView::drop_clients() {
     frame_clients_ -= c.frames;
     return true;
   });
+  if (frame_clients_ == 0) decoders_.clear();
   counters_.stream_clients = clients_.size();
   if (clients_.empty() && keepalive_timer_ != 0) {
     loop_.cancel(keepalive_timer_);

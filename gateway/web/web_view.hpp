@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "canproto/decoder.hpp"
 #include "canproto/frame.hpp"
 #include "canproto/message.hpp"
 #include "devices/event_sink.hpp"
@@ -88,15 +89,17 @@ class WebView final : public devices::EventSink {
   // devices::EventSink (doc/ARCHITECTURE.md: the web view is one of the daemon's sinks)
   /// A translated event (values after the channel map, friendly names).
   void on_event(const devices::Event& e) override;
-  /// Received frames: kept for the download, streamed to Traffic-page clients (decoded here, one
-  /// frame at a time, only while such a client is connected and within the rate cap).
+  /// Received frames: kept for the download, streamed to Traffic-page clients. While such a
+  /// client is connected every frame goes through a canproto::Decoder per interface (the
+  /// reassembly `loxcan decode` uses), so the frame that completes a fragmented packet shows the
+  /// packet too ("... => packet <decoded> size=N crc_ok"); only within the rate cap.
   bool wants_frames(devices::FrameDirection d) const override {
     return d == devices::FrameDirection::rx;
   }
   void on_frame(devices::FrameDirection, std::int64_t ts_ns,
                 const canproto::Frame& frame) override {
     memory_.record_frame(frame);
-    if (frame_clients_ > 0 && frame_budget()) stream_frame(frame, ts_ns);
+    if (frame_clients_ > 0) stream_frame(frame, ts_ns);
   }
   /// A command refused by the MQTT /set path (from MQTT or from a page).
   void on_rejection(const std::string& topic, const std::string& payload, const std::string& error,
@@ -135,6 +138,9 @@ class WebView final : public devices::EventSink {
   gateway::EventLoop::TimerId flush_timer_ = 0;
   std::vector<Client> clients_;
   std::size_t frame_clients_ = 0;
+  /// One per interface (at most kMaxDecoders), only while a Traffic-page client is connected.
+  std::vector<std::pair<std::string, std::unique_ptr<canproto::Decoder>>> decoders_;
+  static constexpr std::size_t kMaxDecoders = 8;
   gateway::EventLoop::TimePoint frame_second_{};
   std::uint32_t frames_this_second_ = 0;
   WebCounters counters_;

@@ -491,4 +491,25 @@ TEST_F(WebApi, FramesAreStreamedAtAtMostTheCapAndKeptForDownload) {
   expect_json_error(client().Get("/api/frames?n=x"), 400, "GET /api/frames");
 }
 
+TEST_F(WebApi, TrafficShowsReassembledPackets) {
+  RawClient traffic(port, "/api/stream?frames=1");
+  EXPECT_NE(traffic.read_until("live stream").find("200"), std::string::npos);
+  using namespace loxcan::canproto;
+  const auto frames = *encode(LegacyMessage{
+      parse_legacy_id(0x01FF0A00), LegacyPacket{0x0B, std::vector<std::uint8_t>(20, 7), false}, 0});
+  ASSERT_GT(frames.size(), 2u);
+  on_loop([&] {
+    std::int64_t t = 1'000'000'000;
+    for (Frame f : frames) {
+      f.iface = IfaceName("vcan0");
+      view->on_frame(loxcan::devices::FrameDirection::rx, t += 1000, f);
+    }
+    return 0;
+  });
+  const std::string got = traffic.read_until("crc_ok");
+  EXPECT_EQ(count(got, "event: frame"), frames.size()) << got;
+  EXPECT_EQ(count(got, "=> packet legacy"), 1u) << got;
+  EXPECT_NE(got.find("size=20 crc_ok"), std::string::npos) << got;
+}
+
 }  // namespace
