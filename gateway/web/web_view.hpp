@@ -122,7 +122,7 @@ class WebView final : public devices::EventSink {
   void stream_frame(const canproto::Frame& frame, std::int64_t ts_ns);
   void schedule_flush();
   void flush();
-  bool frame_budget();
+  bool frame_budget(std::int64_t ts_ns);
   void remove_client(HttpServer::ConnectionId id, bool close_connection);
   void drop_clients();
   void keepalive();
@@ -141,7 +141,7 @@ class WebView final : public devices::EventSink {
   /// One per interface (at most kMaxDecoders), only while a Traffic-page client is connected.
   std::vector<std::pair<std::string, std::unique_ptr<canproto::Decoder>>> decoders_;
   static constexpr std::size_t kMaxDecoders = 8;
-  gateway::EventLoop::TimePoint frame_second_{};
+  std::int64_t frame_second_ns_ = INT64_MIN / 2;
   std::uint32_t frames_this_second_ = 0;
   WebCounters counters_;
 };

@@ -510,6 +510,12 @@ TEST_F(WebApi, TrafficShowsReassembledPackets) {
   EXPECT_EQ(count(got, "event: frame"), frames.size()) << got;
   EXPECT_EQ(count(got, "=> packet legacy"), 1u) << got;
   EXPECT_NE(got.find("size=20 crc_ok"), std::string::npos) << got;
+  // Every frame line is JSON (built by hand on this path), text with quotes and control characters.
+  const auto last = got.rfind("data: ");
+  const json j = json::parse(got.substr(last + 6, got.find('\n', last) - last - 6), nullptr, false);
+  ASSERT_TRUE(j.is_object()) << got;
+  EXPECT_EQ(j["iface"], "vcan0");
+  EXPECT_NE(j["text"].get<std::string>().find("text=\"\\u0007"), std::string::npos) << got;
 }
 
 }  // namespace
