@@ -618,7 +618,8 @@ void Gateway::apply_config(config::Config next) {
     restart_mqtt("the mqtt section changed");
   } else {
     refresh_bridge_devices();
-  }  apply_web();
+  }
+  apply_web();
 }
 
 }  // namespace loxcan::daemon
