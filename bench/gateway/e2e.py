@@ -528,6 +528,8 @@ def drive_profiled(args, config, wrapper, frames, rate, name):
         mq.subscribe("loxcan/bridge/state", f"loxcan/{DI_NAME}/availability",
                      f"loxcan/{RELAY_NAME}/availability", f"loxcan/{DI_NAME}/i1")
         bring_online(can, mq)
+        if args.web == "stream":  # the stream client reads every frame while the load runs
+            StreamClient().start()
         di = DiState()
         paced(can, di, rate, frames)
         raw, want = di.probe()  # frames are handled in order: once this is out, all of them are

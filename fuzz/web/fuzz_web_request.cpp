@@ -1,7 +1,7 @@
 // The web view's request handling (gateway/web/api.cpp) on arbitrary requests: method, path, query,
-// Cookie and X-CSRF-Token headers and body, as libmicrohttpd hands them over. Input: fields
-// separated by '\n' in that order (query as "key=value"). Must never crash, throw out of
-// handle(), or answer a control without a session.
+// Cookie and X-CSRF-Token headers and body, as the HTTP server (http_server.hpp) hands them over.
+// Input: fields separated by '\n' in that order (query as "key=value"). Must never crash, throw out
+// of handle(), or answer a control without a session.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -619,6 +619,7 @@ void Gateway::apply_config(config::Config next) {
   } else {
     refresh_bridge_devices();
   }
+  apply_web();
 }
 
 }  // namespace loxcan::daemon

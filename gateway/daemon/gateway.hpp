@@ -128,6 +128,9 @@ class Gateway {
 
   // the web view (web_host.cpp): started before MQTT, told about rejected commands; a sink
   void start_web();
+  /// SIGHUP: applies a changed web section (config_ is the new one already): starts, stops or
+  /// restarts the server (history kept); on a failure the running server stays.
+  void apply_web();
   void web_observe_rejections();
 
   // the frame path: port -> monitor -> policy -> sinks

@@ -212,24 +212,36 @@ web::ControlResult GatewayWebHost::control(std::uint32_t serial, const std::stri
 
 // ---- the daemon's hooks (Gateway members kept here, next to the adapter) -----------------------
 
+namespace {
+
+// The web section as the server's options; false (and the error logged) when the password file
+// cannot be used.
+bool web_options(const config::WebConfig& w, web::WebOptions& opts) {
+  opts.listen = w.listen;
+  opts.history_min = w.history_min;
+  if (w.password_file.empty()) return true;
+  std::ifstream in(w.password_file);
+  std::getline(in, opts.password);
+  while (!opts.password.empty() && (opts.password.back() == '\r' || opts.password.back() == ' '))
+    opts.password.pop_back();
+  if (opts.password.empty()) {
+    spdlog::get("gw")->error("web.password_file {}: unreadable or empty", w.password_file);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void Gateway::start_web() {
   const auto& w = config_.web;
   if (!w.enabled) return;
   web::WebOptions opts;
-  opts.listen = w.listen;
-  opts.history_min = w.history_min;
-  if (!w.password_file.empty()) {
-    std::ifstream in(w.password_file);
-    std::getline(in, opts.password);
-    while (!opts.password.empty() && (opts.password.back() == '\r' || opts.password.back() == ' '))
-      opts.password.pop_back();
-    if (opts.password.empty()) {
-      spdlog::get("gw")->error("web.password_file {}: unreadable or empty; web view not started",
-                               w.password_file);
-      return;
-    }
+  if (!web_options(w, opts)) {
+    spdlog::get("gw")->error("web view not started");
+    return;
   }
-  web_host_ = std::make_unique<GatewayWebHost>(*this);
+  if (!web_host_) web_host_ = std::make_unique<GatewayWebHost>(*this);
   web_ = std::make_unique<web::WebView>(loop_, opts, *web_host_);
   if (auto error = web_->start(); !error.empty()) {
     spdlog::get("gw")->error("{}; web view not started", error);
@@ -237,8 +249,36 @@ void Gateway::start_web() {
     return;
   }
   sinks_.push_back(web_.get());
+  web_observe_rejections();
   spdlog::get("gw")->info("web view on http://{}/ (controls {})", w.listen,
                           opts.password.empty() ? "off: no web.password_file" : "need a login");
+}
+
+void Gateway::apply_web() {
+  const auto& w = config_.web;
+  auto log = spdlog::get("gw");
+  if (!w.enabled) {
+    if (!web_) return;
+    std::erase(sinks_, static_cast<devices::EventSink*>(web_.get()));
+    if (bridge_) bridge_->set_rejection_observer({});
+    web_.reset();
+    log->info("web view stopped (web.enabled: false)");
+    return;
+  }
+  if (!web_) return start_web();
+  web::WebOptions opts;
+  if (!web_options(w, opts)) {
+    log->error("the web view stays on http://{}/", web_->options().listen);
+    return;
+  }
+  opts.send_buffer_bytes = web_->options().send_buffer_bytes;
+  if (opts.listen == web_->options().listen && opts.password == web_->options().password) return;
+  if (auto error = web_->restart(opts); !error.empty()) {
+    log->error("{}; the web view stays on http://{}/", error, web_->options().listen);
+    return;
+  }
+  log->info("web view restarted on http://{}/ (controls {}; history kept)", w.listen,
+            opts.password.empty() ? "off: no web.password_file" : "need a login");
 }
 
 void Gateway::web_observe_rejections() {

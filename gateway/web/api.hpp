@@ -1,7 +1,7 @@
 #pragma once
 // The web view's JSON API and session handling, independent of any HTTP library: a Request in,
-// a Response out. server.cpp feeds it from libmicrohttpd; the fuzz target and unit tests call it
-// directly. Everything here runs on the daemon's loop thread (no locks).
+// a Response out. web_view.cpp feeds it from our HTTP server (http_server.hpp); the fuzz target and
+// unit tests call it directly. Everything here runs on the daemon's loop thread (no locks).
 //
 // Routes (all answers are JSON unless noted; errors are {"error": "...", "request": "METHOD /path"}
 // with a 4xx/5xx status):
@@ -17,7 +17,7 @@
 //   /api/logout POST /api/devices/<serial>/channels/<channel>   body: the value, exactly as an MQTT
 //   /set payload;
 //                                          needs the session cookie and header X-CSRF-Token
-//   GET  /api/stream                       Server-Sent Events (handled by server.cpp, not here)
+//   GET  /api/stream                       Server-Sent Events (handled by web_view.cpp, not here)
 //   GET  / and /<asset>                    the embedded pages
 //
 // Sessions: a login with the password from web.password_file gives a random 128-bit session id

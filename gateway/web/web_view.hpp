@@ -1,16 +1,9 @@
 #pragma once
-// WebView: loxcan-gateway's browser front end. An HTTP server (libmicrohttpd) that runs INSIDE
-// the daemon's event loop: libmicrohttpd is started without any thread of its own (MHD_USE_EPOLL,
-// external polling); its epoll fd is watched by the loop and MHD_run() is called when it is
-// readable or when MHD's next timeout is due. So every request is handled on the loop thread and
-// reads the daemon's state directly: no locks, no copies between threads, and with nobody
-// connected the web view adds no timer and no wake-up (only the listening socket is watched).
-//
-// Why libmicrohttpd (Debian libmicrohttpd12): it is the one well-kept C HTTP server in Debian that
-// runs inside an external epoll loop (cpp-httplib, already a dependency of the CLI, is blocking
-// with a thread per connection, and the daemon was freed of it to load fewer libraries);
-// it parses HTTP for us (headers, chunked bodies, limits, keep-alive), and its suspend/resume API
-// lets a Server-Sent Events stream wait for data without a thread or busy polling.
+// WebView: loxcan-gateway's browser front end. Its HTTP server (http_server.hpp, our own small
+// HTTP/1.1 server: why not a library is said there) runs INSIDE the daemon's event loop: every
+// request is handled on the loop thread and reads the daemon's state directly (no locks, no
+// copies between threads), and with nobody connected the web view adds no timer and no wake-up
+// (only the listening socket is watched).
 //
 // Live stream (GET /api/stream[?frames=1]): Server-Sent Events. Every message is one line of JSON:
 //   event: value    {"type":"value","serial","device","channel","value","unit","ts"}
@@ -20,7 +13,8 @@
 //   event: frame    {"type":"frame","iface","ts","raw","text"}   (only with ?frames=1; at most
 //                   kMaxStreamFramesPerSecond, the rest is skipped and counted)
 // Each client has a bounded queue (kClientQueueBytes). A client that does not keep up (a stuck
-// or slow browser) is disconnected when its queue is full and counted in clients_dropped; the
+// or slow browser) is disconnected when its queue (what we hold for it, including what our server
+// has not handed to the kernel yet) is full, and counted in clients_dropped; the
 // bus path never waits for a browser. Messages are flushed to the clients every 50 ms (one write
 // per batch, not per frame). A comment line every 15 s (only while clients are connected)
 // lets a vanished client be noticed.
@@ -35,16 +29,15 @@
 #include <string_view>
 #include <vector>
 
+#include "canproto/decoder.hpp"
 #include "canproto/frame.hpp"
 #include "canproto/message.hpp"
 #include "devices/event_sink.hpp"
 #include "devices/events.hpp"
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/web/api.hpp"
+#include "gateway/web/http_server.hpp"
 #include "gateway/web/memory.hpp"
-
-struct MHD_Daemon;
-struct MHD_Connection;
 
 namespace loxcan::web {
 
@@ -52,6 +45,7 @@ struct WebOptions {
   std::string listen = "127.0.0.1:8088";  ///< host:port; port 0 picks a free one (tests)
   std::string password;                   ///< from web.password_file; empty: controls refused
   std::uint32_t history_min = 60;
+  int send_buffer_bytes = 0;  ///< SO_SNDBUF of the connections; 0: the kernel's (tests set it)
 };
 
 struct WebCounters {
@@ -80,22 +74,32 @@ class WebView final : public devices::EventSink {
   std::string start();
   /// Closes every connection and the listening socket.
   void stop();
+  /// SIGHUP with a changed web section. A new address: binds it first (on failure the old server
+  /// keeps running and the error is returned), then closes every connection and serves there.
+  /// A new password ends every session (the server itself goes on when the address is the same).
+  /// The history and counters are kept; history_min keeps its value until the daemon restarts.
+  std::string restart(WebOptions options);
+  const WebOptions& options() const { return options_; }
   /// The bound port (after start()).
   std::uint16_t port() const { return port_; }
+  /// Open HTTP connections (streams included).
+  std::size_t connections() const { return server_ ? server_->connections() : 0; }
 
   // --- what the daemon reports (loop thread) ----------------------------------------------------
   // devices::EventSink (doc/ARCHITECTURE.md: the web view is one of the daemon's sinks)
   /// A translated event (values after the channel map, friendly names).
   void on_event(const devices::Event& e) override;
-  /// Received frames: kept for the download, streamed to Traffic-page clients (decoded here, one
-  /// frame at a time, only while such a client is connected and within the rate cap).
+  /// Received frames: kept for the download, streamed to Traffic-page clients. While such a
+  /// client is connected every frame goes through a canproto::Decoder per interface (the
+  /// reassembly `loxcan decode` uses), so the frame that completes a fragmented packet shows the
+  /// packet too ("... => packet <decoded> size=N crc_ok"); only within the rate cap.
   bool wants_frames(devices::FrameDirection d) const override {
     return d == devices::FrameDirection::rx;
   }
   void on_frame(devices::FrameDirection, std::int64_t ts_ns,
                 const canproto::Frame& frame) override {
     memory_.record_frame(frame);
-    if (frame_clients_ > 0 && frame_budget()) stream_frame(frame, ts_ns);
+    if (frame_clients_ > 0) stream_frame(frame, ts_ns);
   }
   /// A command refused by the MQTT /set path (from MQTT or from a page).
   void on_rejection(const std::string& topic, const std::string& payload, const std::string& error,
@@ -105,33 +109,39 @@ class WebView final : public devices::EventSink {
   const WebMemory& memory() const { return memory_; }
 
  private:
-  struct Client;
-  struct Pending;
-  friend struct Callbacks;
+  struct Client {  ///< one /api/stream connection
+    HttpServer::ConnectionId id = 0;
+    std::string queue;  ///< messages since the last flush
+    bool frames = false;
+  };
 
-  void run_mhd();
-  void rearm_timer();
+  std::unique_ptr<HttpServer> make_server();
+  HttpResponse handle(HttpServer::ConnectionId id, const HttpRequest& request);
+  HttpResponse start_stream(HttpServer::ConnectionId id, const Request& request);
   void broadcast(std::string_view event, const std::string& data, bool frames_only);
   void stream_frame(const canproto::Frame& frame, std::int64_t ts_ns);
-  void resume(Client& c);
   void schedule_flush();
-  bool frame_budget();
-  void remove_client(Client* c);
+  void flush();
+  bool frame_budget(std::int64_t ts_ns);
+  void remove_client(HttpServer::ConnectionId id, bool close_connection);
+  void drop_clients();
   void keepalive();
 
   gateway::EventLoop& loop_;
   WebOptions options_;
   WebMemory memory_;
-  Api api_;
-  MHD_Daemon* daemon_ = nullptr;
-  int epoll_fd_ = -1;
+  WebHost& host_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;
-  gateway::EventLoop::TimerId timer_ = 0;
   gateway::EventLoop::TimerId keepalive_timer_ = 0;
   gateway::EventLoop::TimerId flush_timer_ = 0;
-  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<Client> clients_;
   std::size_t frame_clients_ = 0;
-  gateway::EventLoop::TimePoint frame_second_{};
+  /// One per interface (at most kMaxDecoders), only while a Traffic-page client is connected.
+  std::vector<std::pair<std::string, std::unique_ptr<canproto::Decoder>>> decoders_;
+  static constexpr std::size_t kMaxDecoders = 8;
+  std::int64_t frame_second_ns_ = INT64_MIN / 2;
   std::uint32_t frames_this_second_ = 0;
   WebCounters counters_;
 };
