@@ -137,6 +137,8 @@ class WebView final : public devices::EventSink {
   gateway::EventLoop::TimerId keepalive_timer_ = 0;
   gateway::EventLoop::TimerId flush_timer_ = 0;
   std::vector<Client> clients_;
+  std::string line_;        ///< the stream line being broadcast (its buffer reused)
+  std::string frame_text_;  ///< a streamed frame's decoded text (its buffer reused)
   std::size_t frame_clients_ = 0;
   /// One per interface (at most kMaxDecoders), only while a Traffic-page client is connected.
   std::vector<std::pair<std::string, std::unique_ptr<canproto::Decoder>>> decoders_;
