@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -34,8 +35,21 @@ void append_int(std::string& o, Int v) {
 struct TextFields {
   std::string& o;
   void key(std::string_view n) { o += ' ', o += n, o += '='; }
-  void num(std::string_view n, std::uint64_t v) { key(n), append_int(o, v); }
-  void sint(std::string_view n, std::int64_t v) { key(n), append_int(o, v); }
+  template <class Int>
+  void integer(std::string_view n, Int v) {  // " name=123" in one append
+    char b[64];
+    if (n.size() > sizeof b - 24) {
+      key(n), append_int(o, v);
+      return;
+    }
+    b[0] = ' ';
+    std::memcpy(b + 1, n.data(), n.size());
+    b[n.size() + 1] = '=';
+    auto [end, ec] = std::to_chars(b + n.size() + 2, b + sizeof b, v);
+    o.append(b, end);
+  }
+  void num(std::string_view n, std::uint64_t v) { integer(n, v); }
+  void sint(std::string_view n, std::int64_t v) { integer(n, v); }
   void real(std::string_view n, double v) {
     char b[32];
     auto [p, ec] = std::to_chars(b, b + sizeof b, v);
@@ -57,15 +71,23 @@ struct TextFields {
   }
 };
 
+// The characters append_json_string() must escape: '"', '\\' and the control characters.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+
 // `s` as a JSON string (quotes, backslashes and control characters escaped; the decoder's text
 // fields are valid UTF-8 already, see TextFields::text). Runs of plain characters are appended
-// at once.
+// at once (a frame's text is ~100 characters, for every streamed frame).
 void append_json_string(std::string& o, std::string_view s) {
   o += '"';
   std::size_t plain = 0;  // start of the current run of characters written as they are
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    if (!kEscaped[c]) continue;
     o.append(s.data() + plain, i - plain);
     plain = i + 1;
     if (c == '"' || c == '\\') {
@@ -78,6 +100,21 @@ void append_json_string(std::string& o, std::string_view s) {
   }
   o.append(s.data() + plain, s.size() - plain);
   o += '"';
+}
+
+// ns since the epoch as seconds with 6 decimals (as candump logs it: "1733342400.123456"), by
+// integer arithmetic: a double's shortest form cost more than the rest of the frame's line.
+std::size_t format_seconds(char* out, std::int64_t ts_ns) {
+  if (ts_ns < 0) {
+    auto [end, ec] = std::to_chars(out, out + 32, static_cast<double>(ts_ns) / 1e9);
+    return static_cast<std::size_t>(end - out);
+  }
+  const std::int64_t us = ts_ns / 1000;
+  char* p = std::to_chars(out, out + 24, us / 1'000'000).ptr;
+  *p++ = '.';
+  std::int64_t frac = us % 1'000'000;
+  for (int k = 5; k >= 0; --k) p[k] = static_cast<char>('0' + frac % 10), frac /= 10;
+  return static_cast<std::size_t>(p + 6 - out);
 }
 
 void describe_message(std::string& o, const canproto::Message& m) {
@@ -295,10 +332,9 @@ void WebView::stream_frame(const canproto::Frame& frame, std::int64_t ts_ns) {
   line.assign("{\"type\":\"frame\",\"iface\":");
   append_json_string(line, iface);
   char buf[std::max<std::size_t>(32, canproto::kMaxCompactText + 1)];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<double>(ts_ns) / 1e9);
-  line.append(",\"ts\":").append(buf, ec == std::errc{} ? end : buf);
-  line += ",\"raw\":";
-  append_json_string(line, std::string_view(buf, canproto::format_compact(frame, buf)));
+  line.append(",\"ts\":").append(buf, format_seconds(buf, ts_ns));
+  // The compact form is hex digits, '#', 'R' and '_': nothing to escape.
+  line.append(",\"raw\":\"").append(buf, canproto::format_compact(frame, buf)).append("\"");
   line += ",\"text\":";
   append_json_string(line, text);
   line += '}';
