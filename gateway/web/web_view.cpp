@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -22,12 +23,33 @@ std::shared_ptr<spdlog::logger> log() {
   return l ? l : spdlog::default_logger();
 }
 
-// The decoder's fields as "key=value" text (the `V` of the message bodies' visit()).
+template <class Int>
+void append_int(std::string& o, Int v) {
+  char b[24];
+  auto [end, ec] = std::to_chars(b, b + sizeof b, v);
+  o.append(b, end);
+}
+
+// The decoder's fields as "key=value" text (the `V` of the message bodies' visit()). Runs for
+// every streamed frame: appends in place, no temporary strings.
 struct TextFields {
   std::string& o;
   void key(std::string_view n) { o += ' ', o += n, o += '='; }
-  void num(std::string_view n, std::uint64_t v) { key(n), o += std::to_string(v); }
-  void sint(std::string_view n, std::int64_t v) { key(n), o += std::to_string(v); }
+  template <class Int>
+  void integer(std::string_view n, Int v) {  // " name=123" in one append
+    char b[64];
+    if (n.size() > sizeof b - 24) {
+      key(n), append_int(o, v);
+      return;
+    }
+    b[0] = ' ';
+    std::memcpy(b + 1, n.data(), n.size());
+    b[n.size() + 1] = '=';
+    auto [end, ec] = std::to_chars(b + n.size() + 2, b + sizeof b, v);
+    o.append(b, end);
+  }
+  void num(std::string_view n, std::uint64_t v) { integer(n, v); }
+  void sint(std::string_view n, std::int64_t v) { integer(n, v); }
   void real(std::string_view n, double v) {
     char b[32];
     auto [p, ec] = std::to_chars(b, b + sizeof b, v);
@@ -43,59 +65,86 @@ struct TextFields {
     key(n), o += json(std::string(v)).dump(-1, ' ', false, json::error_handler_t::replace);
   }
   void bytes(std::string_view n, std::span<const std::uint8_t> b) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
     key(n);
-    char h[3];
-    for (auto x : b) std::snprintf(h, sizeof h, "%02X", x), o += h;
+    for (auto x : b) o += kHex[x >> 4], o += kHex[x & 15];
   }
 };
 
+// The characters append_json_string() must escape: '"', '\\' and the control characters.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+
 // `s` as a JSON string (quotes, backslashes and control characters escaped; the decoder's text
-// fields are valid UTF-8 already, see TextFields::text).
+// fields are valid UTF-8 already, see TextFields::text). Runs of plain characters are appended
+// at once (a frame's text is ~100 characters, for every streamed frame).
 void append_json_string(std::string& o, std::string_view s) {
   o += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  std::size_t plain = 0;  // start of the current run of characters written as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (!kEscaped[c]) continue;
+    o.append(s.data() + plain, i - plain);
+    plain = i + 1;
     if (c == '"' || c == '\\') {
-      o += '\\', o += ch;
-    } else if (c < 0x20) {
+      o += '\\', o += static_cast<char>(c);
+    } else {
       char b[8];
       std::snprintf(b, sizeof b, "\\u%04x", c);
       o += b;
-    } else {
-      o += ch;
     }
   }
+  o.append(s.data() + plain, s.size() - plain);
   o += '"';
 }
 
-std::string describe_message(const canproto::Message& m) {
-  std::string o;
+// ns since the epoch as seconds with 6 decimals (as candump logs it: "1733342400.123456"), by
+// integer arithmetic: a double's shortest form cost more than the rest of the frame's line.
+std::size_t format_seconds(char* out, std::int64_t ts_ns) {
+  if (ts_ns < 0) {
+    auto [end, ec] = std::to_chars(out, out + 32, static_cast<double>(ts_ns) / 1e9);
+    return static_cast<std::size_t>(end - out);
+  }
+  const std::int64_t us = ts_ns / 1000;
+  char* p = std::to_chars(out, out + 24, us / 1'000'000).ptr;
+  *p++ = '.';
+  std::int64_t frac = us % 1'000'000;
+  for (int k = 5; k >= 0; --k) p[k] = static_cast<char>('0' + frac % 10), frac /= 10;
+  return static_cast<std::size_t>(p + 6 - out);
+}
+
+void describe_message(std::string& o, const canproto::Message& m) {
   TextFields v{o};
   if (const auto* n = std::get_if<canproto::NatMessage>(&m)) {
     const std::uint8_t cmd = canproto::nat_command(n->body);
-    o = std::string("nat ") + canproto::to_string(n->addr.dir) + " " +
-        canproto::nat_command_name(cmd);
+    o.append("nat ").append(canproto::to_string(n->addr.dir)).append(" ");
+    o.append(canproto::nat_command_name(cmd));
     v.num("nat", n->addr.nat);
     v.num("device_nat", n->addr.device_nat);
     std::visit([&](const auto& b) { b.visit(v); }, n->body);
   } else if (const auto* l = std::get_if<canproto::LegacyMessage>(&m)) {
     const std::uint8_t cmd = canproto::legacy_command(l->body);
-    o = std::string("legacy ") + canproto::to_string(l->addr.dir) + " " +
-        canproto::legacy_command_name(cmd, l->addr.type);
+    o.append("legacy ").append(canproto::to_string(l->addr.dir)).append(" ");
+    o.append(canproto::legacy_command_name(cmd, l->addr.type));
     v.hex("serial", l->addr.serial(), 8);
     std::visit([&](const auto& b) { b.visit(v); }, l->body);
   } else if (std::holds_alternative<canproto::UnknownMessage>(m)) {
-    o = "unknown";
+    o += "unknown";
   } else {
-    o = "malformed";
+    o += "malformed";
   }
-  return o;
 }
 
 }  // namespace
 
 std::string describe(const canproto::Message& m) {
-  return describe_message(m);
+  std::string o;
+  describe_message(o, m);
+  return o;
 }
 
 // ---- the server side ---------------------------------------------------------------------------
@@ -207,11 +256,15 @@ HttpResponse WebView::start_stream(HttpServer::ConnectionId id, const Request& r
   return out;
 }
 
+// The memory writes the stream line only while somebody listens (by hand, from pieces it keeps per
+// device and channel: this runs for every value change on the bus).
 void WebView::on_event(const devices::Event& e) {
-  json j = memory_.record(e);
-  if (clients_.empty()) return;
-  const std::string type = j.value("type", "event");
-  broadcast(type, j.dump(-1, ' ', false, json::error_handler_t::replace), false);
+  if (clients_.empty()) {
+    memory_.record(e);
+    return;
+  }
+  const std::string_view type = memory_.record(e, &line_);
+  broadcast(type, line_, false);
 }
 
 void WebView::on_rejection(const std::string& topic, const std::string& payload,
@@ -224,9 +277,9 @@ void WebView::on_rejection(const std::string& topic, const std::string& payload,
       {"detail", detail},
       {"ts",
        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()}};
-  memory_.record_event(0, j);
   if (!clients_.empty())
     broadcast("rejected", j.dump(-1, ' ', false, json::error_handler_t::replace), false);
+  memory_.record_recent(std::move(j));
 }
 
 // The window follows the frames' own (kernel) receive times: no clock read per frame.
@@ -257,26 +310,31 @@ void WebView::stream_frame(const canproto::Frame& frame, std::int64_t ts_ns) {
   }
   const canproto::Decoded& d = it->second->feed(frame, ts_ns);
   if (!frame_budget(ts_ns)) return;
-  std::string text = describe(d.message);
-  if (d.fragment_problem != nullptr) text += std::string(" problem=") + d.fragment_problem;
+  std::string& text = frame_text_;  // buffers reused: no allocation per frame
+  text.clear();
+  describe_message(text, d.message);
+  if (d.fragment_problem != nullptr) text.append(" problem=").append(d.fragment_problem);
   if (d.abandoned) {
-    text += std::string(" => abandoned packet size=") + std::to_string(d.abandoned->size) + " (" +
-            d.abandon_reason + ")";
+    text.append(" => abandoned packet size=");
+    append_int(text, d.abandoned->size);
+    text.append(" (").append(d.abandon_reason).append(")");
   }
   if (d.packet) {
-    text += " => packet " + describe(*d.packet_message) +
-            " size=" + std::to_string(d.packet->size) +
-            (d.packet->crc_ok() ? " crc_ok" : " CRC-MISMATCH");
+    text += " => packet ";
+    describe_message(text, *d.packet_message);
+    text += " size=";
+    append_int(text, d.packet->size);
+    text += d.packet->crc_ok() ? " crc_ok" : " CRC-MISMATCH";
   }
   // By hand, not through nlohmann::json: this runs for up to kMaxStreamFramesPerSecond frames a
   // second on the bus path, and a JSON object per frame cost ~4x the frame's own handling.
-  std::string line = "{\"type\":\"frame\",\"iface\":";
+  std::string& line = line_;
+  line.assign("{\"type\":\"frame\",\"iface\":");
   append_json_string(line, iface);
-  char ts[32];
-  auto [end, ec] = std::to_chars(ts, ts + sizeof ts, static_cast<double>(ts_ns) / 1e9);
-  line.append(",\"ts\":").append(ts, ec == std::errc{} ? end : ts);
-  line += ",\"raw\":";
-  append_json_string(line, canproto::format_compact(frame));
+  char buf[std::max<std::size_t>(32, canproto::kMaxCompactText + 1)];
+  line.append(",\"ts\":").append(buf, format_seconds(buf, ts_ns));
+  // The compact form is hex digits, '#', 'R' and '_': nothing to escape.
+  line.append(",\"raw\":\"").append(buf, canproto::format_compact(frame, buf)).append("\"");
   line += ",\"text\":";
   append_json_string(line, text);
   line += '}';

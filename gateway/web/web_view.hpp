@@ -10,8 +10,9 @@
 //   event: command  {"type":"command",...}   event: state {"type":"state","from","to",...}
 //   event: seen     {"type":"seen","model",...}   event: bus {"type":"bus","kind","detail","raw"}
 //   event: rejected {"type":"rejected","topic","payload","error","detail"}
-//   event: frame    {"type":"frame","iface","ts","raw","text"}   (only with ?frames=1; at most
-//                   kMaxStreamFramesPerSecond, the rest is skipped and counted)
+//   event: frame    {"type":"frame","iface","ts","raw","text"}   (ts: seconds, 6 decimals; only
+//                   with ?frames=1; at most kMaxStreamFramesPerSecond, the rest is skipped and
+//                   counted)
 // Each client has a bounded queue (kClientQueueBytes). A client that does not keep up (a stuck
 // or slow browser) is disconnected when its queue (what we hold for it, including what our server
 // has not handed to the kernel yet) is full, and counted in clients_dropped; the
@@ -137,6 +138,8 @@ class WebView final : public devices::EventSink {
   gateway::EventLoop::TimerId keepalive_timer_ = 0;
   gateway::EventLoop::TimerId flush_timer_ = 0;
   std::vector<Client> clients_;
+  std::string line_;        ///< the stream line being broadcast (its buffer reused)
+  std::string frame_text_;  ///< a streamed frame's decoded text (its buffer reused)
   std::size_t frame_clients_ = 0;
   /// One per interface (at most kMaxDecoders), only while a Traffic-page client is connected.
   std::vector<std::pair<std::string, std::unique_ptr<canproto::Decoder>>> decoders_;

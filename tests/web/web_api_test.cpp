@@ -516,6 +516,11 @@ TEST_F(WebApi, TrafficShowsReassembledPackets) {
   ASSERT_TRUE(j.is_object()) << got;
   EXPECT_EQ(j["iface"], "vcan0");
   EXPECT_NE(j["text"].get<std::string>().find("text=\"\\u0007"), std::string::npos) << got;
+  // The frame's own receive time, in seconds with microseconds (1 s + 1 us per frame here).
+  EXPECT_NE(got.find(",\"ts\":1." + std::string(5, '0') + std::to_string(frames.size()) + ","),
+            std::string::npos)
+      << got;
+  EXPECT_EQ(j["raw"].get<std::string>().find("01FF0A00#"), 0u) << got;
 }
 
 }  // namespace
