@@ -333,6 +333,24 @@ void CanPort::on_ready(std::uint32_t events) {
   if (gone) link_gone(gone_err);
 }
 
+// A send found the interface gone (ENXIO/ENODEV) before a read did: what is queued in the socket
+// is all that is left of the interface; read it (counted) before the socket is closed, as
+// on_ready() does. Sending stays off meanwhile (a handler's send would find it gone again).
+void CanPort::read_to_the_end() {
+  if (!socket_ || draining_) return;
+  draining_ = true;
+  std::array<RxFrame, RawSocket::kBatch> batch;
+  for (int errors = 0; socket_ && errors < 2;) {
+    int err = 0;
+    const int n = socket_->read(batch, err);
+    for (int i = 0; i < n && socket_; ++i) handle_rx(batch[static_cast<std::size_t>(i)]);
+    if (n > 0) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) break;
+    ++errors;  // the socket's pending error (ENODEV, ENETDOWN) comes once, the frames after it
+  }
+  draining_ = false;
+}
+
 void CanPort::handle_rx(RxFrame& rx) {
   if (rx.has_drops) note_drops(rx.drops);
   if (rx.frame.error) {
@@ -344,7 +362,9 @@ void CanPort::handle_rx(RxFrame& rx) {
     if (on_own_frame_) on_own_frame_(rx.frame);
     return;
   }
-  if (state_ == PortState::down) {  // frames flow again: the interface is up
+  // Frames flow again: the interface is up. Not those still queued from before it went down
+  // (read after the ENETDOWN): they would have the port report a return that did not happen.
+  if (state_ == PortState::down && !draining_ && socket_->interface_up()) {
     cancel_timer(up_poll_timer_);
     reopen_delay_ = 0ms;
     set_state(PortState::up);
@@ -461,6 +481,7 @@ void CanPort::link_gone(int err) {
   }
   log().warn("{}: interface lost ({}); reopening with backoff", config_.iface, errno_name(err));
   cancel_timer(up_poll_timer_);
+  read_to_the_end();
   close_socket();
   set_state(PortState::closed);
   reopen_delay_ = 0ms;
@@ -483,7 +504,8 @@ SendStatus CanPort::send(const canproto::Frame& frame) {
 }
 
 void CanPort::flush() {
-  if (!socket_ || state_ != PortState::up || tx_paused_ || want_writable_ || tx_retry_timer_)
+  if (!socket_ || state_ != PortState::up || tx_paused_ || want_writable_ || tx_retry_timer_ ||
+      draining_)
     return;
   bool sent = false;
   while (!tx_queue_.empty()) {

@@ -247,7 +247,9 @@ TEST(EventLoop, TimerCancelledAndAddedAgainOnEveryFrameKeepsTheHeapSmall) {
   loop.add_timer(20ms, [&] { order.push_back(2); });
   EventLoop::TimerId far = 0;
   for (int frame = 0; frame < 100000; ++frame) {
-    if (far) EXPECT_TRUE(loop.cancel(far));
+    if (far) {
+      EXPECT_TRUE(loop.cancel(far));
+    }
     far = loop.add_timer(15min, [&] { order.push_back(-1); });
   }
   EXPECT_LE(loop.timer_heap_size(), 2 * 3 + 64 + 1u);

@@ -342,6 +342,57 @@ TEST(CanPort, FramesQueuedWhenTheInterfaceGoesAwayAreAllRead) {
   sh("ip link add vcan2 type vcan && ip link set vcan2 up");
 }
 
+// Regression (soak, issue 17): when a send was the first to find the interface gone (ENXIO), the
+// socket was closed with its queue: frames the port had not read yet were lost, uncounted.
+TEST(CanPort, FramesQueuedWhenASendFindsTheInterfaceGoneAreAllRead) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  int rx = 0;
+  port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (int i = 0; i < 300; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
+  }
+  std::this_thread::sleep_for(300ms);  // the kernel's backlog hands them to the port's socket
+  sh("ip link del vcan2");
+  port.send(canproto::Frame::make(0x10600042, {}));  // the port does not know yet: the send fails
+  EXPECT_EQ(port.state(), PortState::closed);
+  EXPECT_EQ(rx, 300);
+  EXPECT_EQ(port.stats().rx_frames, 300u);
+  EXPECT_EQ(port.stats().rx_overflow, 0u);
+  EXPECT_EQ(port.tx_queue_size(), 1u);  // kept for the interface's return
+  sh("ip link add vcan2 type vcan && ip link set vcan2 up");
+}
+
+// Regression (soak, issue 17): frames still queued from before `ip link set down` were read after
+// the ENETDOWN and taken as "frames flow again": the port reported the interface back (and
+// sent into it) within milliseconds, while it was still down.
+TEST(CanPort, FramesQueuedBeforeTheInterfaceWentDownDoNotBringItBack) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  int rx = 0;
+  port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (int i = 0; i < 50; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
+  }
+  std::this_thread::sleep_for(300ms);
+  sh("ip link set vcan2 down");
+  run_until(
+      loop, [] { return false; }, 1s);
+  EXPECT_EQ(rx, 50);
+  EXPECT_EQ(port.state(), PortState::down);
+  EXPECT_EQ(port.stats().reopens, 0u);
+  sh("ip link set vcan2 up");
+  EXPECT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::up; }, 3s));
+  EXPECT_EQ(port.stats().reopens, 1u);
+}
+
 // Regression (soak, issue 17): with a long backoff the port came back only at its next backoff
 // step, up to reopen_max (5 s by default) after the interface returned. Link events now cut the
 // wait short: with a 10 s minimum backoff, the port is up again well before the first step.
