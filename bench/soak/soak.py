@@ -575,6 +575,7 @@ discovery:
                 wrap.insert(1, f"--massif-out-file={self.work}/massif.out")
         argv = wrap + [self.a.gateway, "--config", self.config] + (["-v"] if os.environ.get("SOAK_DUMP") else [])
         self.gw = subprocess.Popen(argv, stdout=self.gw_log, stderr=subprocess.STDOUT, env=env)
+        self.gw_started = now_ns()
 
     def gw_pid(self):
         """The gateway's pid (under valgrind: the same process)."""
@@ -749,6 +750,7 @@ discovery:
             prober = connect(self.a.port_a, "soak-prober", 5)
         except (OSError, RuntimeError, TimeoutError, ConnectionError):
             prober = None
+        off = self.log_size()  # "interface is back" from here on (never a stale one)
         t_up, t_back = time.time(), now_ns()
         subprocess.run(["ip", "link", "set", IFACE, "up"], check=True)
         value = self.probe_publish(prober)
@@ -1190,14 +1192,14 @@ discovery:
         if not snaps:
             self.check("heap: massif heap growth", False, "no snapshots")
             return
-        # massif's clock starts with the gateway, the run some seconds later: measure from
-        # --rss-from seconds before the last snapshot's end of the run
-        t_end = snaps[-1][0]
-        t_from = t_end - (self.elapsed - self.a.rss_from) * 1000
+        # massif's clock (ms) starts with the gateway: from --rss-from to the end of the run (the
+        # last snapshots, at exit, have freed everything)
+        t_from = (self.run_start - self.gw_started) / 1e6 + self.a.rss_from * 1000
+        t_end = (self.run_start - self.gw_started) / 1e6 + self.elapsed * 1000
         base = next((h for t, h, _ in snaps if t >= t_from), snaps[0][1])
-        end = snaps[-1][1]
+        end = next((h for t, h, _ in reversed(snaps) if t <= t_end), snaps[-1][1])
         peak = max(h for _, h, _ in snaps)
-        last_detail = next((b for _, _, b in reversed(snaps) if re.search(r"\n n\d+: ", b)), "")
+        last_detail = next((b for t, _, b in reversed(snaps) if t <= t_end and re.search(r"\n n\d+: ", b)), "")
         sites = re.findall(r"\n n\d+: (\d+) (?:0x[0-9A-F]+: )?(.*)", last_detail)[:4]
         growth = 100.0 * (end - base) / max(base, 1)
         self.check(f"heap: massif heap growth < {self.a.rss_limit_pct:g} %", growth < self.a.rss_limit_pct,
