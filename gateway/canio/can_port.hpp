@@ -209,7 +209,8 @@ class CanPort {
   gateway::EventLoop::TimePoint window_start_{};
 
   gateway::EventLoop::TimerId reopen_timer_ = 0, up_poll_timer_ = 0, tx_retry_timer_ = 0,
-                              recovery_timer_ = 0, load_timer_ = 0, tx_space_timer_ = 0;
+                              recovery_timer_ = 0, load_timer_ = 0, tx_space_timer_ = 0,
+                              gone_timer_ = 0;  // a send found the interface gone
   std::chrono::milliseconds reopen_delay_{0}, tx_retry_delay_{0}, recovery_delay_{0};
   // While the port waits for its interface: link events cut the backoff short.
   LinkWatch link_watch_;

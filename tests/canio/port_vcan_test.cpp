@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -358,11 +359,38 @@ TEST(CanPort, FramesQueuedWhenASendFindsTheInterfaceGoneAreAllRead) {
   std::this_thread::sleep_for(300ms);  // the kernel's backlog hands them to the port's socket
   sh("ip link del vcan2");
   port.send(canproto::Frame::make(0x10600042, {}));  // the port does not know yet: the send fails
-  EXPECT_EQ(port.state(), PortState::closed);
+  ASSERT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::closed; }, 5s));
   EXPECT_EQ(rx, 300);
   EXPECT_EQ(port.stats().rx_frames, 300u);
   EXPECT_EQ(port.stats().rx_overflow, 0u);
   EXPECT_EQ(port.tx_queue_size(), 1u);  // kept for the interface's return
+  sh("ip link add vcan2 type vcan && ip link set vcan2 up");
+}
+
+// Regression (soak, issue 17): a frame handler whose send found the interface gone closed the
+// socket in the middle of a batch; the rest of the batch, already read, was dropped uncounted.
+TEST(CanPort, HandlerFindingTheInterfaceGoneMidBatchLosesNoFrame) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  std::vector<std::uint32_t> ids;
+  port.set_frame_handler([&](const canproto::Frame& f) {
+    ids.push_back(f.id);
+    if (ids.size() == 1) port.send(canproto::Frame::make(0x10600042, {}));  // a device answers
+  });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (canid_t i = 0; i < 300; ++i) peer.send(CAN_EFF_FLAG | (0x10606000 + i));  // loop idle
+  }
+  std::this_thread::sleep_for(300ms);
+  sh("ip link del vcan2");
+  ASSERT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::closed; }, 5s));
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_EQ(port.stats().rx_frames, 300u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "frames handled out of bus order";
   sh("ip link add vcan2 type vcan && ip link set vcan2 up");
 }
 
