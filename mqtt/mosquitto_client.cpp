@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,6 +19,13 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kStopFlush = std::chrono::seconds(2);
+// Packets read per readiness callback at most (see on_socket).
+constexpr int kMaxReadsPerWakeup = 64;
+
+bool bytes_waiting(int fd) {
+  int n = 0;
+  return fd >= 0 && ::ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
 // Debian's CA directory: TLS without an explicit CA file trusts what the system trusts.
 constexpr const char* kSystemCaPath = "/etc/ssl/certs";
 
@@ -185,7 +193,14 @@ void MosquittoClient::cancel_timers() {
 void MosquittoClient::on_socket(bool readable, bool writable) {
   mosquitto* m = mosq_.get();
   int rc = MOSQ_ERR_SUCCESS;
-  if (readable) rc = mosquitto_loop_read(m, 1);
+  // mosquitto_loop_read() reads one packet while none of our own QoS > 0 messages is in flight.
+  // The daemon's loop calls this once per round, and a busy round (hundreds of CAN frames) then
+  // took one command per round: seconds behind under load, and lost when the broker went away
+  // meanwhile. Read what the socket holds, bounded to keep the round fair.
+  for (int i = 0; readable && i < kMaxReadsPerWakeup; ++i) {
+    rc = mosquitto_loop_read(m, 1);
+    if (rc != MOSQ_ERR_SUCCESS || !bytes_waiting(mosquitto_socket(m))) break;
+  }
   if (rc == MOSQ_ERR_SUCCESS && writable && mosquitto_socket(m) >= 0)
     rc = mosquitto_loop_write(m, 1);
   if (rc != MOSQ_ERR_SUCCESS && pending_.lost_cause.empty()) pending_.lost_cause = describe(rc);

@@ -8,9 +8,12 @@
 # Prints a Markdown report; exit 0 only when every check passed.
 #
 #   bash bench/soak/run.sh [--seconds 600] [--rate 3] [--faults "broker=20,iface_del=20,..."]
-#                          [--seed N] [--rss-from S] [--heap-check] [--out FILE] [--keep DIR]
+#                          [--seed N] [--rss-from S] [--heap-check] [--massif] [--out FILE] [--keep DIR]
 #   --heap-check   a shorter run with the gateway under valgrind memcheck (leaks, invalid accesses)
 #                  instead of glibc's MALLOC_CHECK_; implies --rate 0.1 unless --rate is given
+#   --massif       the same with valgrind massif: the heap in use over the run (growth from
+#                  --rss-from to the end, the peak, the biggest allocation sites); massif.out in
+#                  the --keep directory (ms_print it)
 #   (--out and --keep outside /tmp: the sandbox has its own /tmp)
 #   LOXCAN_GATEWAY=... LOXCAN=... override the binaries (default build/gateway/cli/)
 #
@@ -34,14 +37,19 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=$2; shift 2 ;;
     --heap-check) heap=1; shift ;;
+    --massif) heap=2; shift ;;
     --rate) rate_given=1; args+=("$1" "$2"); shift 2 ;;
     --seconds|--faults|--seed|--rss-from|--out|--warmup|--tail|--watchdog-s|--malloc-check|--online-limit-ms|--rss-limit-pct|--frames-slack) args+=("$1" "$2"); shift 2 ;;
-    *) echo "usage: run.sh [--seconds S] [--rate X] [--faults LIST] [--seed N] [--rss-from S] [--heap-check] [--out FILE] [--keep DIR]" >&2
+    *) echo "usage: run.sh [--seconds S] [--rate X] [--faults LIST] [--seed N] [--rss-from S] [--heap-check] [--massif] [--out FILE] [--keep DIR]" >&2
        exit 64 ;;
   esac
 done
-if [ $heap = 1 ]; then
-  args+=(--wrap "valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite")
+if [ $heap != 0 ]; then
+  if [ $heap = 1 ]; then
+    args+=(--wrap "valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite")
+  else
+    args+=(--wrap "valgrind --tool=massif --time-unit=ms --detailed-freq=4 --max-snapshots=200")
+  fi
   [ $rate_given = 1 ] || args+=(--rate 0.1)
 fi
 

@@ -135,7 +135,7 @@ IoResult<Ok> CanPort::start() {
 
 void CanPort::stop() {
   for (auto* id : {&reopen_timer_, &up_poll_timer_, &tx_retry_timer_, &recovery_timer_,
-                   &load_timer_, &tx_space_timer_})
+                   &load_timer_, &tx_space_timer_, &gone_timer_})
     cancel_timer(*id);
   close_socket();
   reopen_delay_ = tx_retry_delay_ = recovery_delay_ = 0ms;
@@ -311,10 +311,9 @@ void CanPort::on_ready(std::uint32_t events) {
   for (int round = 0; (round < kMaxBatchesPerWakeup || gone) && socket_; ++round) {
     int err = 0;
     const int n = socket_->read(batch, err);
-    for (int i = 0; i < n; ++i) {
-      handle_rx(batch[static_cast<std::size_t>(i)]);
-      if (!socket_) return;  // a handler stopped the port
-    }
+    // Every frame read is handled (and counted), even if a handler stopped the port on the way.
+    for (int i = 0; i < n; ++i) handle_rx(batch[static_cast<std::size_t>(i)]);
+    if (!socket_) return;  // a handler stopped the port
     // A short batch drained the queue: stop here instead of paying one more recvmmsg for its
     // EAGAIN (at a steady 1 frame per wake-up that halves the reads); epoll is level-triggered,
     // so frames arriving meanwhile wake the loop again.
@@ -333,6 +332,24 @@ void CanPort::on_ready(std::uint32_t events) {
   if (gone) link_gone(gone_err);
 }
 
+// The interface is gone: what is queued in the socket is all that is left of it; read it
+// (counted) before the socket is closed, as on_ready() does when a read finds it gone first.
+// Sending stays off meanwhile (a handler's send would find it gone again).
+void CanPort::read_to_the_end() {
+  if (!socket_ || draining_) return;
+  draining_ = true;
+  std::array<RxFrame, RawSocket::kBatch> batch;
+  for (int errors = 0; socket_ && errors < 2;) {
+    int err = 0;
+    const int n = socket_->read(batch, err);
+    for (int i = 0; i < n; ++i) handle_rx(batch[static_cast<std::size_t>(i)]);
+    if (n > 0) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) break;
+    ++errors;  // the socket's pending error (ENODEV, ENETDOWN) comes once, the frames after it
+  }
+  draining_ = false;
+}
+
 void CanPort::handle_rx(RxFrame& rx) {
   if (rx.has_drops) note_drops(rx.drops);
   if (rx.frame.error) {
@@ -344,7 +361,9 @@ void CanPort::handle_rx(RxFrame& rx) {
     if (on_own_frame_) on_own_frame_(rx.frame);
     return;
   }
-  if (state_ == PortState::down) {  // frames flow again: the interface is up
+  // Frames flow again: the interface is up. Not those still queued from before it went down
+  // (read after the ENETDOWN): they would have the port report a return that did not happen.
+  if (state_ == PortState::down && !draining_ && socket_ && socket_->interface_up()) {
     cancel_timer(up_poll_timer_);
     reopen_delay_ = 0ms;
     set_state(PortState::up);
@@ -461,6 +480,8 @@ void CanPort::link_gone(int err) {
   }
   log().warn("{}: interface lost ({}); reopening with backoff", config_.iface, errno_name(err));
   cancel_timer(up_poll_timer_);
+  cancel_timer(gone_timer_);
+  read_to_the_end();
   close_socket();
   set_state(PortState::closed);
   reopen_delay_ = 0ms;
@@ -483,7 +504,8 @@ SendStatus CanPort::send(const canproto::Frame& frame) {
 }
 
 void CanPort::flush() {
-  if (!socket_ || state_ != PortState::up || tx_paused_ || want_writable_ || tx_retry_timer_)
+  if (!socket_ || state_ != PortState::up || tx_paused_ || want_writable_ || tx_retry_timer_ ||
+      draining_ || gone_timer_)
     return;
   bool sent = false;
   while (!tx_queue_.empty()) {
@@ -536,7 +558,16 @@ void CanPort::handle_write_error(int err) {
       });
       break;
     case ENETDOWN: link_down(err); break;
-    default: link_gone(err); break;
+    default:
+      // Gone (ENXIO/ENODEV): closed in the next round, after the frames the loop is handling
+      // now (a send from a frame handler gets here mid-batch), so that none is dropped or read
+      // out of order. Nothing is sent meanwhile.
+      if (!gone_timer_)
+        gone_timer_ = loop_.add_timer(0ms, [this, err] {
+          gone_timer_ = 0;
+          if (socket_) link_gone(err);
+        });
+      break;
   }
 }
 

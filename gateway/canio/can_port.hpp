@@ -15,7 +15,9 @@
 //     unplugged): the socket is closed and reopened with backoff until the interface is back.
 //     While it waits, rtnetlink link events (LinkWatch) trigger the next try at once, so the
 //     port is up again within milliseconds of the interface's return, whatever the backoff;
-//     Frames already queued in the socket are read before it is closed;
+//     Frames already queued in the socket are read before it is closed (also when a send finds
+//     the interface gone first), and frames queued before it went down do not count as a sign
+//     that it is up again;
 //   - sending goes through a bounded FIFO: EAGAIN waits for writability, ENOBUFS is retried with
 //     backoff, a down/gone interface keeps the frames until it is back. When the queue is full,
 //     send() refuses the frame, counts it (tx_dropped) and logs it: never silent;
@@ -162,6 +164,7 @@ class CanPort {
   void handle_read_error(int err);
   void link_down(int err);
   void link_gone(int err);
+  void read_to_the_end();
   void link_back();
   void flush();
   void handle_write_error(int err);
@@ -181,7 +184,8 @@ class CanPort {
   bool link_known_ = false;
   std::uint32_t load_bitrate_ = 0;
   bool bitrate_nominal_ = true;
-  bool lost_ = false;  // link went down/away and has not come back yet
+  bool lost_ = false;      // link went down/away and has not come back yet
+  bool draining_ = false;  // read_to_the_end() runs: no sending
   bool ever_up_ = false;
   // Say these once per port, not on every reopen.
   bool said_virtual_ = false, said_bitrate_ = false, said_rcvbuf_ = false,
@@ -205,7 +209,8 @@ class CanPort {
   gateway::EventLoop::TimePoint window_start_{};
 
   gateway::EventLoop::TimerId reopen_timer_ = 0, up_poll_timer_ = 0, tx_retry_timer_ = 0,
-                              recovery_timer_ = 0, load_timer_ = 0, tx_space_timer_ = 0;
+                              recovery_timer_ = 0, load_timer_ = 0, tx_space_timer_ = 0,
+                              gone_timer_ = 0;  // a send found the interface gone
   std::chrono::milliseconds reopen_delay_{0}, tx_retry_delay_{0}, recovery_delay_{0};
   // While the port waits for its interface: link events cut the backoff short.
   LinkWatch link_watch_;

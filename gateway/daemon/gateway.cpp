@@ -283,6 +283,10 @@ void Gateway::shutdown() {
   if (emulation_) emulation_->stop();
   if (bridge_) bridge_->stop();  // publishes bridge/state offline and disconnects (bounded wait)
   if (web_) web_->stop();
+  // Every counter of each interface once more, nothing sends any more: rx + rxoverflow against
+  // what was on the bus, and own_echo against tx (the kernel's overflow counter counts our own
+  // echoes it dropped too, and cannot tell them apart).
+  for (auto& p : ports_) log()->info("final statistics: {}", p->port->stats_line());
   for (auto& p : ports_) p->port->stop();
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
 }

@@ -261,12 +261,16 @@ void Emulation::stop() {
 }
 
 void Emulation::reschedule() {
+  Millis d = emulation::kNever;
+  if (running_)
+    for (const auto& b : buses_) d = std::min(d, b->bus->next_deadline());
+  // Every frame on the interface comes here, most of them (other devices' values) change no
+  // deadline: keep the armed timer instead of cancelling and adding it again per frame.
+  if (timer_ && d == timer_deadline_) return;
   if (timer_) loop_.cancel(timer_);
   timer_ = 0;
-  if (!running_) return;
-  Millis d = emulation::kNever;
-  for (const auto& b : buses_) d = std::min(d, b->bus->next_deadline());
   if (d == emulation::kNever) return;
+  timer_deadline_ = d;
   timer_ = loop_.add_timer(std::chrono::milliseconds(std::max<Millis>(0, d - now())), [this] {
     timer_ = 0;
     tick();

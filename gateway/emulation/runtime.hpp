@@ -89,6 +89,7 @@ class Emulation : public EmulationHost {
   std::string signature_;  // what was built, to detect changes on apply()
   gateway::EventLoop::TimePoint origin_;
   gateway::EventLoop::TimerId timer_ = 0;
+  emulation::Millis timer_deadline_ = 0;  // what timer_ is armed for
   bool running_ = false;
 };
 

@@ -134,8 +134,27 @@ EventLoop::TimerId EventLoop::add_periodic(Duration period, Task cb) {
 }
 
 bool EventLoop::cancel(TimerId id) {
-  // The heap entry stays behind and is skipped when it comes up (lazy deletion).
-  return timers_.erase(id) != 0;
+  // The heap entry stays behind and is skipped when it comes up (lazy deletion). A timer that is
+  // cancelled and added again on every frame (the emulation's next deadline, minutes ahead) would
+  // leave one entry per frame until those deadlines pass: 15 minutes of frames, tens of MB at a
+  // saturated bus. Rebuild the heap once stale entries outnumber the live timers.
+  if (timers_.erase(id) == 0) return false;
+  constexpr std::size_t kStaleSlack = 64;
+  if (timer_heap_.size() > 2 * timers_.size() + kStaleSlack) compact_timer_heap();
+  return true;
+}
+
+// Keeps the entries of live timers (with their sequence numbers, so ties keep their order) and
+// frees the rest, the heap's storage included. O(n log n) once per n cancellations.
+void EventLoop::compact_timer_heap() {
+  std::vector<TimerEntry> live;
+  live.reserve(timers_.size());
+  for (; !timer_heap_.empty(); timer_heap_.pop()) {
+    const TimerEntry& e = timer_heap_.top();
+    auto it = timers_.find(e.id);
+    if (it != timers_.end() && it->second.deadline == e.deadline) live.push_back(e);
+  }
+  timer_heap_ = decltype(timer_heap_)(std::greater<>{}, std::move(live));
 }
 
 void EventLoop::schedule(TimerId id, TimePoint deadline) {

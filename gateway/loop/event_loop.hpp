@@ -11,7 +11,10 @@
 //   - fd watches      watch(fd, events, cb) / modify(fd, events) / unwatch(fd)   (epoll)
 //   - posted tasks    post(task), thread-safe, FIFO; wakes the loop through an eventfd
 //   - timers          add_timer(after, cb) -> id, add_periodic(period, cb) -> id, cancel(id)
-//                     (one timerfd armed at the earliest deadline of a min-heap)
+//                     (one timerfd armed at the earliest deadline of a min-heap; a cancelled
+//                     timer's heap entry is dropped lazily, and the heap is rebuilt once such
+//                     entries outnumber the live timers, so its size stays O(live timers) however
+//                     often a timer far in the future is cancelled and added again)
 //   - signals         on_signal(SIGHUP, cb)   (signalfd; the signal is blocked for the thread)
 //   - time            now(): CLOCK_MONOTONIC (std::chrono::steady_clock on Linux)
 //
@@ -101,6 +104,9 @@ class EventLoop {
   /// Cancels a timer; returns false if it already fired (one-shot) or was cancelled. Safe from
   /// inside any callback, including the timer's own.
   bool cancel(TimerId id);
+  /// Entries in the timer heap, those of cancelled timers included: at most about twice the live
+  /// timers plus a constant (for tests and diagnostics).
+  std::size_t timer_heap_size() const { return timer_heap_.size(); }
 
   // --- signals (loop thread only; call before starting other threads) ----------------------------
   /// Runs `cb` on the loop thread each time `signo` arrives. Blocks `signo` for the calling
@@ -147,6 +153,7 @@ class EventLoop {
   void run_signals();
   void arm_timerfd();
   void schedule(TimerId id, TimePoint deadline);
+  void compact_timer_heap();
   void wake();
   void close_all();
 

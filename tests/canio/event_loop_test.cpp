@@ -237,6 +237,30 @@ TEST(EventLoop, CancelledTimerNeverFiresEvenWhenDueInTheSameRound) {
   EXPECT_EQ(fired, (std::vector<std::string>{"first"}));
 }
 
+// The emulation cancels and re-adds its timer (deadline minutes ahead) on every frame: the heap
+// must not keep one stale entry per frame until those deadlines pass (soak: RSS grew in steps
+// with the frame rate).
+TEST(EventLoop, TimerCancelledAndAddedAgainOnEveryFrameKeepsTheHeapSmall) {
+  EventLoop loop;
+  std::vector<int> order;
+  loop.add_timer(10ms, [&] { order.push_back(1); });
+  loop.add_timer(20ms, [&] { order.push_back(2); });
+  EventLoop::TimerId far = 0;
+  for (int frame = 0; frame < 100000; ++frame) {
+    if (far) {
+      EXPECT_TRUE(loop.cancel(far));
+    }
+    far = loop.add_timer(15min, [&] { order.push_back(-1); });
+  }
+  EXPECT_LE(loop.timer_heap_size(), 2 * 3 + 64 + 1u);
+  // The live timers survive the rebuilds, in order; the far one is still pending.
+  loop.add_timer(30ms, [&] { order.push_back(3); });
+  loop.add_timer(40ms, [&] { loop.stop(); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(loop.cancel(far));
+}
+
 TEST(EventLoop, PeriodicTimerRepeatsUntilCancelledFromItsOwnCallback) {
   EventLoop loop;
   bool watchdog = false;

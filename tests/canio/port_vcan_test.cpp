@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -340,6 +341,84 @@ TEST(CanPort, FramesQueuedWhenTheInterfaceGoesAwayAreAllRead) {
   EXPECT_EQ(port.stats().rx_frames, 900u);
   EXPECT_EQ(port.stats().rx_overflow, 0u);
   sh("ip link add vcan2 type vcan && ip link set vcan2 up");
+}
+
+// Regression (soak, issue 17): when a send was the first to find the interface gone (ENXIO), the
+// socket was closed with its queue: frames the port had not read yet were lost, uncounted.
+TEST(CanPort, FramesQueuedWhenASendFindsTheInterfaceGoneAreAllRead) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  int rx = 0;
+  port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (int i = 0; i < 300; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
+  }
+  std::this_thread::sleep_for(300ms);  // the kernel's backlog hands them to the port's socket
+  sh("ip link del vcan2");
+  port.send(canproto::Frame::make(0x10600042, {}));  // the port does not know yet: the send fails
+  ASSERT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::closed; }, 5s));
+  EXPECT_EQ(rx, 300);
+  EXPECT_EQ(port.stats().rx_frames, 300u);
+  EXPECT_EQ(port.stats().rx_overflow, 0u);
+  EXPECT_EQ(port.tx_queue_size(), 1u);  // kept for the interface's return
+  sh("ip link add vcan2 type vcan && ip link set vcan2 up");
+}
+
+// Regression (soak, issue 17): a frame handler whose send found the interface gone closed the
+// socket in the middle of a batch; the rest of the batch, already read, was dropped uncounted.
+TEST(CanPort, HandlerFindingTheInterfaceGoneMidBatchLosesNoFrame) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  std::vector<std::uint32_t> ids;
+  port.set_frame_handler([&](const canproto::Frame& f) {
+    ids.push_back(f.id);
+    if (ids.size() == 1) port.send(canproto::Frame::make(0x10600042, {}));  // a device answers
+  });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (canid_t i = 0; i < 300; ++i) peer.send(CAN_EFF_FLAG | (0x10606000 + i));  // loop idle
+  }
+  std::this_thread::sleep_for(300ms);
+  sh("ip link del vcan2");
+  ASSERT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::closed; }, 5s));
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_EQ(port.stats().rx_frames, 300u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "frames handled out of bus order";
+  sh("ip link add vcan2 type vcan && ip link set vcan2 up");
+}
+
+// Regression (soak, issue 17): frames still queued from before `ip link set down` were read after
+// the ENETDOWN and taken as "frames flow again": the port reported the interface back (and
+// sent into it) within milliseconds, while it was still down.
+TEST(CanPort, FramesQueuedBeforeTheInterfaceWentDownDoNotBringItBack) {
+  EventLoop loop;
+  auto config = PortConfig::for_role("vcan2", Role::link);
+  CanPort port(loop, config);
+  int rx = 0;
+  port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
+  ASSERT_TRUE(port.start());
+  {
+    Peer peer("vcan2");
+    for (int i = 0; i < 50; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
+  }
+  std::this_thread::sleep_for(300ms);
+  sh("ip link set vcan2 down");
+  run_until(
+      loop, [] { return false; }, 1s);
+  EXPECT_EQ(rx, 50);
+  EXPECT_EQ(port.state(), PortState::down);
+  EXPECT_EQ(port.stats().reopens, 0u);
+  sh("ip link set vcan2 up");
+  EXPECT_TRUE(run_until(
+      loop, [&] { return port.state() == PortState::up; }, 3s));
+  EXPECT_EQ(port.stats().reopens, 1u);
 }
 
 // Regression (soak, issue 17): with a long backoff the port came back only at its next backoff

@@ -87,6 +87,18 @@ TEST_F(Runtime, BuildsTheEmulatedDevicesAndRequestsNats) {
       << logs.str();
 }
 
+// Every frame of the interface reaches the emulation; frames of other devices (the soak's load:
+// a DI Extension's values) change no deadline and must not cost a timer cancel + add each.
+TEST_F(Runtime, FramesOfOtherDevicesLeaveTheTimerAlone) {
+  auto emu = make(map("auth: test"));
+  emu->start();
+  const std::size_t before = loop.timer_heap_size();
+  ASSERT_GT(before, 0u);
+  auto value = canproto::Frame::make(0x1003E080, {0, 0, 0, 0, 5, 0, 0, 0});
+  for (int i = 0; i < 500; ++i) emu->on_frame("vcan0", value);
+  EXPECT_EQ(loop.timer_heap_size(), before);
+}
+
 TEST_F(Runtime, MissingKeyFileIsNamedOnce) {
   auto emu = make(map("auth: on, keys_file: " + dir + "/none.yaml"));
   const auto text = logs.str();

@@ -85,3 +85,7 @@ expect_eq "$rc" 0 "exit code after SIGTERM"
 expect_eq "$(retained "$PORT" loxcan/bridge/state)" offline "bridge/state after SIGTERM"
 grep -q '^STOPPING=1' notify.log || fail "no STOPPING=1"
 pass "STOPPING=1 reported"
+# The interface's counters at exit: the relay frame sent (tx) and its echo read back (own_echo).
+grep -Eq "final statistics: vcan0 role=link .* tx=1 .*own_echo=1( |$)" gw.log \
+  || { grep "final statistics" gw.log; fail "no final statistics line with tx=1 and own_echo=1"; }
+pass "final statistics logged: $(grep -o 'final statistics: vcan0 role=link state=[a-z]*' gw.log)"

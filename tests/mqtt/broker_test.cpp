@@ -163,6 +163,30 @@ TEST(Broker, EventsBecomeRetainedTopicsAndSetReachesTheCallback) {
       [&] { return h.bridge->counters().published >= before + h.bridge->retained().size(); }));
 }
 
+// The daemon's loop serves the MQTT socket once per round, and a busy round handles hundreds of
+// CAN frames: every command already received must be delivered in that round, not one per round
+// (libmosquitto reads one packet per call while none of our own QoS 1 messages is in flight).
+TEST(Broker, OneLoopRoundDeliversEveryCommandAlreadyReceived) {
+  Mosquitto broker;
+  broker.start();
+  Harness h(broker.uri());
+  h.bridge->set_devices(test::all_devices());
+  h.bridge->start();
+  ASSERT_TRUE(h.wait_connected());
+  // the start-up exchange settles: none of the bridge's QoS 1 messages is in flight any more
+  (void)h.wait([] { return false; }, 1000);
+  const std::string topic = "loxcan/extension-13001234/q1/set";
+  test::Subscriber probe(broker.uri(), topic);  // sees the commands when the bridge's socket does
+  std::vector<Publication> cmds;
+  for (int i = 0; i < 10; ++i) cmds.push_back({topic, i % 2 ? "1" : "0", 1, false});
+  test::publish_many(broker.uri(), cmds);  // the loop does not run meanwhile
+  for (int i = 0; i < 100 && probe.messages().size() < cmds.size(); ++i) ::usleep(20000);
+  ASSERT_EQ(probe.messages().size(), cmds.size());
+  ::usleep(200000);  // the bridge's copies are in its socket too
+  h.loop.poll();     // one round
+  EXPECT_EQ(h.commands.size(), cmds.size());
+}
+
 // ---- Home Assistant: moving between per-entity and per-device discovery
 // --------------------------
 
