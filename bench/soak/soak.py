@@ -200,7 +200,8 @@ class Broker:
                 elif re.search(rf"(Client {GW_CLIENT} (closed|disconnected|has exceeded))|"
                                rf"(Socket error on client {GW_CLIENT},)", line):
                     self.events.append((t, "down"))
-        self.events.append((now_ns(), "down"))  # the process ended
+        if proc is self.proc:  # the process ended; a killed one's EOF may come after its successor's "sub"
+            self.events.append((now_ns(), "down"))
 
     def kill(self):
         self.proc.kill()
