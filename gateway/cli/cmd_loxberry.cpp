@@ -21,6 +21,16 @@
 
 namespace loxcan::cli {
 
+std::optional<config::Config> load_config_or_report(const std::string& path,
+                                                    const devices::Registry& registry) {
+  try {
+    return config::load_file(path, registry);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return std::nullopt;
+  }
+}
+
 std::vector<mqtt::BridgeDevice> bridge_devices(const config::Config& cfg) {
   std::vector<mqtt::BridgeDevice> out;
   for (const auto& d : cfg.devices) {
@@ -92,13 +102,9 @@ int run_loxberry_subscriptions(int argc, char** argv) {
     return EX_USAGE;
   }
   const auto registry = devices::Registry::builtin();  // cfg.devices point into it
-  config::Config cfg;
-  try {
-    cfg = config::load_file(path, registry);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return EX_CONFIG;
-  }
+  const auto loaded = load_config_or_report(path, registry);
+  if (!loaded) return EX_CONFIG;
+  const config::Config& cfg = *loaded;
   return write_text_output(output, render(format, cfg));
 }
 

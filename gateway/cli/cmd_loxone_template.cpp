@@ -98,13 +98,9 @@ int run_loxone_template(int argc, char** argv) {
     return EX_USAGE;
   }
   const auto registry = devices::Registry::builtin();  // cfg.devices point into it
-  config::Config cfg;
-  try {
-    cfg = config::load_file(path, registry);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return EX_CONFIG;
-  }
+  const auto loaded = load_config_or_report(path, registry);
+  if (!loaded) return EX_CONFIG;
+  const config::Config& cfg = *loaded;
   const mqtt::TopicScheme topics(cfg.mqtt.base_topic);
   const auto metrics = mqtt::MqttBridge::metric_names_for(mqtt::bus_metric_names());
   const std::string text = mqtt::loxone_template(opts, topics, bridge_devices(cfg), metrics);
