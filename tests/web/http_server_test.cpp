@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "gateway/loop/event_loop.hpp"
+#include "tests/web/run_on_loop.hpp"
 
 namespace {
 
@@ -23,10 +24,7 @@ class HttpServerTest : public ::testing::Test {
  protected:
   template <class F>
   auto on_loop(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto fut = task.get_future();
-    loop.post([&task] { task(); });
-    return fut.get();
+    return loxcan::test::run_on_loop(loop, std::move(f));
   }
   void start(HttpServer::Options o) {
     server = std::make_unique<HttpServer>(

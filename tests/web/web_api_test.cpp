@@ -16,6 +16,7 @@
 
 #include "gateway/loop/event_loop.hpp"
 #include "gateway/web/web_view.hpp"
+#include "tests/web/run_on_loop.hpp"
 
 namespace {
 
@@ -59,13 +60,9 @@ class FakeHost : public WebHost {
 
 class WebApi : public ::testing::Test {
  protected:
-  // Runs `f` on the loop thread and waits for it.
   template <class F>
   auto on_loop(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto fut = task.get_future();
-    loop.post([&task] { task(); });
-    return fut.get();
+    return loxcan::test::run_on_loop(loop, std::move(f));
   }
   void SetUp() override {
     WebOptions o;
