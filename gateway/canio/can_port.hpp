@@ -146,6 +146,10 @@ class CanPort {
   /// "<iface> role=<role> state=<state> ctrl=<ctrl> bitrate=<n>[(nominal)] rx=... load=...%".
   std::string stats_line();
   std::size_t tx_queue_size() const { return tx_queue_.size(); }
+  /// When the frame now being handled was read (CLOCK_MONOTONIC): the port reads the clock once
+  /// per receive batch (one recvmmsg), not once per frame, so that a handler needing "now" costs
+  /// no system call of its own. Valid inside the frame handlers; outside them, the last batch's.
+  gateway::EventLoop::TimePoint rx_time() const { return rx_time_; }
 
  private:
   void set_state(PortState s);
@@ -197,6 +201,7 @@ class CanPort {
   StateHandler on_state_;
   TxSpaceHandler on_tx_space_;
 
+  gateway::EventLoop::TimePoint rx_time_{};
   std::deque<canproto::Frame> tx_queue_;
   bool want_writable_ = false;
   bool tx_paused_ = false;               // a real controller is bus-off
