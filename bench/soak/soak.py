@@ -1303,10 +1303,19 @@ discovery:
                    f"; di-hall inputs {len(self.di_sent)}")
 
     def check_bad(self):
+        """Every bad /set published while the gateway was subscribed and the observer listened got its
+        command_rejected event. The events are QoS 0: one still queued at the gateway (libmosquitto's
+        queue, the TCP buffers; seconds at 3x, while the broker works through the load's states)
+        when a fault cuts the gateway's or the observer's connection is gone, by MQTT's rules. So a
+        missing event counts as lost by a fault only when such a cut came before any later event
+        reached the observer: the gateway's messages reach the broker in order on one connection,
+        so a later bad /set's event arriving first, with no cut in between, means this one was lost
+        while everything stayed connected (a failure)."""
         events = list(self.events)
         used = [False] * len(events)
         missing, per_class = [], collections.Counter()
         deaf = 0
+        delays = []
         for b in self.bad:
             per_class[b["error"]] += 1
             # QoS 0 events: the observer misses what comes while a fault cuts its connection, or
@@ -1320,22 +1329,42 @@ discovery:
             for i, (t, d) in enumerate(events):
                 if not used[i] and t >= b["t"] and d.get("topic") == b["topic"] and d.get("error") == b["error"]:
                     used[i] = True
+                    b["seen"] = t
+                    delays.append((t - b["t"]) / 1e6)
                     break
             else:
                 missing.append(b)
+        cuts = sorted([t for t in self.mqtt_breaks] + [t for t, kind in self.broker.events if kind == "down"] +
+                      [t for t, up in self.observer_up if not up])
+        lost_to_cut, failed = [], []
         for b in missing:  # what the report needs to explain it
+            cut = next((t for t in cuts if t >= b["t"]), None)
+            later = next((x["seen"] for x in self.bad if x["t"] > b["t"] and "seen" in x), None)
             other = [f"{d.get('error')} at {t_rel(t):.1f} s" for t, d in events if d.get("topic") == b["topic"] and
                      abs(t - b["t"]) < 10_000_000_000 and d.get("error") != b["error"]]
-            b["why"] = (f"published at {t_rel(b['t']):.1f} s; faults near it: {self.faults_near(b['t'])}" +
+            b["why"] = (f"published at {t_rel(b['t']):.1f} s; faults near it: {self.faults_near(b['t'])}; next "
+                        f"connection cut at {t_rel(cut) if cut else float('nan'):.1f} s; the next later event reached "
+                        f"the observer at {t_rel(later) if later else float('nan'):.1f} s" +
                         (f"; events on that topic with another error: {', '.join(other)}" if other else ""))
+            if cut is not None and (later is None or cut < later):
+                lost_to_cut.append(b)
+            else:
+                failed.append(b)
         retained = sum(1 for _, d in events if d.get("error") == "retained")
+        delays.sort()
+        lat = (f"; event delay from the bad /set's publication to the observer: median "
+               f"{delays[len(delays) // 2]:.0f} ms, max {delays[-1]:.0f} ms" if delays else "")
         self.check("commands: every bad /set rejected with its error",
-                   not missing and sum(b["ok"] for b in self.bad) > 0,
+                   not failed and sum(b["ok"] for b in self.bad) > 0,
                    f"{len(self.bad)} bad payloads ({sum(b['ok'] for b in self.bad)} while connected), classes: " +
                    ", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) +
                    f"; plus `retained` replays rejected: {retained}; not counted because the observer was "
-                   f"reconnecting: {deaf}; missing: {len(missing)}" +
-                   (f" (first {missing[0]['topic']} {missing[0]['error']}: {missing[0]['why']})" if missing else ""))
+                   f"reconnecting: {deaf}{lat}; QoS 0 events lost to a later connection cut (a cut came before "
+                   f"any later event arrived): {len(lost_to_cut)}" +
+                   (f" (first {lost_to_cut[0]['topic']} {lost_to_cut[0]['error']}: {lost_to_cut[0]['why']})"
+                    if lost_to_cut else "") +
+                   f"; missing while connected: {len(failed)}" +
+                   (f" (first {failed[0]['topic']} {failed[0]['error']}: {failed[0]['why']})" if failed else ""))
 
     def report(self):
         a = self.a
