@@ -1214,7 +1214,15 @@ discovery:
                    f"{len(bad_lines)} found" + (": " + bad_lines[0][:200] if bad_lines else "") +
                    (" (MALLOC_CHECK_=3, libc_malloc_debug)" if not a.wrap and a.malloc_check else "" if not a.wrap else f" (under {a.wrap.split()[0]})"))
         self.gw_cpu = cpu
-        self.publishes = (int(stats.get("mqttpublished", 0)), int(stats.get("rxframes", 0))) if stats else (0, 0)
+        # MQTT messages per frame received: over the intervals between two bridge/stats in which the
+        # bridge was not restarted (its counters start at 0 with each new broker connection set-up)
+        pub = rx = 0
+        for (_, s0), (_, s1) in zip(self.stats, self.stats[1:]):
+            dp = int(s1.get("mqttpublished", 0)) - int(s0.get("mqttpublished", 0))
+            dr = int(s1.get("rxframes", 0)) - int(s0.get("rxframes", 0))
+            if dp >= 0 and dr >= 0:
+                pub, rx = pub + dp, rx + dr
+        self.publishes = (pub, rx)
         if "--tool=massif" in a.wrap:
             self.check_massif()
         elif "valgrind" in a.wrap:
@@ -1391,7 +1399,8 @@ discovery:
           ", ".join(f"{k} {100 * v / os.sysconf('SC_CLK_TCK') / max(self.elapsed, 1):.0f}" for k, v in self.cpu_other.items()) +
           f"; the load went out in {self.load.bursts} bursts (one sendmmsg every {LOAD_TICK_NS / 1e6:g} ms, "
           f"{self.load.sent / max(self.load.bursts, 1):.1f} frames each on average); the gateway published "
-          f"{self.publishes[0]} MQTT messages for {self.publishes[1]} frames received "
+          f"{self.publishes[0]} MQTT messages for {self.publishes[1]} frames received (bridge/stats intervals without a "
+          f"bridge restart) "
           f"({self.publishes[0] / max(self.publishes[1], 1):.2f} per frame).")
         w("")
         w("| check | result | detail |")
