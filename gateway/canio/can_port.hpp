@@ -146,10 +146,18 @@ class CanPort {
   /// "<iface> role=<role> state=<state> ctrl=<ctrl> bitrate=<n>[(nominal)] rx=... load=...%".
   std::string stats_line();
   std::size_t tx_queue_size() const { return tx_queue_.size(); }
-  /// When the frame now being handled was read (CLOCK_MONOTONIC): the port reads the clock once
-  /// per receive batch (one recvmmsg), not once per frame, so that a handler needing "now" costs
-  /// no system call of its own. Valid inside the frame handlers; outside them, the last batch's.
-  gateway::EventLoop::TimePoint rx_time() const { return rx_time_; }
+  /// When the frame now being handled was read (CLOCK_MONOTONIC): the clock is read at most once
+  /// per receive batch (one recvmmsg), on the first call in that batch, so that a handler needing
+  /// "now" does not pay a clock read per frame (a system call in User-Mode Linux), and a port
+  /// whose handlers never ask pays none. Inside the frame handlers: a time after the batch was
+  /// read and before the handler ran; outside them: the last batch's.
+  gateway::EventLoop::TimePoint rx_time() {
+    if (!rx_time_read_) {
+      rx_time_ = gateway::EventLoop::now();
+      rx_time_read_ = true;
+    }
+    return rx_time_;
+  }
 
  private:
   void set_state(PortState s);
@@ -202,6 +210,7 @@ class CanPort {
   TxSpaceHandler on_tx_space_;
 
   gateway::EventLoop::TimePoint rx_time_{};
+  bool rx_time_read_ = false;  // rx_time_ is the current batch's
   std::deque<canproto::Frame> tx_queue_;
   bool want_writable_ = false;
   bool tx_paused_ = false;               // a real controller is bus-off

@@ -132,14 +132,16 @@ TEST(CanPort, ReceivesLoxoneFramesWithTimestampsAndFiltersTheRest) {
   EXPECT_EQ(port.stats().bits, 2u * (67 + 64));
 }
 
-// Frame handlers get the time their batch was read (rx_time()): one clock read per recvmmsg, not
-// one per frame (in User-Mode Linux every clock read is a system call).
+// Frame handlers get the time their batch was read (rx_time()): at most one clock read per
+// recvmmsg, not one per frame (in User-Mode Linux every clock read is a system call).
 TEST(CanPort, RxTimeIsTheTimeTheBatchWasRead) {
   EventLoop loop;
   CanPort port(loop, PortConfig::for_role("vcan0", Role::link));
   std::vector<std::pair<EventLoop::TimePoint, EventLoop::TimePoint>> seen;  // rx_time, now
-  port.set_frame_handler(
-      [&](const canproto::Frame&) { seen.emplace_back(port.rx_time(), EventLoop::now()); });
+  port.set_frame_handler([&](const canproto::Frame&) {
+    const auto rx = port.rx_time();  // asked first: the clock is read on the batch's first call
+    seen.emplace_back(rx, EventLoop::now());
+  });
   ASSERT_TRUE(port.start());
   Peer peer("vcan0");
   for (int i = 0; i < 10; ++i) peer.send(CAN_EFF_FLAG | 0x10606005, static_cast<std::uint8_t>(i));
