@@ -358,7 +358,6 @@ class _Mmsghdr(ctypes.Structure):
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 LIBC.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-LIBC.recvmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_void_p]
 LOAD_TICK_NS = 5_000_000  # the load goes out every 5 ms, the frames due by then in one sendmmsg
 LOAD_CYCLE = 8192         # the Gray code of the step's low 13 bits: its low 12 bits repeat after this
 
