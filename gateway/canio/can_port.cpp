@@ -311,6 +311,7 @@ void CanPort::on_ready(std::uint32_t events) {
   for (int round = 0; (round < kMaxBatchesPerWakeup || gone) && socket_; ++round) {
     int err = 0;
     const int n = socket_->read(batch, err);
+    if (n > 0) rx_time_read_ = false;  // rx_time(): read again, on first use
     // Every frame read is handled (and counted), even if a handler stopped the port on the way.
     for (int i = 0; i < n; ++i) handle_rx(batch[static_cast<std::size_t>(i)]);
     if (!socket_) return;  // a handler stopped the port
@@ -342,6 +343,7 @@ void CanPort::read_to_the_end() {
   for (int errors = 0; socket_ && errors < 2;) {
     int err = 0;
     const int n = socket_->read(batch, err);
+    if (n > 0) rx_time_read_ = false;  // rx_time(): read again, on first use
     for (int i = 0; i < n; ++i) handle_rx(batch[static_cast<std::size_t>(i)]);
     if (n > 0) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) break;

@@ -146,6 +146,18 @@ class CanPort {
   /// "<iface> role=<role> state=<state> ctrl=<ctrl> bitrate=<n>[(nominal)] rx=... load=...%".
   std::string stats_line();
   std::size_t tx_queue_size() const { return tx_queue_.size(); }
+  /// When the frame now being handled was read (CLOCK_MONOTONIC): the clock is read at most once
+  /// per receive batch (one recvmmsg), on the first call in that batch, so that a handler needing
+  /// "now" does not pay a clock read per frame (a system call in User-Mode Linux), and a port
+  /// whose handlers never ask pays none. Inside the frame handlers: a time after the batch was
+  /// read and before the handler ran; outside them: the last batch's.
+  gateway::EventLoop::TimePoint rx_time() {
+    if (!rx_time_read_) {
+      rx_time_ = gateway::EventLoop::now();
+      rx_time_read_ = true;
+    }
+    return rx_time_;
+  }
 
  private:
   void set_state(PortState s);
@@ -197,6 +209,8 @@ class CanPort {
   StateHandler on_state_;
   TxSpaceHandler on_tx_space_;
 
+  gateway::EventLoop::TimePoint rx_time_{};
+  bool rx_time_read_ = false;  // rx_time_ is the current batch's
   std::deque<canproto::Frame> tx_queue_;
   bool want_writable_ = false;
   bool tx_paused_ = false;               // a real controller is bus-off

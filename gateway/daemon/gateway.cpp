@@ -294,7 +294,7 @@ void Gateway::shutdown() {
 // ---- the frame path: port -> monitor -> policy -> sinks --------------------------------------
 
 void Gateway::on_frame(Port& port, const canproto::Frame& frame) {
-  if (emulation_) emulation_->on_frame(port.config.name, frame);
+  if (emulation_) emulation_->on_frame(port.config.name, frame, port.port->rx_time());
   frame_to_sinks(devices::FrameDirection::rx, frame.ts_ns, frame);
   observe(port, frame);
 }

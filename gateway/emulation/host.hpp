@@ -30,8 +30,14 @@ class EmulationHost {
   virtual void start() = 0;
   /// Stops every device timer; nothing is sent afterwards.
   virtual void stop() = 0;
-  /// A frame received on `iface` (every frame of the interface, in bus order).
-  virtual void on_frame(const std::string& iface, const canproto::Frame& frame) = 0;
+  /// A frame received on `iface` (every frame of the interface, in bus order), read at `at`
+  /// (CLOCK_MONOTONIC; the port reads the clock once per receive batch: CanPort::rx_time()).
+  virtual void on_frame(const std::string& iface, const canproto::Frame& frame,
+                        gateway::EventLoop::TimePoint at) = 0;
+  /// The same, read now.
+  void on_frame(const std::string& iface, const canproto::Frame& frame) {
+    on_frame(iface, frame, gateway::EventLoop::now());
+  }
   /// Sets an input channel of emulated device `serial` (model channel name). False (and logged)
   /// when the device or channel is unknown or the value does not fit.
   virtual bool set_input(std::uint32_t serial, std::string_view channel,

@@ -283,10 +283,14 @@ void Emulation::tick() {
   reschedule();
 }
 
-void Emulation::on_frame(const std::string& iface, const canproto::Frame& frame) {
+void Emulation::on_frame(const std::string& iface, const canproto::Frame& frame,
+                         gateway::EventLoop::TimePoint at) {
   if (!running_) return;
+  // The caller's clock reading (once per receive batch), not one of our own per frame: in
+  // User-Mode Linux every clock read is a system call, and every frame of the bus comes here.
+  const Millis t = std::chrono::duration_cast<std::chrono::milliseconds>(at - origin_).count();
   for (auto& b : buses_)
-    if (b->iface == iface) b->bus->on_frame(frame, now());
+    if (b->iface == iface) b->bus->on_frame(frame, t);
   reschedule();
 }
 

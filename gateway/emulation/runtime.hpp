@@ -57,7 +57,9 @@ class Emulation : public EmulationHost {
 
   void start() override;
   void stop() override;
-  void on_frame(const std::string& iface, const canproto::Frame& frame) override;
+  using EmulationHost::on_frame;
+  void on_frame(const std::string& iface, const canproto::Frame& frame,
+                gateway::EventLoop::TimePoint at) override;
   bool set_input(std::uint32_t serial, std::string_view channel,
                  const devices::ChannelValue& value) override;
   /// Rebuilds the devices when the emulated set changed (they then ask for a NAT again).

@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gateway/canio/can_port.hpp"
@@ -129,6 +130,33 @@ TEST(CanPort, ReceivesLoxoneFramesWithTimestampsAndFiltersTheRest) {
   EXPECT_EQ(port.stats().rx_frames, 2u);
   EXPECT_EQ(port.stats().rx_bytes, 16u);
   EXPECT_EQ(port.stats().bits, 2u * (67 + 64));
+}
+
+// Frame handlers get the time their batch was read (rx_time()): at most one clock read per
+// recvmmsg, not one per frame (in User-Mode Linux every clock read is a system call).
+TEST(CanPort, RxTimeIsTheTimeTheBatchWasRead) {
+  EventLoop loop;
+  CanPort port(loop, PortConfig::for_role("vcan0", Role::link));
+  std::vector<std::pair<EventLoop::TimePoint, EventLoop::TimePoint>> seen;  // rx_time, now
+  port.set_frame_handler([&](const canproto::Frame&) {
+    const auto rx = port.rx_time();  // asked first: the clock is read on the batch's first call
+    seen.emplace_back(rx, EventLoop::now());
+  });
+  ASSERT_TRUE(port.start());
+  Peer peer("vcan0");
+  for (int i = 0; i < 10; ++i) peer.send(CAN_EFF_FLAG | 0x10606005, static_cast<std::uint8_t>(i));
+  std::this_thread::sleep_for(100ms);  // all 10 are in the socket before the loop reads: one batch
+  const auto sent = EventLoop::now();
+  ASSERT_TRUE(run_until(loop, [&] { return seen.size() >= 10; }));
+  for (const auto& [rx, now] : seen) {
+    EXPECT_EQ(rx, seen.front().first);  // one reading for the batch
+    EXPECT_GE(rx, sent);                // read after the frames were queued
+    EXPECT_LE(rx, now);                 // before the handler ran
+  }
+  std::this_thread::sleep_for(5ms);
+  peer.send(CAN_EFF_FLAG | 0x10606005, 0x55);
+  ASSERT_TRUE(run_until(loop, [&] { return seen.size() >= 11; }));
+  EXPECT_GT(seen.back().first, seen.front().first);  // the next batch: read again
 }
 
 TEST(CanPort, TreeRoleOnlySeesTreeIds) {

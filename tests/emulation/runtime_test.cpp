@@ -99,6 +99,26 @@ TEST_F(Runtime, FramesOfOtherDevicesLeaveTheTimerAlone) {
   EXPECT_EQ(loop.timer_heap_size(), before);
 }
 
+// The daemon hands each frame the time its receive batch was read (CanPort::rx_time(), one clock
+// read per batch instead of one per frame): that time, not a clock read of its own, is the
+// devices' "now" for the frame.
+TEST_F(Runtime, FramesRunOnTheTimeTheCallerReadThem) {
+  auto now_run = make(map("auth: off"));
+  auto past_run = make(map("auth: off"));
+  now_run->start();
+  past_run->start();
+  // A NAT offer (NAT 2) to di1 (14000001): its next step is timed from the offer's arrival.
+  const auto offer = canproto::Frame::make(0x106FF0FD, {0, 0x02, 0, 0, 0x01, 0x00, 0x00, 0x14});
+  const auto at = gateway::EventLoop::now();
+  now_run->on_frame("vcan0", offer, at);
+  past_run->on_frame("vcan0", offer, at - std::chrono::seconds(30));
+  const Millis a = now_run->find("di1")->next_deadline();
+  const Millis b = past_run->find("di1")->next_deadline();
+  ASSERT_NE(a, kNever);
+  // Both emulations started within a few ms of each other: their clocks agree to that.
+  EXPECT_NEAR(static_cast<double>(a - b), 30000.0, 200.0) << a << " " << b;
+}
+
 TEST_F(Runtime, MissingKeyFileIsNamedOnce) {
   auto emu = make(map("auth: on, keys_file: " + dir + "/none.yaml"));
   const auto text = logs.str();
