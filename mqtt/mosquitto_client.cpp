@@ -129,6 +129,7 @@ void MosquittoClient::stop() {
   started_ = false;
   cancel_timers();
   if (connected_) flush_for(kStopFlush);
+  backlog_.clear();
   forget_socket();
   mosquitto_disconnect(mosq_.get());  // DISCONNECT when connected; closes the socket either way
   connected_ = false;
@@ -203,8 +204,24 @@ void MosquittoClient::on_socket(bool readable, bool writable) {
   }
   if (rc == MOSQ_ERR_SUCCESS && writable && mosquitto_socket(m) >= 0)
     rc = mosquitto_loop_write(m, 1);
+  if (rc == MOSQ_ERR_SUCCESS) send_backlog();
   if (rc != MOSQ_ERR_SUCCESS && pending_.lost_cause.empty()) pending_.lost_cause = describe(rc);
   after_library_call();
+}
+
+// Hands waiting publications to libmosquitto while it can write them at once; stops as soon as
+// the socket is full again (libmosquitto then holds one unsent packet, not thousands).
+void MosquittoClient::send_backlog() {
+  mosquitto* m = mosq_.get();
+  while (!backlog_.empty() && connected_ && mosquitto_socket(m) >= 0 && !mosquitto_want_write(m)) {
+    const Publication& p = backlog_.front();
+    const int rc =
+        mosquitto_publish(m, nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
+                          p.payload.data(), p.qos, p.retain);
+    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) return;
+    if (rc != MOSQ_ERR_SUCCESS) log()->warn("publish to {} failed: {}", p.topic, describe(rc));
+    backlog_.pop_front();
+  }
 }
 
 void MosquittoClient::keepalive_tick() {
@@ -239,6 +256,7 @@ void MosquittoClient::after_library_call() {
   const std::string cause = p.lost_cause.empty() ? "connection closed" : p.lost_cause;
   if (connected_) {
     connected_ = false;
+    forget_backlog();
     forget_socket();
     schedule_reconnect();
     if (handlers_.lost) handlers_.lost(cause);
@@ -269,6 +287,7 @@ void MosquittoClient::sync_watch() {
 void MosquittoClient::flush_for(std::chrono::milliseconds limit) {
   mosquitto* m = mosq_.get();
   const auto deadline = std::chrono::steady_clock::now() + limit;
+  send_backlog();
   while (mosquitto_want_write(m) && mosquitto_socket(m) >= 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -276,13 +295,29 @@ void MosquittoClient::flush_for(std::chrono::milliseconds limit) {
     pollfd p{mosquitto_socket(m), POLLOUT, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
     if (mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS) break;
+    send_backlog();
   }
+}
+
+void MosquittoClient::forget_backlog() {
+  if (backlog_.empty()) return;
+  log()->info(
+      "{} publications waiting for the broker dropped with the connection (retained "
+      "states are republished on the next connect)",
+      backlog_.size());
+  backlog_.clear();
 }
 
 // ---- requests --------------------------------------------------------------------------------
 
 PublishResult MosquittoClient::publish(const Publication& p) {
   if (!connected_) return PublishResult::not_connected;
+  // The broker is behind (libmosquitto could not write everything yet): wait in the bounded
+  // backlog, where a newer state replaces an older one, instead of libmosquitto's unbounded queue.
+  if (!backlog_.empty() || mosquitto_want_write(mosq_.get())) {
+    backlog_.hold(p);
+    return PublishResult::ok;
+  }
   const int rc =
       mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
                         p.payload.data(), p.qos, p.retain);

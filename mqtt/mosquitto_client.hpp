@@ -19,6 +19,12 @@
 // reconnect_max_s, reset by every successful connect. No offline buffering here: publish()
 // returns not_connected and the bridge decides.
 //
+// Backpressure: while libmosquitto still has unsent data (the broker is slower than the bus, or
+// stalled), publish() keeps publications in a PublishBacklog (mqtt/publish_backlog.hpp): memory
+// bounded by the number of retained topics plus 4,096 others, the broker's final retained state
+// unchanged (a newer state of a topic replaces the waiting one). What waits when the connection
+// is lost is dropped; the bridge republishes its retained state on the next connect.
+//
 // Errors: the constructor throws std::invalid_argument for options validate() rejects, and
 // std::runtime_error when libmosquitto refuses an option (e.g. an unreadable TLS file); start()
 // throws std::runtime_error for an unreadable password_file. Everything after start() is logged
@@ -30,6 +36,7 @@
 
 #include "mqtt/client.hpp"
 #include "mqtt/options.hpp"
+#include "mqtt/publish_backlog.hpp"
 #include "mqtt/reactor.hpp"
 
 struct mosquitto;
@@ -51,6 +58,8 @@ class MosquittoClient final : public MqttClient {
   PublishResult publish(const Publication& p) override;
   bool subscribe(const std::string& filter, int qos) override;
   bool is_connected() const override { return connected_; }
+  /// Waiting publications (see "Backpressure" above) and what the backlog replaced or dropped.
+  const PublishBacklog& backlog() const { return backlog_; }
 
  private:
   struct Deleter {
@@ -74,6 +83,8 @@ class MosquittoClient final : public MqttClient {
   void after_library_call();
   void sync_watch();
   void flush_for(std::chrono::milliseconds limit);
+  void send_backlog();
+  void forget_backlog();
   void cancel_timers();
 
   static void on_connect(mosquitto*, void* self, int rc);
@@ -88,6 +99,7 @@ class MosquittoClient final : public MqttClient {
   std::unique_ptr<mosquitto, Deleter> mosq_;
   BrokerAddress address_;
   Pending pending_;
+  PublishBacklog backlog_;
   bool started_ = false;
   bool connected_ = false;
   bool ever_attempted_ = false;

@@ -92,9 +92,17 @@ void Mosquitto::start() {
 
 void Mosquitto::kill9() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);  // also ends a paused (SIGSTOP) broker
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+void Mosquitto::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void Mosquitto::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 // ---- TestLoop -------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ class Mosquitto {
   Mosquitto(const Mosquitto&) = delete;
   Mosquitto& operator=(const Mosquitto&) = delete;
 
-  void start();  ///< starts and waits until the port accepts connections
-  void kill9();  ///< SIGKILL, reaped; retained messages are gone (no persistence)
+  void start();   ///< starts and waits until the port accepts connections
+  void kill9();   ///< SIGKILL, reaped; retained messages are gone (no persistence)
+  void pause();   ///< SIGSTOP: a stalled broker (connections stay open, nothing is read)
+  void resume();  ///< SIGCONT
   int port() const { return port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }

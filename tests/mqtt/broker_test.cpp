@@ -187,6 +187,43 @@ TEST(Broker, OneLoopRoundDeliversEveryCommandAlreadyReceived) {
   EXPECT_EQ(h.commands.size(), cmds.size());
 }
 
+// A broker that stalls (a LoxBerry under load, a broker on a slow link) while the bus keeps
+// changing states: libmosquitto's own queue would grow by every publish (+30 MB in a 10-minute
+// soak). The client keeps what it cannot write in its backlog, one entry per retained topic, and
+// the broker gets each topic's last state once it runs again.
+TEST(Broker, AStalledBrokerCostsMemoryPerTopicAndGetsTheLastStates) {
+  Mosquitto broker;
+  broker.start();
+  Harness h(broker.uri());
+  h.bridge->start();
+  ASSERT_TRUE(h.wait_connected());
+  (void)h.wait([] { return false; }, 500);  // the start-up exchange settles
+  broker.pause();
+  constexpr int kTopics = 20, kPublishes = 400000;  // ~25 MB of PUBLISH packets
+  const std::string filler(40, 'x');
+  auto topic = [](int t) { return "loxcan/stall-test/t" + std::to_string(t); };
+  for (int i = 0; i < kPublishes; ++i) {
+    ASSERT_EQ(h.client->publish({topic(i % kTopics), filler + std::to_string(i), 0, true}),
+              PublishResult::ok);
+    if (i % 1000 == 0) h.loop.poll();
+  }
+  // The kernel's socket buffers took the first megabytes; everything after waits, replaced.
+  EXPECT_LE(h.client->backlog().size(), static_cast<std::size_t>(kTopics));
+  EXPECT_GT(h.client->backlog().superseded(), static_cast<std::uint64_t>(kPublishes / 4));
+  broker.resume();
+  ASSERT_TRUE(h.wait([&] { return h.client->backlog().empty(); }, 60000));
+  auto last_states_arrived = [&] {
+    const auto snap = test::retained_snapshot(broker.uri());
+    for (int t = 0; t < kTopics; ++t) {
+      const auto it = snap.find(topic(t));
+      if (it == snap.end() || it->second != filler + std::to_string(kPublishes - kTopics + t))
+        return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(h.wait(last_states_arrived, 60000));
+}
+
 // ---- Home Assistant: moving between per-entity and per-device discovery
 // --------------------------
 
