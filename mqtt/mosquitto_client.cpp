@@ -130,6 +130,11 @@ void MosquittoClient::stop() {
   cancel_timers();
   if (connected_) flush_for(kStopFlush);
   backlog_.clear();
+  if (backlog_.superseded() + backlog_.dropped() > 0)
+    log()->info(
+        "while the broker was behind: {} retained states replaced by a newer one before "
+        "it read them, {} other messages dropped",
+        backlog_.superseded(), backlog_.dropped());
   forget_socket();
   mosquitto_disconnect(mosq_.get());  // DISCONNECT when connected; closes the socket either way
   connected_ = false;
