@@ -304,6 +304,12 @@ void MosquittoClient::flush_for(std::chrono::milliseconds limit) {
   }
 }
 
+void MosquittoClient::want_writable() {
+  if (write_interest_ || watched_fd_ < 0) return;
+  write_interest_ = true;
+  reactor_.set_write_interest(watched_fd_, true);
+}
+
 void MosquittoClient::forget_backlog() {
   if (backlog_.empty()) return;
   log()->info(
@@ -321,6 +327,7 @@ PublishResult MosquittoClient::publish(const Publication& p) {
   // backlog, where a newer state replaces an older one, instead of libmosquitto's unbounded queue.
   if (!backlog_.empty() || mosquitto_want_write(mosq_.get())) {
     backlog_.hold(p);
+    want_writable();  // the socket's next writable moment sends the backlog
     return PublishResult::ok;
   }
   const int rc =
@@ -329,10 +336,7 @@ PublishResult MosquittoClient::publish(const Publication& p) {
   switch (rc) {
     case MOSQ_ERR_SUCCESS:
       // Written at once unless the socket was full; then the loop finishes it.
-      if (!write_interest_ && watched_fd_ >= 0 && mosquitto_want_write(mosq_.get())) {
-        write_interest_ = true;
-        reactor_.set_write_interest(watched_fd_, true);
-      }
+      if (mosquitto_want_write(mosq_.get())) want_writable();
       return PublishResult::ok;
     case MOSQ_ERR_NO_CONN:
     case MOSQ_ERR_CONN_LOST:

@@ -85,6 +85,7 @@ class MosquittoClient final : public MqttClient {
   void flush_for(std::chrono::milliseconds limit);
   void send_backlog();
   void forget_backlog();
+  void want_writable();
   void cancel_timers();
 
   static void on_connect(mosquitto*, void* self, int rc);
