@@ -347,6 +347,16 @@ TEST(CanPort, InterfaceDeletedAndAddedAgainIsReopened) {
   EXPECT_EQ(port.stats().tx_frames, 1u);
 }
 
+// Puts `n` frames on vcan2 while the port's loop is not running and waits until the kernel's
+// backlog has handed them to the port's socket: a queue the port has not read yet.
+void queue_unread_frames(int n) {
+  {
+    Peer peer("vcan2");
+    for (int i = 0; i < n; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);
+  }
+  std::this_thread::sleep_for(300ms);
+}
+
 // Regression (soak, issue 17): frames still queued when the interface went away were dropped
 // with the socket once more than one wake-up's worth (16 batches, 512 frames) was waiting: lost
 // without being counted, under load on a busy machine.
@@ -357,11 +367,7 @@ TEST(CanPort, FramesQueuedWhenTheInterfaceGoesAwayAreAllRead) {
   int rx = 0;
   port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
   ASSERT_TRUE(port.start());
-  {
-    Peer peer("vcan2");
-    for (int i = 0; i < 900; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
-  }
-  std::this_thread::sleep_for(300ms);  // the kernel's backlog hands them to the port's socket
+  queue_unread_frames(900);
   sh("ip link del vcan2");
   ASSERT_TRUE(run_until(
       loop, [&] { return port.state() == PortState::closed; }, 5s));
@@ -380,11 +386,7 @@ TEST(CanPort, FramesQueuedWhenASendFindsTheInterfaceGoneAreAllRead) {
   int rx = 0;
   port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
   ASSERT_TRUE(port.start());
-  {
-    Peer peer("vcan2");
-    for (int i = 0; i < 300; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
-  }
-  std::this_thread::sleep_for(300ms);  // the kernel's backlog hands them to the port's socket
+  queue_unread_frames(300);
   sh("ip link del vcan2");
   port.send(canproto::Frame::make(0x10600042, {}));  // the port does not know yet: the send fails
   ASSERT_TRUE(run_until(
@@ -432,11 +434,7 @@ TEST(CanPort, FramesQueuedBeforeTheInterfaceWentDownDoNotBringItBack) {
   int rx = 0;
   port.set_frame_handler([&](const canproto::Frame&) { ++rx; });
   ASSERT_TRUE(port.start());
-  {
-    Peer peer("vcan2");
-    for (int i = 0; i < 50; ++i) peer.send(CAN_EFF_FLAG | 0x10606005);  // the loop is not running
-  }
-  std::this_thread::sleep_for(300ms);
+  queue_unread_frames(50);
   sh("ip link set vcan2 down");
   run_until(
       loop, [] { return false; }, 1s);
