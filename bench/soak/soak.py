@@ -34,7 +34,7 @@ At the end it stops the load and the sim and checks (exit 1 when any check fails
              2 s (from `ip link set up` to the sim's log line)
   commands   every QoS 1 relay command published while the gateway was subscribed is on the bus
              with its value before the next command to that channel took effect; every bad /set
-             got its command_rejected event with the expected error (while the observer listened)
+             got its command_rejected event with the expected error and payload (observer listening)
   process    no crash or exit, WATCHDOG=1 gaps < WatchdogSec, STATUS kept coming, RSS growth
              from --rss-from to the end < 5 % (under massif: the heap in use, and its biggest sites)
 SOAK_DUMP=FILE in the environment: the bus monitor writes every frame it counts to FILE and the
@@ -518,15 +518,65 @@ class Bus(threading.Thread):
 
 # ---- the driver --------------------------------------------------------------------------------
 
-BAD_SETS = [  # (device, channel, payload bytes, expected error); devices of the soak map
-    (RELAY_NAME, "q1", b"2", "wrong_type"), (RELAY_NAME, "q2", b"", "empty"),
-    (RELAY_NAME, "q3", b'{"value":1,"extra":2}', "unknown_key"), (RELAY_NAME, "q4", b'{"state":', "bad_json"),
-    (RELAY_NAME, "q5", b"1" * 5000, "too_long"), (RELAY_NAME, "q6", b"\xc3\x28", "not_utf8"),
-    ("ai-tank", "ai1", b"1e9", "out_of_range"), ("bench-valve", "position", b"STOP", "unsupported"),
-    ("nosuchdevice", "q1", b"1", "unknown_device"), (RELAY_NAME, "nosuch", b"1", "unknown_channel"),
-    (DI_NAME, "i1", b"1", "not_writable"), (RELAY_NAME, "q7", b"null", "wrong_type"),
-    (RELAY_NAME, "q8", b"   ", "empty"), (RELAY_NAME, "q9", b"\xed\xa0\x80", "not_utf8"),
-]
+BAD_CLASSES = 14  # entries of bad_set's cycle
+# The empty payload has one form: its topic tells the sets apart (unique for 16 x 14 = 224 sets).
+EMPTY_TOPICS = [(RELAY_NAME, f"q{i}") for i in range(1, 15)] + [("bench-valve", "position"), ("ai-tank", "ai1")]
+
+
+def bad_set(n):
+    """The n-th bad /set: (device, channel, payload bytes, expected error), devices of the soak map.
+    Every rejection class but `retained` (fault_broker's) comes round each 14 sets; each payload (or
+    its topic, where the class has one payload only) carries the cycle number k, so the gateway's
+    command_rejected event (topic + payload as shown) names its bad /set alone: an event that never
+    came cannot be matched to a later, identical one."""
+    k, entry = divmod(n, BAD_CLASSES)
+    d = str(k).encode()
+    return [
+        (RELAY_NAME, "q1", str(2 + k).encode(), "wrong_type"),
+        EMPTY_TOPICS[k % len(EMPTY_TOPICS)] + (b"", "empty"),
+        (RELAY_NAME, "q3", b'{"value":1,"extra%d":2}' % k, "unknown_key"),
+        (RELAY_NAME, "q4", b'{"state":%d' % k, "bad_json"),
+        (RELAY_NAME, "q5", b"%06d" % k + b"1" * 5000, "too_long"),
+        (RELAY_NAME, "q6", d + b"\xc3\x28", "not_utf8"),
+        ("ai-tank", "ai1", b"%de9" % (k + 1), "out_of_range"),
+        ("bench-valve", "position", b" " * k + b"STOP", "unsupported"),
+        (f"nosuchdevice{k}", "q1", b"1", "unknown_device"),
+        (RELAY_NAME, f"nosuch{k}", b"1", "unknown_channel"),
+        (DI_NAME, "i1", d, "not_writable"),
+        (RELAY_NAME, "q7", b"[%d]" % k, "wrong_type"),
+        (RELAY_NAME, "q8", b" " * (1 + k), "empty"),
+        (RELAY_NAME, "q9", d + b"\xed\xa0\x80", "not_utf8"),
+    ][entry]
+
+
+def _utf8_length(p, i):
+    """Bytes of the valid UTF-8 sequence at p[i], 0 if there is none (as mqtt/payload.cpp)."""
+    lead = p[i]
+    n = 1 if lead < 0x80 else 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else \
+        4 if 0xF0 <= lead <= 0xF4 else 0
+    try:
+        p[i:i + n].decode("utf-8") if n and i + n <= len(p) else None
+        return n if n and i + n <= len(p) else 0
+    except UnicodeDecodeError:
+        return 0
+
+
+def shown_payload(payload, limit=200):
+    """The payload as the gateway's command_rejected event shows it (printable_payload in
+    mqtt/payload.cpp): invalid UTF-8 and control bytes as \\xNN, a backslash doubled, cut at
+    200 bytes with the full length after."""
+    p, out, i = payload[:limit], [], 0
+    while i < len(p):
+        c, n = p[i], _utf8_length(p, i)
+        if n == 0 or c < 0x20 or c in (0x7F, 0x5C):
+            out.append("\\\\" if c == 0x5C else f"\\x{c:02x}")
+            i += 1
+        else:
+            out.append(p[i:i + n].decode("utf-8"))
+            i += n
+    return "".join(out) + (f"...({len(payload)} bytes)" if len(payload) > limit else "")
+
+
 RETAINED_TOPIC = "loxcan/di-hall/i19/set"  # the `retained` class: a retained command replayed on subscribe
 
 
@@ -855,7 +905,7 @@ discovery:
         self.iface_fault(False)
 
     def fault_bad_set(self):
-        dev, ch, payload, error = BAD_SETS[self.faults["bad_set"] % len(BAD_SETS)]
+        dev, ch, payload, error = bad_set(self.faults["bad_set"])
         topic = f"loxcan/{dev}/{ch}/set"
         ok = self.commands_ok.is_set() and self.gateway_ready()
         t = now_ns()
@@ -865,7 +915,8 @@ discovery:
             c.close()
         except (OSError, RuntimeError, TimeoutError, ConnectionError):
             acked = False
-        self.bad.append(dict(t=t, topic=topic, error=error, ok=ok and acked and self.commands_ok.is_set()))
+        self.bad.append(dict(t=t, topic=topic, error=error, shown=shown_payload(payload),
+                             ok=ok and acked and self.commands_ok.is_set()))
 
     def reload(self, broken):
         off = self.log_size()
@@ -1311,7 +1362,8 @@ discovery:
 
     def check_bad(self):
         """Every bad /set published while the gateway was subscribed and the observer listened got its
-        command_rejected event. The events are QoS 0: one still queued at the gateway (libmosquitto's
+        command_rejected event, matched by topic, error and payload (each bad /set is unique: bad_set).
+        The events are QoS 0: one still queued at the gateway (libmosquitto's
         queue, the TCP buffers; seconds at 3x, while the broker works through the load's states)
         when a fault cuts the gateway's or the observer's connection is gone, by MQTT's rules. So a
         missing event counts as lost by a fault only when such a cut came before any later event
@@ -1334,7 +1386,8 @@ discovery:
             if not b["ok"]:
                 continue
             for i, (t, d) in enumerate(events):
-                if not used[i] and t >= b["t"] and d.get("topic") == b["topic"] and d.get("error") == b["error"]:
+                if not used[i] and t >= b["t"] and d.get("topic") == b["topic"] and \
+                        d.get("error") == b["error"] and d.get("payload") == b["shown"]:
                     used[i] = True
                     b["seen"] = t
                     delays.append((t - b["t"]) / 1e6)
