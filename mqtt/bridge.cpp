@@ -36,9 +36,9 @@ std::string metric_name(std::string_view s) {
   return out;
 }
 
-const char* const kOwnMetrics[] = {"mqttpublished", "mqttreceived", "mqttdropped",
-                                   "mqttconnects",  "commands",     "commandsrejected",
-                                   "devices",       "uptime",       "keepaliveepoch"};
+const char* const kOwnMetrics[] = {
+    "mqttpublished", "mqttreceived",     "mqttdropped", "mqttsuperseded", "mqttconnects",
+    "commands",      "commandsrejected", "devices",     "uptime",         "keepaliveepoch"};
 
 }  // namespace
 
@@ -289,7 +289,9 @@ void MqttBridge::publish_stats() {
   const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
   all.push_back({"mqttpublished", n(counters_.published)});
   all.push_back({"mqttreceived", n(counters_.received)});
-  all.push_back({"mqttdropped", n(counters_.dropped)});
+  const ClientCounters held = client_.counters();
+  all.push_back({"mqttdropped", n(counters_.dropped + held.dropped)});
+  all.push_back({"mqttsuperseded", n(held.superseded)});
   all.push_back({"mqttconnects", n(counters_.connects)});
   all.push_back({"commands", n(counters_.commands)});
   all.push_back({"commandsrejected", n(counters_.commands_rejected)});

@@ -7,6 +7,7 @@
 // publish()/subscribe(), which are called from that same thread. Handlers are installed once,
 // before start().
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -18,6 +19,13 @@ struct IncomingMessage {
   std::string topic;
   std::string payload;
   bool retained = false;  ///< delivered from the broker's retained store (a stale message)
+};
+
+/// What a client replaced or dropped on its own while the broker was slower than the daemon
+/// (MosquittoClient's publish backlog); a client that never holds publications has none.
+struct ClientCounters {
+  std::uint64_t superseded = 0;  ///< retained publications replaced by a newer one before sending
+  std::uint64_t dropped = 0;     ///< other publications dropped because too many waited
 };
 
 enum class PublishResult : std::uint8_t {
@@ -43,6 +51,7 @@ class MqttClient {
   virtual PublishResult publish(const Publication& p) = 0;
   virtual bool subscribe(const std::string& filter, int qos) = 0;
   virtual bool is_connected() const = 0;
+  virtual ClientCounters counters() const { return {}; }
 };
 
 }  // namespace loxcan::mqtt

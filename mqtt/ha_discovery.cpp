@@ -302,7 +302,7 @@ std::vector<Component> device_components_of(const DiscoveryContext& ctx, const B
 const char* const kCounters[] = {"rxframes",    "txframes",  "errorframes",      "rxdropped",
                                  "txerrors",    "restarts",  "mqttpublished",    "mqttreceived",
                                  "mqttdropped", "commands",  "commandsrejected", "uptime",
-                                 "rxoverflow",  "txdropped", "mqttconnects"};
+                                 "rxoverflow",  "txdropped", "mqttconnects",     "mqttsuperseded"};
 
 std::vector<Component> bridge_components(const DiscoveryContext& ctx,
                                          const std::vector<std::string>& metrics) {

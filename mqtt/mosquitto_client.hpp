@@ -58,6 +58,7 @@ class MosquittoClient final : public MqttClient {
   PublishResult publish(const Publication& p) override;
   bool subscribe(const std::string& filter, int qos) override;
   bool is_connected() const override { return connected_; }
+  ClientCounters counters() const override { return {backlog_.superseded(), backlog_.dropped()}; }
   /// Waiting publications (see "Backpressure" above) and what the backlog replaced or dropped.
   const PublishBacklog& backlog() const { return backlog_; }
 

@@ -565,6 +565,16 @@ TEST_F(BridgeTest, StatsEveryInterval) {
   EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/stats"))["busload"], 12.5);
 }
 
+TEST_F(BridgeTest, StatsCountWhatTheClientsBacklogReplacedOrDropped) {
+  client.connect();
+  client.held = {7, 2};  // the broker was slow: 7 states replaced before sending, 2 events dropped
+  now += 60'000'000'000;
+  bridge->tick();
+  EXPECT_EQ(client.store.at("loxcan/bridge/stats/mqttsuperseded"), "7");
+  EXPECT_EQ(client.store.at("loxcan/bridge/stats/mqttdropped"), "2");
+  EXPECT_EQ(json::parse(client.store.at("loxcan/bridge/stats"))["mqttsuperseded"], 7);
+}
+
 TEST_F(BridgeTest, RawFrames) {
   client.connect();
   bridge->publish_raw(RawDirection::rx, kT0 + 123456000, "10A#0011");

@@ -39,6 +39,7 @@ class MockClient final : public MqttClient {
     return true;
   }
   bool is_connected() const override { return up; }
+  ClientCounters counters() const override { return held; }
 
   // test controls
   void connect() {
@@ -76,6 +77,7 @@ class MockClient final : public MqttClient {
   Handlers handlers;
   bool started = false;
   bool up = false;
+  ClientCounters held;          ///< what counters() reports (a client's publish backlog)
   bool refuse_publish = false;  ///< the connection just dropped, the lost handler has not run yet
   std::vector<Publication> sent;
   std::vector<std::pair<std::string, int>> subscriptions;
