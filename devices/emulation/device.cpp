@@ -209,17 +209,26 @@ void NatDevice::go_offline(Millis now) {
   next_request_ = now + nat_request_delay(0, model().type == 0x13, random());
 }
 
-void NatDevice::tick(Millis now) {
-  for (std::size_t i = 0; i < delayed_.size();) {
-    if (delayed_[i].due > now) {
-      ++i;
-      continue;
-    }
-    const auto cmd = delayed_[i].cmd;
-    delayed_.erase(delayed_.begin() + static_cast<std::ptrdiff_t>(i));
+void NatDevice::send_due_replies(Millis now) {
+  // One pass: a flood of searches leaves thousands of replies waiting, and erasing them one by
+  // one made tick() quadratic (fuzz_emulation_bus). Due replies leave in the order they came.
+  std::vector<std::uint8_t> due;
+  auto kept = delayed_.begin();
+  for (const Delayed& d : delayed_) {
+    if (d.due <= now)
+      due.push_back(d.cmd);
+    else
+      *kept++ = d;
+  }
+  delayed_.erase(kept, delayed_.end());
+  for (const std::uint8_t cmd : due) {
     if (cmd == 0xFE && state_ != DeviceState::parked) continue;
     send(short_packet(false, 0, 0, cmd, 0, model().type, setup_.serial));
   }
+}
+
+void NatDevice::tick(Millis now) {
+  send_due_replies(now);
   if (state_ == DeviceState::offline) {
     if (now >= next_request_) {
       send(short_packet(false, 0, 0, 0xFE, 0, model().type, setup_.serial));

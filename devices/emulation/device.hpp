@@ -215,6 +215,8 @@ class NatDevice : public Emulated {
     std::uint8_t cmd;
   };
   std::vector<Delayed> delayed_;
+  /// Sends the delayed replies due at `now` (an identify-unknown answer only while parked).
+  void send_due_replies(Millis now);
 };
 
 class TreeExtension : public NatDevice {

@@ -187,6 +187,7 @@ void MiniserverSim::log(LogLevel level, const std::string& text) const {
 
 void MiniserverSim::at(Millis due, std::function<void(Millis)> fn) {
   actions_.push_back({due, seq_++, std::move(fn)});
+  std::push_heap(actions_.begin(), actions_.end(), runs_later);
 }
 
 void MiniserverSim::send(const NatPacket& p) {
@@ -290,15 +291,11 @@ void MiniserverSim::periodic_alive(Millis now) {
 }
 
 void MiniserverSim::tick(Millis now) {
-  for (;;) {
-    auto it =
-        std::min_element(actions_.begin(), actions_.end(), [](const Action& a, const Action& b) {
-          return a.due != b.due ? a.due < b.due : a.seq < b.seq;
-        });
-    if (it == actions_.end() || it->due > now) break;
-    auto fn = std::move(it->run);
-    actions_.erase(it);
-    fn(now);
+  while (!actions_.empty() && actions_.front().due <= now) {
+    std::pop_heap(actions_.begin(), actions_.end(), runs_later);
+    auto fn = std::move(actions_.back().run);
+    actions_.pop_back();
+    fn(now);  // may schedule more: at() pushes onto the heap
   }
   for (auto& p : peers_) {
     if (p->alive_deadline > now) continue;
@@ -310,8 +307,7 @@ void MiniserverSim::tick(Millis now) {
 }
 
 Millis MiniserverSim::next_deadline() const {
-  Millis t = kNever;
-  for (const auto& a : actions_) t = std::min(t, a.due);
+  Millis t = actions_.empty() ? kNever : actions_.front().due;
   for (const auto& p : peers_) t = std::min(t, p->alive_deadline);
   return t;
 }

@@ -124,6 +124,10 @@ class MiniserverSim {
     std::uint64_t seq;
     std::function<void(Millis)> run;
   };
+  // Heap order of actions_: the earliest due first, equal times in the order they were scheduled.
+  static bool runs_later(const Action& a, const Action& b) {
+    return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+  }
 
   Peer* by_serial(std::uint32_t serial);
   Peer* by_name(std::string_view name);
@@ -166,6 +170,9 @@ class MiniserverSim {
   Hooks hooks_;
   NatReceiver nat_rx_;
   LegacyReceiver legacy_rx_;
+  // A binary min-heap (runs_later): a flood of frames can leave thousands of scheduled answers and
+  // timeouts waiting (most find their session over and do nothing); a linear search per action
+  // made tick() quadratic in them (fuzz_emulation_bus: 2 s for one 255-byte input).
   std::vector<Action> actions_;
   std::uint64_t seq_ = 0;
   Millis startup_offers_at_ = 0;

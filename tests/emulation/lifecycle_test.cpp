@@ -494,6 +494,24 @@ TEST_F(Lifecycle, DeviceAnswersRuntimeRequests) {
   EXPECT_EQ(di.nat(), random_nat(0x14123456));
 }
 
+// A flood of searches at one instant (the fuzz campaign's slow input: thousands of replies and
+// Miniserver timeouts waiting at once made both tick()s quadratic): every search still gets its
+// answer from every device within the 100 ms jitter, and the bus stays up.
+TEST_F(Lifecycle, ASearchFloodIsAnsweredOncePerSearchByEveryDevice) {
+  start_all();
+  bus.run_for(10000);
+  ASSERT_TRUE(sim->all_ready());
+  Hooks ih = injector();
+  const Millis s = bus.now();
+  constexpr int kSearches = 3000;
+  for (int i = 0; i < kSearches; ++i)
+    for (auto& f : to_frames(short_packet(true, 0xFF, 0xFF, 0xFB))) ih.send(f);
+  bus.run_for(150);
+  EXPECT_EQ(frames_with(0x1F0000FF, 0x100000FC, s), 14 * kSearches);
+  bus.run_for(20000);
+  EXPECT_TRUE(sim->all_ready()) << ::testing::PrintToString(sim->not_ready());
+}
+
 // ---- the simulated Miniserver as a strict oracle (issue 19)
 // --------------------------------------
 
