@@ -554,11 +554,13 @@ def _utf8_length(p, i):
     lead = p[i]
     n = 1 if lead < 0x80 else 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else \
         4 if 0xF0 <= lead <= 0xF4 else 0
+    if n == 0 or i + n > len(p):
+        return 0
     try:
-        p[i:i + n].decode("utf-8") if n and i + n <= len(p) else None
-        return n if n and i + n <= len(p) else 0
+        p[i:i + n].decode("utf-8")
     except UnicodeDecodeError:
         return 0
+    return n
 
 
 def shown_payload(payload, limit=200):
