@@ -219,13 +219,8 @@ void MosquittoClient::on_socket(bool readable, bool writable) {
 void MosquittoClient::send_backlog() {
   mosquitto* m = mosq_.get();
   while (!backlog_.empty() && connected_ && mosquitto_socket(m) >= 0 && !mosquitto_want_write(m)) {
-    const Publication& p = backlog_.front();
-    const int rc =
-        mosquitto_publish(m, nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
-                          p.payload.data(), p.qos, p.retain);
-    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) return;
-    if (rc != MOSQ_ERR_SUCCESS) log()->warn("publish to {} failed: {}", p.topic, describe(rc));
-    backlog_.pop_front();
+    if (hand_to_library(backlog_.front()) == PublishResult::not_connected) return;
+    backlog_.pop_front();  // sent, or refused for good (logged)
   }
 }
 
@@ -330,14 +325,18 @@ PublishResult MosquittoClient::publish(const Publication& p) {
     want_writable();  // the socket's next writable moment sends the backlog
     return PublishResult::ok;
   }
+  const PublishResult r = hand_to_library(p);
+  // Written at once unless the socket was full; then the loop finishes it.
+  if (r == PublishResult::ok && mosquitto_want_write(mosq_.get())) want_writable();
+  return r;
+}
+
+PublishResult MosquittoClient::hand_to_library(const Publication& p) {
   const int rc =
       mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
                         p.payload.data(), p.qos, p.retain);
   switch (rc) {
-    case MOSQ_ERR_SUCCESS:
-      // Written at once unless the socket was full; then the loop finishes it.
-      if (mosquitto_want_write(mosq_.get())) want_writable();
-      return PublishResult::ok;
+    case MOSQ_ERR_SUCCESS: return PublishResult::ok;
     case MOSQ_ERR_NO_CONN:
     case MOSQ_ERR_CONN_LOST:
     case MOSQ_ERR_ERRNO:

@@ -84,6 +84,9 @@ class MosquittoClient final : public MqttClient {
   void after_library_call();
   void sync_watch();
   void flush_for(std::chrono::milliseconds limit);
+  /// mosquitto_publish of `p`; not_connected when the session is gone, error (logged) when
+  /// libmosquitto refuses it for good.
+  PublishResult hand_to_library(const Publication& p);
   void send_backlog();
   void forget_backlog();
   void want_writable();
